@@ -1,0 +1,153 @@
+"""Mesa agents of the district: who they are and what state they hold.
+
+Every agent is a ``mesa.Agent`` registered with the model (so ``model.agents_by_type``,
+``AgentSet.select`` and ``groupby`` work as usual), and its state lives in a row of a model table
+(:mod:`sim.tables`). Behaviour is written once per population in :mod:`sim.processes`, as numpy
+operations over the tables: a month touches thousands of agents, and per-agent Python would
+dominate the run time (see ``benchmarks/``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from sim.tables import Column
+
+if TYPE_CHECKING:
+    from sim.model import DistrictModel
+
+# Organization kinds (codes stored in model.orgs.kind)
+GRASSROOTS, AGENCY, BRAND = 0, 1, 2
+KIND_NAMES = {GRASSROOTS: "grassroots", AGENCY: "agency", BRAND: "brand"}
+
+# Issuer kinds (model.issuers.kind)
+DEPARTMENT, STREET_ISSUER = 0, 1
+
+
+class _RowAgent(mesa.Agent):
+    """An agent whose state is one row of a model table."""
+
+    model: DistrictModel
+
+    def __init__(self, model: DistrictModel, row: int) -> None:
+        super().__init__(model)
+        self.row = int(row)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(row={self.row})"
+
+
+class Department(_RowAgent):
+    """District functional department (区级职能部门): issues administrative items."""
+
+    item_weight = Column("issuers", "share of department-issued items that come from it")
+    unlisted_share = Column("issuers", "share of its items that are not on the lists")
+    compliance = Column("issuers", "propensity to comply with entry control at full enforcement")
+    funding = Column("issuers", "share of complied unlisted items re-sent with funding")
+
+
+class Street(_RowAgent):
+    """Street office (街道): relays and adds items; hosts service centres.
+
+    Its issuing behaviour is a row of ``model.issuers`` (``issuer_row``); its facilities are a row
+    of ``model.streets``.
+    """
+
+    service_centres = Column("streets", "resident service centres in the street")
+
+    def __init__(self, model: DistrictModel, row: int, issuer_row: int) -> None:
+        super().__init__(model, row)
+        self.issuer_row = int(issuer_row)
+
+    @property
+    def name(self) -> str:
+        return self.model.district.street_names[self.row]
+
+    @property
+    def compliance(self) -> float:
+        return float(self.model.issuers.compliance[self.issuer_row])
+
+
+class Community(_RowAgent):
+    """Community (社区: the 两委 and its service station), with its staff's time."""
+
+    street = Column("communities", "index of its street")
+    staff = Column("communities", "community staff")
+    burnout = Column("communities", "staff burnout 0-1")
+    backlog = Column("communities", "administrative backlog in staff hours")
+    admin_burden = Column("communities", "share of staff hours on administrative items")
+    contract_org = Column("communities", "row of the organization holding its catalogue lot, or -1")
+
+    @property
+    def name(self) -> str:
+        return self.model.district.community_names[self.row]
+
+
+class Residents(_RowAgent):
+    """The residents of one community, aggregated (not one agent per person)."""
+
+    residents = Column("communities", "number of residents")
+    participation = Column("communities", "share of residents active in community life")
+    satisfaction = Column("communities", "resident satisfaction 0-1")
+    service_coverage = Column("communities", "share of resident needs met this month")
+    service_quality = Column("communities", "quality of services received this month")
+
+
+class SocialOrganization(_RowAgent):
+    """Social organization (社会组织). Subclasses give the kind."""
+
+    kind_code: int = -1
+    alive = Column("orgs", "still operating")
+    registered = Column("orgs", "registered as a legal person")
+    capacity = Column("orgs", "professional competence 0-1")
+    reputation = Column("orgs", "track record 0-1 (moving average of delivered quality)")
+    reserves = Column("orgs", "reserves in yuan")
+    members = Column("orgs", "members (grassroots groups)")
+    street = Column("orgs", "home street")
+    community = Column("orgs", "home community, or -1 for agencies")
+    incubated_until = Column("orgs", "step at which incubation ends (-1 never incubated)")
+
+    @property
+    def workers(self) -> int:
+        """Social workers it employs."""
+        w = self.model.workers
+        return int(((w.employer == self.row) & w.alive).sum())
+
+
+class GrassrootsGroup(SocialOrganization):
+    """Grassroots community group (社区社会组织): volunteers, filed or registered."""
+
+    kind_code = GRASSROOTS
+
+
+class SocialWorkAgency(SocialOrganization):
+    """Local professional social-work agency (社会工作服务机构)."""
+
+    kind_code = AGENCY
+
+
+class BrandAgency(SocialOrganization):
+    """Imported brand social-work agency (品牌社工机构) from Beijing, Shanghai or Nanjing (A14)."""
+
+    kind_code = BRAND
+
+
+ORG_CLASSES: dict[int, type[SocialOrganization]] = {
+    GRASSROOTS: GrassrootsGroup,
+    AGENCY: SocialWorkAgency,
+    BRAND: BrandAgency,
+}
+
+
+class SocialWorker(_RowAgent):
+    """Social worker (社工), employed by an organization or in the district's pool."""
+
+    alive = Column("workers", "still in the sector in this district")
+    employer = Column("workers", "row of the employing organization, or -1 if in the pool")
+    skill = Column("workers", "professional skill 0-1")
+    certified = Column("workers", "holds the national social-work certificate")
+    wage = Column("workers", "monthly wage in yuan")
+    tenure = Column("workers", "months with the current employer")
+    burnout = Column("workers", "burnout 0-1")

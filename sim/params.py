@@ -1,0 +1,1088 @@
+"""The one place for defaults: policy levers and model parameters.
+
+Every field carries its default, unit, bounds and source (a FACTS id, a citation, or the word
+"assumption"). ``docs/parameters.md`` is generated from these classes (``make docs``), and
+scenario files are validated against them, so nothing here is written twice.
+
+Two groups:
+
+* :class:`Policy` — the levers a government can pull. Each lever may change at a given month
+  (see :mod:`sim.schedule`). Defaults are the pre-reform status quo (no entry control, no purchase,
+  the 1998 registration threshold B4), so ``DistrictModel()`` with no scenario is the no-reform
+  district.
+* :class:`Params` — behavioural and structural parameters of the model, constant over a run.
+  Most are assumptions; calibration (issue 5) fits some of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    source: str,
+    doc: str,
+    ge: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A pydantic field that also records its unit and source for the generated docs."""
+    return Field(
+        default,
+        ge=ge,
+        le=le,
+        description=doc,
+        json_schema_extra={"unit": unit, "source": source},
+    )
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+
+
+class Policy(_Frozen):
+    """Policy levers (治理改革的政策工具). Defaults: the district before October 2013."""
+
+    # --- entry control (社区准入) -------------------------------------------------------------
+    entry_control: bool = param(
+        False,
+        unit="on/off",
+        source="A9 (in force from 2013-10; absent before)",
+        doc="Entry control: items not on the three lists (A8) may be refused by communities.",
+    )
+    entry_enforcement: float = param(
+        0.8,
+        unit="share 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Enforcement strength of entry control: scales how often issuers comply and how "
+        "often communities dare refuse an unlisted item.",
+    )
+    # --- purchase of services (政府购买服务) -----------------------------------------------------
+    purchase_budget: float = param(
+        0.0,
+        unit="yuan/year",
+        source="A5 (none before 2014; 30.85 M 2014, 37.31 M 2015, 37.53 M 2016)",
+        ge=0.0,
+        le=5e8,
+        doc="Appropriation per calendar year for buying catalogue items from social "
+        "organizations. A change mid-year applies pro rata to the rest of that year.",
+    )
+    catalogue_size: int = param(
+        139,
+        unit="item types",
+        source="A4",
+        ge=0,
+        le=400,
+        doc="Number of listed assisting-government item types in the purchase catalogue. "
+        "Cannot exceed Params.n_assist_item_types.",
+    )
+    project_budget: float = param(
+        0.0,
+        unit="yuan/year",
+        source="A6 (about 4 M yuan beyond the 139 items in 2014)",
+        ge=0.0,
+        le=5e8,
+        doc="Second budget line: public-interest service projects (公益项目) for needs beyond "
+        "the lists, awarded by competitive call.",
+    )
+    procurement_mode: Literal["tender", "commission"] = param(
+        "tender",
+        unit="mode",
+        source="A7 (both used: 委托 commission and 采购 tender); tender as default is an "
+        "assumption",
+        doc="How catalogue contracts are let: 'tender' (best value among qualified bidders, "
+        "with price competition) or 'commission' (the street awards directly, preferring "
+        "incumbents and local organizations).",
+    )
+    tender_min_capacity: float = param(
+        0.3,
+        unit="capacity 0-1",
+        source="assumption (A7: an entry standard for bidding agencies exists; level unknown)",
+        ge=0.0,
+        le=1.0,
+        doc="Minimum organizational capacity to bid in a tender.",
+    )
+    # --- registration threshold (登记门槛) --------------------------------------------------------
+    registration_members: int = param(
+        50,
+        unit="members",
+        source="B4 (1998 rule: 50 individual members); A12 lowers it to 5",
+        ge=1,
+        le=500,
+        doc="Members a community organization needs to register.",
+    )
+    registration_capital: float = param(
+        30_000.0,
+        unit="yuan",
+        source="B4 (30,000 yuan of activity funds); A12 lowers it to 3,000",
+        ge=0.0,
+        le=1e6,
+        doc="Registered capital (reserves) a community organization needs to register.",
+    )
+    registration_prior_approval: bool = param(
+        True,
+        unit="on/off",
+        source="B4 (approval by a sponsoring unit); A12 removes it",
+        doc="Whether registration first needs approval by a sponsoring unit (前置审批).",
+    )
+    # --- support infrastructure ---------------------------------------------------------------
+    service_centres: int = param(
+        0,
+        unit="centres",
+        source="A11 (9 after the reform; none before)",
+        ge=0,
+        le=87,
+        doc="Resident service centres for community social organizations (居民服务中心).",
+    )
+    service_centre_streets: int = param(
+        8,
+        unit="streets",
+        source="A11 (9 centres in 8 streets)",
+        ge=1,
+        le=13,
+        doc="Number of streets the service centres are spread over (most populous first).",
+    )
+    incubation_centres: int = param(
+        0,
+        unit="centres",
+        source="A11 (1 after the reform)",
+        ge=0,
+        le=20,
+        doc="Community social-organization incubation centres (孵化中心).",
+    )
+    incubation_base: bool = param(
+        False,
+        unit="on/off",
+        source="A11 (district incubation base 社会治理创新服务园)",
+        doc="District capacity-building base: faster capacity growth for all registered local "
+        "organizations.",
+    )
+    brand_agencies: int = param(
+        0,
+        unit="agencies (cumulative)",
+        source="A14 (8 brought in from Beijing, Shanghai, Nanjing)",
+        ge=0,
+        le=60,
+        doc="Cumulative number of imported brand social-work agencies invited; when it rises, "
+        "that many new agencies arrive that month.",
+    )
+
+
+class Params(_Frozen):
+    """Behavioural and structural parameters (constant over a run)."""
+
+    # --- community staff time -----------------------------------------------------------------
+    staff_hours_per_month: float = param(
+        174.0,
+        unit="hours/staff/month",
+        source="State Council 1995 working-hours rule (40 h/week x 52/12)",
+        ge=40.0,
+        le=300.0,
+        doc="Regular working hours per community staff member.",
+    )
+    overtime_cap: float = param(
+        0.15,
+        unit="share of regular hours",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Extra hours staff can work on administrative items when work piles up.",
+    )
+    statutory_share: float = param(
+        0.2,
+        unit="share of regular hours",
+        source="assumption (A8 lists the duties; their time share is not reported)",
+        ge=0.0,
+        le=0.8,
+        doc="Time for Party and residents'-committee statutory duties, done first.",
+    )
+    self_governance_share: float = param(
+        0.5,
+        unit="share of free hours",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Share of staff hours left after duties and items spent on self-governance "
+        "(mobilising residents); the rest goes to direct services.",
+    )
+    supervision_share: float = param(
+        0.1,
+        unit="hours per delivered hour",
+        source="assumption (A10: the community supervises purchased items)",
+        ge=0.0,
+        le=1.0,
+        doc="Community staff hours spent supervising each hour an organization delivers on "
+        "purchased items.",
+    )
+    backlog_expiry: float = param(
+        0.34,
+        unit="share per month",
+        source="assumption (items have deadlines of about 3 months)",
+        ge=0.0,
+        le=1.0,
+        doc="Share of the administrative backlog abandoned each month (left undone).",
+    )
+    burnout_rate: float = param(
+        0.15,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Speed at which staff burnout moves toward the level set by work pressure.",
+    )
+    burnout_pressure_onset: float = param(
+        0.7,
+        unit="demand / regular hours",
+        source="assumption",
+        ge=0.0,
+        le=2.0,
+        doc="Work pressure above which burnout builds up; burnout reaches 1 at onset + 0.5.",
+    )
+    burnout_absence: float = param(
+        0.1,
+        unit="share of hours at burnout 1",
+        source="assumption",
+        ge=0.0,
+        le=0.5,
+        doc="Hours lost to sick leave and absence at full burnout (staff and social workers).",
+    )
+    burnout_quality_penalty: float = param(
+        0.4,
+        unit="share of quality at burnout 1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Quality lost at full burnout (staff and social workers).",
+    )
+    staff_base_quality: float = param(
+        0.55,
+        unit="quality 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Quality of services delivered by community staff who are not burnt out.",
+    )
+    initial_staff_burnout: float = param(
+        0.3,
+        unit="burnout 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Staff burnout at the start of the run.",
+    )
+    # --- administrative items -----------------------------------------------------------------
+    n_departments: int = param(
+        30,
+        unit="departments",
+        source="assumption (MODEL_BRIEF)",
+        ge=1,
+        le=200,
+        doc="District departments (区级职能部门) that issue items to communities.",
+    )
+    item_rate_per_10k: float = param(
+        106.0,
+        unit="items per 10,000 residents per month",
+        source="B6 (about 1,850 tasks a year per community) scaled by C (14,500 residents)",
+        ge=0.0,
+        le=1000.0,
+        doc="Administrative items flowing down to a community, before any entry control.",
+    )
+    street_item_share: float = param(
+        0.2,
+        unit="share of items",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Share of items that the street adds itself rather than relays from departments.",
+    )
+    hours_per_item: float = param(
+        9.5,
+        unit="staff hours per item",
+        source="assumption (sets the pre-reform burden; calibrated)",
+        ge=0.1,
+        le=100.0,
+        doc="Average workload of one administrative item.",
+    )
+    unlisted_share: float = param(
+        0.25,
+        unit="share of items",
+        source="B6 ('other administrative affairs' 22-27% of tasks)",
+        ge=0.0,
+        le=1.0,
+        doc="Average share of items that are not on the three lists.",
+    )
+    issuer_heterogeneity: float = param(
+        10.0,
+        unit="beta concentration",
+        source="assumption",
+        ge=1.0,
+        le=1000.0,
+        doc="Concentration of the beta distributions from which each issuer's unlisted share, "
+        "compliance and funding propensity are drawn (higher = more alike).",
+    )
+    n_assist_item_types: int = param(
+        200,
+        unit="item types",
+        source="assumption (A4: 139 purchasable; B5 suggests about 56 more not purchasable)",
+        ge=1,
+        le=400,
+        doc="Listed assisting-government item types (协助政府工作事项).",
+    )
+    item_type_volume_sigma: float = param(
+        1.0,
+        unit="log-sd",
+        source="assumption",
+        ge=0.0,
+        le=3.0,
+        doc="Spread of volume across item types (lognormal).",
+    )
+    resident_facing_share: float = param(
+        0.5,
+        unit="share of item hours",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Share of administrative item hours that are services to residents (certificates, "
+        "allowances, checks); undone, they are unmet needs.",
+    )
+    compliance_mean: float = param(
+        0.5,
+        unit="probability",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Mean issuer propensity to comply with entry control at full enforcement.",
+    )
+    compliance_learning: float = param(
+        0.05,
+        unit="per month per refusal rate",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="How fast issuers learn to comply after communities refuse their items.",
+    )
+    funding_mean: float = param(
+        0.3,
+        unit="probability",
+        source="assumption (A9: 权随责走、费随事转)",
+        ge=0.0,
+        le=1.0,
+        doc="Mean share of a complying issuer's unlisted items that it re-sends with funding "
+        "attached (then admitted); the rest are withdrawn.",
+    )
+    refusal_propensity: float = param(
+        0.7,
+        unit="probability",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Chance a community refuses a pushed unlisted item at full enforcement.",
+    )
+    # --- residents ----------------------------------------------------------------------------
+    need_hours_per_resident: float = param(
+        0.15,
+        unit="hours/resident/month",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Resident demand for community services beyond administrative items.",
+    )
+    satisfaction_adjust: float = param(
+        0.15,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Speed at which satisfaction moves toward what residents experience.",
+    )
+    satisfaction_weight_coverage: float = param(
+        0.5,
+        unit="weight",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Weight of coverage in satisfaction (the rest is quality).",
+    )
+    initial_satisfaction: float = param(
+        0.5,
+        unit="share 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Resident satisfaction at the start of the run.",
+    )
+    participation_initial: float = param(
+        0.03,
+        unit="share of residents",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Mean share of residents active in community life at the start.",
+    )
+    participation_max: float = param(
+        0.12,
+        unit="share of residents",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Participation approached when self-governance effort is very high.",
+    )
+    participation_half_hours: float = param(
+        60.0,
+        unit="hours per 1,000 residents per month",
+        source="assumption",
+        ge=0.1,
+        le=10_000.0,
+        doc="Self-governance and group-activity hours per 1,000 residents at which "
+        "participation is half-way from its floor to its maximum.",
+    )
+    participation_adjust: float = param(
+        0.05,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Speed at which participation moves toward its target.",
+    )
+    # --- social organizations: grassroots groups -------------------------------------------
+    initial_groups_per_community: float = param(
+        5.0,
+        unit="groups per 14,500 residents",
+        source="assumption",
+        ge=0.0,
+        le=100.0,
+        doc="Grassroots groups (filed or registered) at the start, scaled by population.",
+    )
+    group_formation_rate: float = param(
+        0.2,
+        unit="groups per 1,000 participants per month",
+        source="assumption (B8: nonprofit entry 4-5% a year as an order of magnitude)",
+        ge=0.0,
+        le=20.0,
+        doc="Formation rate of grassroots groups, proportional to active residents.",
+    )
+    centre_formation_boost: float = param(
+        0.6,
+        unit="relative increase per centre",
+        source="assumption",
+        ge=0.0,
+        le=10.0,
+        doc="Extra formation in a street per resident service centre it hosts.",
+    )
+    members_initial_mean: float = param(
+        9.0,
+        unit="members",
+        source="assumption",
+        ge=1.0,
+        le=200.0,
+        doc="Mean members of a new grassroots group (at least 3).",
+    )
+    member_attrition: float = param(
+        0.02,
+        unit="share per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Members leaving a group each month.",
+    )
+    member_recruitment: float = param(
+        0.025,
+        unit="share per month at initial participation",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Members recruited each month, scaled by participation relative to its start.",
+    )
+    min_members: int = param(
+        3,
+        unit="members",
+        source="assumption",
+        ge=1,
+        le=50,
+        doc="A group with fewer members dissolves.",
+    )
+    dues_per_member: float = param(
+        15.0,
+        unit="yuan/member/month",
+        source="assumption",
+        ge=0.0,
+        le=1000.0,
+        doc="Dues and small donations a grassroots group raises per member.",
+    )
+    group_activity_cost_per_member: float = param(
+        8.0,
+        unit="yuan/member/month",
+        source="assumption",
+        ge=0.0,
+        le=1000.0,
+        doc="Running costs of a grassroots group per member.",
+    )
+    volunteer_hours_per_member: float = param(
+        3.0,
+        unit="hours/member/month",
+        source="assumption",
+        ge=0.0,
+        le=100.0,
+        doc="Volunteer service hours a group member gives to residents.",
+    )
+    registration_apply_rate: float = param(
+        0.03,
+        unit="probability per month",
+        source="assumption (calibrated to A12)",
+        ge=0.0,
+        le=1.0,
+        doc="Chance an eligible unregistered group applies to register in a month.",
+    )
+    prior_approval_rate: float = param(
+        0.02,
+        unit="probability per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Chance a group finds a sponsoring unit in a month, when prior approval is required.",
+    )
+    registered_compliance_cost: float = param(
+        250.0,
+        unit="yuan/month",
+        source="assumption (annual inspection, accounts, reporting)",
+        ge=0.0,
+        le=1e5,
+        doc="Monthly cost of keeping a registered organization in good standing.",
+    )
+    # --- social organizations: agencies -------------------------------------------------------
+    initial_agencies: int = param(
+        6,
+        unit="agencies",
+        source="assumption",
+        ge=0,
+        le=500,
+        doc="Local professional social-work agencies at the start.",
+    )
+    initial_agency_workers: int = param(
+        5,
+        unit="workers per agency",
+        source="assumption",
+        ge=0,
+        le=200,
+        doc="Social workers employed by each initial agency.",
+    )
+    agency_entry_rate: float = param(
+        0.6,
+        unit="new agencies per month per 10 M yuan of unabsorbed budget",
+        source="assumption",
+        ge=0.0,
+        le=100.0,
+        doc="Founding of new local agencies, driven by budget that existing agencies cannot "
+        "absorb.",
+    )
+    agency_lookahead_months: int = param(
+        6,
+        unit="months",
+        source="assumption (the reform was announced in 2013-10, A1, before money flowed)",
+        ge=0,
+        le=36,
+        doc="How far ahead would-be founders see announced budgets.",
+    )
+    agency_registration_delay: int = param(
+        3,
+        unit="months",
+        source="assumption",
+        ge=0,
+        le=36,
+        doc="Months from founding until a new agency is registered (as 民办非企业单位).",
+    )
+    agency_overhead: float = param(
+        6000.0,
+        unit="yuan/month",
+        source="assumption",
+        ge=0.0,
+        le=1e6,
+        doc="Rent and administration of an agency.",
+    )
+    agency_outside_income: float = param(
+        12_000.0,
+        unit="yuan/month",
+        source="assumption (foundation and city-level programmes outside the district budget)",
+        ge=0.0,
+        le=1e7,
+        doc="Income a professional agency earns outside the district's purchases and projects.",
+    )
+    agency_core_workers: int = param(
+        2,
+        unit="workers",
+        source="assumption",
+        ge=0,
+        le=50,
+        doc="Workers an agency keeps without contracts while its reserves last.",
+    )
+    agency_initial_reserves: float = param(
+        120_000.0,
+        unit="yuan",
+        source="assumption",
+        ge=0.0,
+        le=1e8,
+        doc="Mean reserves of a local agency at founding.",
+    )
+    insolvency_months: int = param(
+        6,
+        unit="months",
+        source="assumption",
+        ge=1,
+        le=60,
+        doc="Consecutive months with negative reserves after which an organization folds.",
+    )
+    exit_base_rate: float = param(
+        0.015,
+        unit="per year",
+        source="B8 (exit 1-2% a year)",
+        ge=0.0,
+        le=1.0,
+        doc="Baseline exit hazard of an established organization.",
+    )
+    exit_youth_multiplier: float = param(
+        3.0,
+        unit="multiplier at age 0",
+        source="B8 (exit risk falls with age); size assumption",
+        ge=0.0,
+        le=50.0,
+        doc="Extra exit hazard of young organizations, decaying with a 2-year scale.",
+    )
+    brand_capacity: float = param(
+        0.8,
+        unit="capacity 0-1",
+        source="assumption (A14: brand agencies brought in to raise professionalism)",
+        ge=0.0,
+        le=1.0,
+        doc="Mean capacity of an imported brand agency.",
+    )
+    brand_imported_workers: int = param(
+        4,
+        unit="workers",
+        source="assumption",
+        ge=0,
+        le=100,
+        doc="Experienced social workers a brand agency brings with it.",
+    )
+    brand_reserves: float = param(
+        600_000.0,
+        unit="yuan",
+        source="assumption",
+        ge=0.0,
+        le=1e9,
+        doc="Reserves a brand agency arrives with.",
+    )
+    # --- capacity and learning ------------------------------------------------------------------
+    capacity_learning: float = param(
+        0.004,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Capacity growth from delivering contracts or projects.",
+    )
+    incubation_learning: float = param(
+        0.02,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Extra capacity growth while incubated.",
+    )
+    base_learning: float = param(
+        0.004,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Extra capacity growth for registered local organizations while the incubation base "
+        "runs.",
+    )
+    brand_spillover: float = param(
+        0.004,
+        unit="per month at saturation",
+        source="assumption (A14: brand and local agencies 'promote each other')",
+        ge=0.0,
+        le=1.0,
+        doc="Capacity growth of local agencies from working beside brand agencies in the same "
+        "street.",
+    )
+    capacity_decay: float = param(
+        0.003,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Capacity lost each month by organizations with no funded work.",
+    )
+    incubation_slots: int = param(
+        40,
+        unit="organizations per centre",
+        source="A11 (10 centres host 100+ organizations); assumption for an incubation centre",
+        ge=0,
+        le=1000,
+        doc="Organizations an incubation centre hosts at once.",
+    )
+    incubation_months: int = param(
+        18,
+        unit="months",
+        source="assumption",
+        ge=1,
+        le=120,
+        doc="Length of incubation.",
+    )
+    incubation_grant: float = param(
+        3000.0,
+        unit="yuan",
+        source="assumption",
+        ge=0.0,
+        le=1e6,
+        doc="Seed grant on entering incubation.",
+    )
+    centre_slots: int = param(
+        12,
+        unit="organizations per centre",
+        source="A11 (100+ organizations in 10 centres)",
+        ge=0,
+        le=1000,
+        doc="Organizations a resident service centre hosts (free office space).",
+    )
+    hosted_cost_factor: float = param(
+        0.3,
+        unit="share of running costs",
+        source="assumption (A12: office space may be provided by the community)",
+        ge=0.0,
+        le=1.0,
+        doc="Running costs of an organization hosted in a centre, relative to not hosted.",
+    )
+    # --- procurement and projects -------------------------------------------------------------
+    service_hour_price: float = param(
+        45.0,
+        unit="yuan per delivered hour",
+        source="assumption (C: worker wages of a few thousand yuan a month); 以事定费 A7",
+        ge=1.0,
+        le=1000.0,
+        doc="Unit fee used to price a lot from its expected workload.",
+    )
+    retender_months: int = param(
+        3,
+        unit="months",
+        source="assumption",
+        ge=1,
+        le=12,
+        doc="Interval at which unlet lots and uncommitted project money are offered again.",
+    )
+    tender_max_discount: float = param(
+        0.15,
+        unit="share of fee",
+        source="assumption",
+        ge=0.0,
+        le=0.9,
+        doc="Largest price discount a bidder offers in a tender.",
+    )
+    tender_weight_price: float = param(
+        0.3,
+        unit="score weight",
+        source="assumption (A7: best value)",
+        ge=0.0,
+        le=5.0,
+        doc="Weight of price in the tender score (capacity and reputation weigh 1 and 0.5).",
+    )
+    tender_local_bonus: float = param(
+        0.1,
+        unit="score points",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Tender score bonus for an organization based in the lot's street.",
+    )
+    commission_min_capacity: float = param(
+        0.15,
+        unit="capacity 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Minimum capacity for a direct award (commission).",
+    )
+    expansion_workers_per_capacity: float = param(
+        15.0,
+        unit="workers at capacity 1",
+        source="assumption",
+        ge=0.0,
+        le=1000.0,
+        doc="How many workers an organization can add in one letting round, at capacity 1 "
+        "(scaled by capacity): limits how much work it can take on.",
+    )
+    project_grant_agency: float = param(
+        150_000.0,
+        unit="yuan/year",
+        source="assumption (B10: 2 M yuan a year for a large centre; projects are smaller)",
+        ge=0.0,
+        le=1e8,
+        doc="Size of a public-interest project grant to an agency.",
+    )
+    project_grant_group: float = param(
+        10_000.0,
+        unit="yuan/year",
+        source="B9 (about 10,000 yuan per micro-project)",
+        ge=0.0,
+        le=1e7,
+        doc="Size of a micro-project grant to a registered grassroots group.",
+    )
+    project_group_hour_cost: float = param(
+        15.0,
+        unit="yuan per hour",
+        source="assumption",
+        ge=0.1,
+        le=1000.0,
+        doc="Cost of an hour of a group's funded activity (stipends, materials).",
+    )
+    project_overhead_share: float = param(
+        0.15,
+        unit="share of grant",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Share of a grassroots group's micro-project grant left over for its running costs "
+        "(the rest pays for the funded activities).",
+    )
+    project_apply_rate: float = param(
+        0.6,
+        unit="probability",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Chance a registered organization applies in a project call.",
+    )
+    project_score_noise: float = param(
+        0.15,
+        unit="score sd",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Noise in project review (B9: 21% of applications funded).",
+    )
+    # --- service quality ----------------------------------------------------------------------
+    org_quality_capacity_exponent: float = param(
+        0.5,
+        unit="exponent",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Elasticity of delivered quality to organizational capacity.",
+    )
+    local_quality_bonus: float = param(
+        0.1,
+        unit="relative quality",
+        source="assumption (local knowledge; A14 notes local groups complement brand agencies)",
+        ge=0.0,
+        le=1.0,
+        doc="Quality bonus for an organization serving a community in its own street.",
+    )
+    overload_quality_penalty: float = param(
+        0.5,
+        unit="quality lost per unit of overload",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Quality lost when an organization's work exceeds its workers' hours.",
+    )
+    volunteer_quality: float = param(
+        0.3,
+        unit="quality 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Quality of volunteer activity by a group of capacity 0 (rises by 0.4 at capacity 1).",
+    )
+    # --- social workers -------------------------------------------------------------------------
+    worker_hours_per_month: float = param(
+        150.0,
+        unit="productive hours/month",
+        source="assumption (174 regular hours less training, travel and records)",
+        ge=10.0,
+        le=300.0,
+        doc="Service hours a social worker delivers per month.",
+    )
+    wage_base: float = param(
+        3500.0,
+        unit="yuan/month",
+        source="assumption (C: a few thousand yuan a month in Chengdu c. 2014)",
+        ge=0.0,
+        le=1e5,
+        doc="Wage at a local agency of capacity 0.",
+    )
+    wage_capacity_premium: float = param(
+        0.4,
+        unit="relative wage at capacity 1",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Wage premium paid by higher-capacity organizations.",
+    )
+    wage_certified_premium: float = param(
+        0.1,
+        unit="relative wage",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Wage premium for a certified social worker.",
+    )
+    employer_cost_factor: float = param(
+        1.35,
+        unit="cost per yuan of wage",
+        source="assumption (social insurance and housing fund)",
+        ge=1.0,
+        le=3.0,
+        doc="Employer's cost per yuan of wages.",
+    )
+    outside_wage: float = param(
+        4200.0,
+        unit="yuan/month",
+        source="assumption",
+        ge=0.0,
+        le=1e5,
+        doc="What a social worker could earn outside the sector.",
+    )
+    quit_base: float = param(
+        0.01,
+        unit="per month",
+        source="assumption (sector turnover of 15-25% a year is commonly reported)",
+        ge=0.0,
+        le=1.0,
+        doc="Baseline monthly quit probability.",
+    )
+    quit_pay_sensitivity: float = param(
+        0.06,
+        unit="per month per relative pay gap",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Extra quitting when pay is below the outside wage.",
+    )
+    quit_burnout_sensitivity: float = param(
+        0.04,
+        unit="per month at burnout 1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Extra quitting from burnout.",
+    )
+    leave_sector_share: float = param(
+        0.5,
+        unit="share",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Share of quitting workers who leave the sector (the rest join the local pool).",
+    )
+    pool_exit_rate: float = param(
+        0.04,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Unemployed social workers leaving the sector each month.",
+    )
+    initial_pool: int = param(
+        40,
+        unit="workers",
+        source="assumption",
+        ge=0,
+        le=100_000,
+        doc="Trained social workers without a post in the district at the start.",
+    )
+    graduates_per_year: float = param(
+        80.0,
+        unit="workers/year (July)",
+        source="assumption (B7: national licensed workforce grew about 50,000 a year)",
+        ge=0.0,
+        le=100_000.0,
+        doc="New social-work graduates entering the district pool each July.",
+    )
+    switchers_per_month: float = param(
+        12.0,
+        unit="workers/month",
+        source="assumption",
+        ge=0.0,
+        le=10_000.0,
+        doc="Untrained career switchers available to hire each month once the pool is empty.",
+    )
+    skill_growth: float = param(
+        0.03,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Skill growth toward 1 from a month of full practice under average supervision.",
+    )
+    skill_decay: float = param(
+        0.005,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Skill lost per month without practice.",
+    )
+    certification_base: float = param(
+        0.05,
+        unit="pass probability",
+        source="assumption (B7: the certified workforce grows about 35% a year)",
+        ge=0.0,
+        le=1.0,
+        doc="Pass rate of the June certification exam at skill 0 (rises by 0.45 at skill 1).",
+    )
+    worker_burnout_rate: float = param(
+        0.2,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Speed at which a social worker's burnout follows the employer's load.",
+    )
+    other_orgs_initial: float = param(
+        300.0,
+        unit="organizations",
+        source="assumption (registered organizations outside community services: trade "
+        "associations, private schools, clinics)",
+        ge=0.0,
+        le=100_000.0,
+        doc="Registered organizations the model does not simulate in detail, counted in n_orgs.",
+    )
+    other_orgs_entry: float = param(
+        0.045,
+        unit="per year",
+        source="B8 (entry 4-5% a year)",
+        ge=0.0,
+        le=1.0,
+        doc="Entry rate of organizations outside community services.",
+    )
+
+
+def field_table(cls: type[BaseModel]) -> list[dict[str, Any]]:
+    """Rows describing every field of a parameter class (used by docs and the dashboard)."""
+    rows = []
+    for name, info in cls.model_fields.items():
+        extra = info.json_schema_extra or {}
+        lo = hi = None
+        for meta in info.metadata:
+            lo = getattr(meta, "ge", lo)
+            hi = getattr(meta, "le", hi)
+        rows.append(
+            {
+                "name": name,
+                "default": info.default,
+                "type": getattr(info.annotation, "__name__", str(info.annotation)),
+                "unit": extra.get("unit", ""),
+                "min": lo,
+                "max": hi,
+                "source": extra.get("source", ""),
+                "doc": info.description or "",
+            }
+        )
+    return rows

@@ -1,0 +1,53 @@
+"""Process 5a: community staff time (社区工作者的时间).
+
+Staff hours go first to statutory duties, then to the administrative items that landed on the
+community (new items, items returned by overloaded contract holders, the backlog, and supervising
+purchased work). Staff may work overtime, up to a cap, on items only. What remains of regular hours
+goes to self-governance and to direct services for residents. Items left over form a backlog, part
+of which expires undone each month. Work pressure drives burnout, which costs hours and quality.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import DistrictModel
+
+
+def allocate_staff_time(model: DistrictModel) -> None:
+    p, c = model.params, model.communities
+    regular = c.staff * p.staff_hours_per_month * (1 - p.burnout_absence * c.burnout)
+    available = regular * (1 + p.overtime_cap)
+    statutory = p.statutory_share * regular
+    supervision = p.supervision_share * c.org_item_delivered
+    item_demand = c.backlog + c.staff_item_hours
+    demand = item_demand + supervision
+    done = np.minimum(demand, available - statutory)
+    left = demand - done
+    expired = left * p.backlog_expiry
+    free = np.maximum(0.0, regular - statutory - done)
+    self_gov = free * p.self_governance_share
+    services = free - self_gov
+    used = statutory + done + self_gov + services
+
+    pressure = (statutory + demand) / regular
+    target = np.clip((pressure - p.burnout_pressure_onset) / 0.5, 0.0, 1.0)
+
+    # Items (not supervision) share the hours done in proportion to their demand.
+    item_share = np.divide(item_demand, demand, out=np.zeros_like(demand), where=demand > 0)
+    c.staff_items_done = done * item_share
+    c.backlog = left - expired
+    c.undone_hours = c.undone_hours + expired * item_share
+    c.hours_regular = regular
+    c.hours_available = available
+    c.hours_statutory = statutory
+    c.hours_admin = done
+    c.hours_self_governance = self_gov
+    c.hours_services = services
+    c.hours_used = used
+    c.admin_demand = demand
+    c.admin_burden = np.divide(done, used, out=np.zeros_like(done), where=used > 0)
+    c.burnout = c.burnout + p.burnout_rate * (target - c.burnout)

@@ -1,0 +1,112 @@
+"""Process 5b: organizations deliver their contracts and projects, and are paid for what they do.
+
+An organization's social workers give ``worker_hours_per_month`` each (less burnout absence).
+If the work exceeds those hours, it delivers a share and the rest of its catalogue items go back
+to the community's staff. Quality rises with capacity and worker skill, falls with burnout and
+overload, and is higher in the organization's own street (local knowledge). Grassroots groups also
+give volunteer hours in their home community.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents import GRASSROOTS
+
+if TYPE_CHECKING:
+    from sim.model import DistrictModel
+
+# Hours a group member can put into a funded micro-project per month (assumption, documented in
+# docs/ODD.md): bounds what a small group can deliver whatever its grant.
+MEMBER_PROJECT_HOURS = 8.0
+
+
+def deliver(model: DistrictModel) -> None:
+    p, o, w, c = model.params, model.orgs, model.workers, model.communities
+    n_o, n_c = len(o), len(c)
+    books = model.year_books()
+
+    employed = w.alive & (w.employer >= 0)
+    emp = w.employer[employed]
+    eff = p.worker_hours_per_month * (1 - p.burnout_absence * w.burnout[employed])
+    staff_hours = np.bincount(emp, eff, n_o)
+    n_workers = np.bincount(emp, None, n_o)
+    skill = np.bincount(emp, w.skill[employed], n_o) / np.maximum(n_workers, 1)
+    burn = np.bincount(emp, w.burnout[employed], n_o) / np.maximum(n_workers, 1)
+
+    # Work owed: catalogue and funded items landed in contract communities, plus projects.
+    holder = c.contract_org
+    has = holder >= 0
+    item_hours = np.bincount(holder[has], c.org_item_hours[has], n_o)
+    is_group = o.kind == GRASSROOTS
+    with_project = o.project_community >= 0
+    pro_project = np.where(with_project & ~is_group, o.project_hours, 0.0)
+    worker_demand = item_hours + pro_project
+    load = np.divide(
+        worker_demand,
+        staff_hours,
+        out=np.where(worker_demand > 0, np.inf, 0.0),
+        where=staff_hours > 0,
+    )
+    frac = np.where(worker_demand > 0, np.minimum(1.0, 1.0 / np.maximum(load, 1e-12)), 1.0)
+    frac = np.where(np.isinf(load), 0.0, frac)
+
+    cap_term = o.capacity**p.org_quality_capacity_exponent
+    pro_quality = cap_term * (0.4 + 0.6 * skill) * (1 - p.burnout_quality_penalty * burn)
+    pro_quality *= 1 - p.overload_quality_penalty * np.clip(load - 1, 0, 1)
+    vol_quality = p.volunteer_quality + 0.4 * o.capacity
+
+    # Catalogue items per community
+    ratio = np.where(has, frac[np.maximum(holder, 0)], 0.0)
+    delivered = c.org_item_hours * ratio
+    returned = c.org_item_hours - delivered
+    local = has & (o.street[np.maximum(holder, 0)] == c.street)
+    q_item = np.where(has, pro_quality[np.maximum(holder, 0)], 0.0)
+    q_item = np.minimum(1.0, q_item * (1 + p.local_quality_bonus * local))
+    paid_share = np.where(c.org_item_hours > 0, ratio, 1.0) * has
+    pay = c.contract_month_fee * paid_share
+    funded_pay = c.items_funded * p.hours_per_item * p.service_hour_price * ratio
+    c.org_item_delivered = delivered
+    c.org_item_quality = q_item
+    c.staff_item_hours = c.staff_item_hours + returned
+    c.purchase_spend = pay
+    contract_income = np.bincount(holder[has], (pay + funded_pay)[has], n_o)
+    books.purchase_spent += pay.sum()
+    books.funded_item_spent += funded_pay.sum()
+
+    # Projects: agencies with their workers, groups with their members.
+    group_frac = np.minimum(
+        1.0, o.members * MEMBER_PROJECT_HOURS / np.maximum(o.project_hours, 1e-12)
+    )
+    project_frac = np.where(is_group, group_frac, frac) * with_project
+    project_delivered = o.project_hours * project_frac
+    project_income = o.project_month_fee * project_frac
+    project_quality = np.where(is_group, vol_quality, pro_quality)
+    project_quality = np.minimum(1.0, project_quality * (1 + p.local_quality_bonus))
+    target = o.project_community[with_project]
+    c.project_hours = np.bincount(target, project_delivered[with_project], n_c)
+    c.project_quality_hours = np.bincount(
+        target, (project_delivered * project_quality)[with_project], n_c
+    )
+    books.project_spent += project_income.sum()
+
+    # Everyday volunteer activity of grassroots groups in their home communities
+    groups = o.alive & is_group
+    vol = o.members * p.volunteer_hours_per_member * groups
+    home = np.maximum(o.community, 0)
+    c.volunteer_hours = np.bincount(home[groups], vol[groups], n_c)
+    c.volunteer_quality_hours = np.bincount(home[groups], (vol * vol_quality)[groups], n_c)
+
+    # Record on organizations and workers
+    item_delivered = np.bincount(holder[has], delivered[has], n_o)
+    o.demand_hours = worker_demand + np.where(is_group, o.project_hours * with_project, 0.0)
+    o.delivered_hours = item_delivered + project_delivered
+    o.quality = np.where(is_group & (n_workers == 0), vol_quality, pro_quality)
+    o.contract_income = contract_income
+    o.project_income = project_income
+    model.org_load = np.where(np.isinf(load), 2.0, load)
+    used = np.minimum(1.0, model.org_load[emp])
+    w.hours[:] = 0.0
+    w.hours[employed] = eff * used

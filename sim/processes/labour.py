@@ -1,0 +1,134 @@
+"""Process 8: the social-worker labour market (社工人才).
+
+Before delivering, organizations staff up for the work they hold: they hire from the district pool
+(most skilled first; the best-paying employers choose first), then untrained career switchers up
+to a monthly supply, and lay off workers they no longer need (an agency keeps a small core while
+its reserves last). After delivering, workers grow skill with practice and supervision (capacity of
+the employer), burn out under overload, sit the June certification exam, and quit on low pay or
+burnout; some leavers stay in the pool, the rest leave the sector. Graduates join the pool each
+July.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents import GRASSROOTS
+from sim.population import add_workers, remove_workers
+
+if TYPE_CHECKING:
+    from sim.model import DistrictModel
+
+JUNE, JULY = 5, 6  # month-of-year indices (0 = January)
+
+
+def wages(model: DistrictModel, employer: np.ndarray, certified: np.ndarray) -> np.ndarray:
+    """Monthly wage an employer pays: higher-capacity organizations pay more."""
+    p = model.params
+    cap = model.orgs.capacity[employer]
+    return (
+        p.wage_base
+        * (1 + p.wage_capacity_premium * cap)
+        * (1 + p.wage_certified_premium * certified)
+    )
+
+
+def staff_organizations(model: DistrictModel) -> None:
+    """Hire and lay off so each organization can staff the work it holds this month."""
+    p, o, w, c = model.params, model.orgs, model.workers, model.communities
+    rng = model.streams["labour"]
+    n_o = len(o)
+    holder = c.contract_org
+    has = holder >= 0
+    contract_hours = np.bincount(holder[has], c.contract_hours[has], n_o)
+    project = np.where((o.project_community >= 0) & (o.kind != GRASSROOTS), o.project_hours, 0.0)
+    o.expected_hours = contract_hours + project
+    target = np.ceil(o.expected_hours / p.worker_hours_per_month - 1e-9).astype(np.int64)
+    core = (o.kind != GRASSROOTS) & (o.reserves > 0) & o.registered
+    target = np.where(o.alive, np.maximum(target, core * p.agency_core_workers), 0)
+    target = np.where(o.alive & (o.reserves < 0) & (o.expected_hours <= 0), 0, target)
+
+    employed = np.flatnonzero(w.alive & (w.employer >= 0))
+    have = np.bincount(w.employer[employed], None, n_o).astype(np.int64)
+
+    # Lay off surplus workers, newest first.
+    surplus = np.maximum(have - target, 0)
+    if surplus.any():
+        emp = w.employer[employed]
+        order = np.lexsort((w.tenure[employed], emp))  # by employer, then shortest tenure first
+        ranked = employed[order]
+        emp_sorted = emp[order]
+        first = np.searchsorted(emp_sorted, emp_sorted)
+        rank = np.arange(len(ranked)) - first
+        fire = ranked[rank < surplus[emp_sorted]]
+        w.employer[fire] = -1
+        w.tenure[fire] = 0
+        model.month_stats["layoffs"] += len(fire)
+
+    short = np.maximum(target - have, 0)
+    hiring = np.flatnonzero(short > 0)
+    if len(hiring) == 0:
+        return
+    pool = np.flatnonzero(w.alive & (w.employer < 0))
+    pool = pool[np.argsort(-w.skill[pool], kind="stable")]
+    offer = wages(model, hiring, np.zeros(len(hiring), bool))
+    hiring = hiring[np.lexsort((rng.random(len(hiring)), -offer))]
+    switchers = rng.poisson(p.switchers_per_month)
+    taken = 0
+    for org in hiring:
+        need = int(short[org])
+        got = pool[taken : taken + need]
+        taken += len(got)
+        w.employer[got] = org
+        w.tenure[got] = 0
+        rest = need - len(got)
+        if rest > 0 and switchers > 0:
+            k = min(rest, switchers)
+            switchers -= k
+            add_workers(model, k, employer=org, skill=rng.uniform(0.05, 0.2, k))
+            model.month_stats["switchers_hired"] += k
+            rest -= k
+        model.month_stats["hires"] += need - rest
+
+
+def workers_month(model: DistrictModel) -> None:
+    """Skill, burnout, certification, wages, quits and new entrants."""
+    p, w = model.params, model.workers
+    rng = model.streams["labour"]
+    n = len(w)
+    alive = w.alive
+    employed = alive & (w.employer >= 0)
+    emp = np.maximum(w.employer, 0)
+    practice = np.where(employed, w.hours / p.worker_hours_per_month, 0.0)
+    supervision = 0.5 + model.orgs.capacity[emp]
+    gain = p.skill_growth * (1 - w.skill) * practice * supervision
+    w.skill = np.clip(w.skill + np.where(employed, gain, -p.skill_decay * w.skill), 0, 1)
+    load = np.where(employed, model.org_load[emp] if len(model.org_load) else 0.0, 0.0)
+    burn_target = np.clip((load - 0.9) * 2, 0, 1)
+    w.burnout = w.burnout + p.worker_burnout_rate * (burn_target - w.burnout)
+    w.tenure = w.tenure + employed
+    w.wage = np.where(employed, wages(model, emp, w.certified), 0.0)
+
+    draws = rng.random((3, n))
+    if model.month_index % 12 == JUNE:
+        sits = alive & ~w.certified & (draws[0] < 0.5)
+        passes = draws[1] < p.certification_base + 0.45 * w.skill
+        w.certified = w.certified | (sits & passes)
+
+    gap = np.clip((p.outside_wage - w.wage) / max(p.outside_wage, 1.0), 0, 1)
+    quit_p = p.quit_base + p.quit_pay_sensitivity * gap + p.quit_burnout_sensitivity * w.burnout
+    quits = employed & (draws[2] < quit_p)
+    model.month_stats["quits"] += int(quits.sum())
+    leave_draw = rng.random(n)
+    leaves = quits & (leave_draw < p.leave_sector_share)
+    to_pool = quits & ~leaves
+    w.employer[to_pool] = -1
+    w.tenure[to_pool] = 0
+    pool_exit = alive & (w.employer < 0) & ~quits & (leave_draw < p.pool_exit_rate)
+    remove_workers(model, np.flatnonzero(leaves | pool_exit))
+
+    if model.month_index % 12 == JULY:
+        k = rng.poisson(p.graduates_per_year)
+        add_workers(model, k, skill=rng.uniform(0.2, 0.35, k))

@@ -1,0 +1,229 @@
+"""Process 7: social organizations live and die.
+
+Money: income (contracts, projects, funded items, members' dues) minus costs (wages, overhead,
+group running costs, the cost of staying registered) moves reserves; an organization whose reserves
+stay negative for ``insolvency_months`` folds. Capacity grows with funded work, incubation, the
+district base and working beside brand agencies, and decays in idle agencies. Grassroots groups form
+where residents participate, faster in streets with service centres; they gain and lose members,
+and register when they meet the threshold (members, capital, prior approval) and choose to.
+Local agencies are founded when the announced budgets exceed what existing agencies can absorb.
+Exits follow an age- and size-dependent hazard (B8) on top of insolvency and dissolution.
+Registered organizations outside community services are counted as an aggregate stock.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents import AGENCY, BRAND, GRASSROOTS
+from sim.params import Policy
+from sim.population import add_orgs, remove_orgs
+
+if TYPE_CHECKING:
+    from sim.model import DistrictModel
+
+B4_MEMBERS = Policy.model_fields["registration_members"].default
+B4_CAPITAL = Policy.model_fields["registration_capital"].default
+YOUNG_MONTHS = 36  # organizations younger than this may be incubated (assumption)
+
+
+def settle_finances(model: DistrictModel) -> None:
+    p, o, w = model.params, model.orgs, model.workers
+    n_o = len(o)
+    employed = w.alive & (w.employer >= 0)
+    wage_bill = np.bincount(w.employer[employed], w.wage[employed], n_o) * p.employer_cost_factor
+    group = o.kind == GRASSROOTS
+    incubated = o.incubated_until > model.t
+    relief = np.where(o.hosted | incubated, p.hosted_cost_factor, 1.0)
+    running = np.where(group, o.members * p.group_activity_cost_per_member, p.agency_overhead)
+    # Groups spend most of a micro-project grant on the activities it pays for.
+    project_costs = np.where(group, o.project_income * (1 - p.project_overhead_share), 0.0)
+    other = np.where(group, o.members * p.dues_per_member, p.agency_outside_income)
+    o.income = o.contract_income + o.project_income + other
+    o.costs = (
+        wage_bill + running * relief + project_costs + o.registered * p.registered_compliance_cost
+    )
+    o.reserves = np.where(o.alive, o.reserves + o.income - o.costs, o.reserves)
+    o.neg_months = np.where(o.alive & (o.reserves < 0), o.neg_months + 1, 0)
+
+
+def learn(model: DistrictModel) -> None:
+    """Capacity and reputation."""
+    p, o, pol = model.params, model.orgs, model.policy
+    active = o.delivered_hours > 0
+    incubated = o.incubated_until > model.t
+    brand = o.alive & (o.kind == BRAND)
+    n_brand = np.bincount(o.street[brand], None, model.district.n_streets)
+    spill = (n_brand / (n_brand + 1.0))[o.street] * (o.kind == AGENCY)
+    local_registered = o.registered & (o.kind != BRAND)
+    growth = (
+        p.capacity_learning * active
+        + p.incubation_learning * incubated
+        + p.base_learning * pol.incubation_base * local_registered
+        + p.brand_spillover * spill
+    )
+    idle = (o.kind != GRASSROOTS) & ~active & ~incubated
+    cap = o.capacity + growth * (1 - o.capacity) - p.capacity_decay * o.capacity * idle
+    o.capacity = np.where(o.alive, np.clip(cap, 0, 1), o.capacity)
+    o.reputation = np.where(active, o.reputation + 0.2 * (o.quality - o.reputation), o.reputation)
+
+
+def change_members(model: DistrictModel) -> None:
+    p, o, c = model.params, model.orgs, model.communities
+    rng = model.streams["orgs"]
+    group = o.alive & (o.kind == GRASSROOTS)
+    rel = c.participation / max(p.participation_initial, 1e-9)
+    home = np.maximum(o.community, 0)
+    joins = rng.poisson(o.members * p.member_recruitment * rel[home])
+    leaves = rng.binomial(o.members.astype(np.int64), p.member_attrition)
+    o.members = np.where(group, o.members + joins - leaves, o.members)
+
+
+def form_groups(model: DistrictModel) -> None:
+    p, c = model.params, model.communities
+    rng = model.streams["orgs"]
+    centres = model.streets.service_centres[c.street]
+    rate = p.group_formation_rate * c.residents * c.participation / 1000
+    rate = rate * (1 + p.centre_formation_boost * centres)
+    new = rng.poisson(rate)
+    home = np.repeat(np.arange(len(c)), new)
+    k = len(home)
+    if k == 0:
+        return
+    members = 3 + rng.poisson(max(p.members_initial_mean - 3, 0), k)
+    add_orgs(
+        model,
+        GRASSROOTS,
+        k,
+        community=home,
+        street=c.street[home],
+        members=members,
+        capacity=rng.beta(2, 5, k),
+        reserves=members * p.dues_per_member * rng.uniform(0, 3, k),
+    )
+    model.month_stats["formed"] += k
+
+
+def found_agencies(model: DistrictModel) -> None:
+    """New local agencies when announced budgets exceed what agencies can absorb."""
+    p, o = model.params, model.orgs
+    rng = model.streams["orgs"]
+    horizon = range(model.t, model.t + p.agency_lookahead_months + 1)
+    budget = max(
+        model.schedule.at(s).purchase_budget + model.schedule.at(s).project_budget for s in horizon
+    )
+    pros = o.alive & (o.kind != GRASSROOTS)
+    workers = model.workers_per_org()
+    absorb = (workers + p.expansion_workers_per_capacity * o.capacity) * pros
+    absorb_yuan = absorb.sum() * p.worker_hours_per_month * p.service_hour_price * 12
+    gap = max(0.0, budget - absorb_yuan)
+    k = rng.poisson(p.agency_entry_rate * gap / 1e7)
+    if k == 0:
+        return
+    street_p = model.streets.population / model.streets.population.sum()
+    add_orgs(
+        model,
+        AGENCY,
+        k,
+        street=rng.choice(len(street_p), k, p=street_p),
+        capacity=rng.uniform(0.2, 0.45, k),
+        reserves=p.agency_initial_reserves * rng.uniform(0.5, 1.5, k),
+    )
+    model.month_stats["agencies_founded"] += k
+
+
+def register(model: DistrictModel) -> None:
+    p, o, pol = model.params, model.orgs, model.policy
+    rng = model.streams["orgs"]
+    n = len(o)
+    draws = rng.random((2, n))
+    # Agencies register as 民办非企业单位 after a fixed delay; A12 concerns community groups only.
+    pro = o.alive & ~o.registered & (o.kind != GRASSROOTS)
+    pro &= model.t - o.born_step >= p.agency_registration_delay
+    o.registered = o.registered | pro
+    o.registered_step = np.where(pro, model.t, o.registered_step)
+
+    unreg = o.alive & ~o.registered & (o.kind == GRASSROOTS)
+    supported = (o.incubated_until > model.t) | o.hosted
+    if pol.registration_prior_approval:
+        o.approved = o.approved | (unreg & (draws[0] < p.prior_approval_rate * (1 + supported)))
+    eligible = unreg & (o.members >= pol.registration_members)
+    eligible &= o.reserves >= pol.registration_capital
+    if pol.registration_prior_approval:
+        eligible &= o.approved
+    applies = eligible & (draws[1] < p.registration_apply_rate * np.where(supported, 3.0, 1.0))
+    o.registered = o.registered | applies
+    o.registered_step = np.where(applies, model.t, o.registered_step)
+    looser = (
+        pol.registration_members < B4_MEMBERS
+        or pol.registration_capital < B4_CAPITAL
+        or not pol.registration_prior_approval
+    )
+    o.new_rule = o.new_rule | (applies & looser)
+    model.month_stats["registrations"] += int(applies.sum())
+    model.month_stats["registrations_new_rule"] += int(applies.sum()) if looser else 0
+
+
+def support(model: DistrictModel) -> None:
+    """Incubation places and office space in service centres."""
+    p, o, pol = model.params, model.orgs, model.policy
+    rng = model.streams["orgs"]
+    t = model.t
+    slots = pol.incubation_centres * p.incubation_slots
+    busy = int((o.alive & (o.incubated_until > t)).sum())
+    free = slots - busy
+    if free > 0:
+        young = (t - o.born_step) < YOUNG_MONTHS
+        cand = np.flatnonzero(o.alive & (o.kind != BRAND) & (o.incubated_until < 0) & young)
+        if len(cand):
+            score = o.capacity[cand] + o.members[cand] / 50 + rng.uniform(0, 0.2, len(cand))
+            chosen = cand[np.argsort(-score, kind="stable")[:free]]
+            o.incubated_until[chosen] = t + p.incubation_months
+            o.reserves[chosen] += p.incubation_grant
+            model.month_stats["incubated"] += len(chosen)
+
+    group = np.flatnonzero(o.alive & (o.kind == GRASSROOTS))
+    o.hosted = False
+    if len(group) == 0 or model.streets.service_centres.sum() == 0:
+        return
+    street = o.street[group]
+    order = np.lexsort((-o.members[group], -o.registered[group].astype(int), street))
+    s_sorted = street[order]
+    rank = np.arange(len(order)) - np.searchsorted(s_sorted, s_sorted)
+    capacity = model.streets.service_centres * p.centre_slots
+    o.hosted[group[order[rank < capacity[s_sorted]]]] = True
+
+
+def exit_organizations(model: DistrictModel) -> None:
+    p, o = model.params, model.orgs
+    rng = model.streams["orgs"]
+    age = model.t - o.born_step
+    size = np.where(o.kind == GRASSROOTS, 10.0 / (o.members + 5.0), 1.0)
+    hazard = p.exit_base_rate / 12 * (1 + p.exit_youth_multiplier * np.exp(-age / 24)) * size
+    draw = rng.random(len(o))
+    dissolved = (o.kind == GRASSROOTS) & (o.members < p.min_members)
+    insolvent = o.neg_months >= p.insolvency_months
+    out = o.alive & ((draw < hazard) | dissolved | insolvent)
+    rows = np.flatnonzero(out)
+    model.month_stats["exits"] += len(rows)
+    model.month_stats["exits_registered"] += int(o.registered[rows].sum())
+    remove_orgs(model, rows)
+
+    # Organizations outside community services: an aggregate stock with B8's rates.
+    entries = rng.poisson(model.other_orgs * p.other_orgs_entry / 12)
+    leaving = rng.binomial(model.other_orgs, p.exit_base_rate / 12)
+    model.other_orgs += int(entries) - int(leaving)
+
+
+def organizations_month(model: DistrictModel) -> None:
+    """All of process 7, in order."""
+    settle_finances(model)
+    learn(model)
+    change_members(model)
+    form_groups(model)
+    found_agencies(model)
+    register(model)
+    support(model)
+    exit_organizations(model)

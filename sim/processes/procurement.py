@@ -1,0 +1,221 @@
+"""Process 4: purchase of services (政府购买服务) and public-interest projects, with the books.
+
+Budgets are yearly appropriations. Each month one twelfth of the lever's value in force that month
+is appropriated, so a year's appropriation follows the policy timeline exactly. Contracts are let
+for the rest of the calendar year in January, at the first step, and whenever a lever that shapes
+the letting changes.
+
+A lot is one community's bundle of catalogue items; its fee is set by the expected workload
+(以事定费, A7). Lots are bought, most burdened community first, while the money lasts. A tender
+awards each lot to the best-value qualified bidder that can still staff it; a commission awards it
+directly, preferring the incumbent and organizations from the lot's street. Money is paid monthly
+for work actually delivered, so what organizations cannot absorb stays unspent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents import BRAND, GRASSROOTS
+
+if TYPE_CHECKING:
+    from sim.model import DistrictModel
+
+PURCHASE_LEVERS = ("purchase_budget", "catalogue_size", "procurement_mode", "tender_min_capacity")
+
+
+@dataclass
+class YearBooks:
+    """Money of one calendar year, by budget line (yuan)."""
+
+    purchase_appropriated: float = 0.0
+    purchase_committed: float = 0.0
+    purchase_spent: float = 0.0
+    project_appropriated: float = 0.0
+    project_committed: float = 0.0
+    project_spent: float = 0.0
+    funded_item_spent: float = 0.0  # paid by issuers with funded items (费随事转)
+    lots_offered: int = 0
+    lots_let: int = 0
+    projects_applied: int = 0
+    projects_funded: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def months_left_in_year(model: DistrictModel) -> int:
+    return 12 - (model.month_index % 12)
+
+
+def appropriate(model: DistrictModel) -> None:
+    """Add this month's twelfth of each budget line; plan, let and re-let when due."""
+    books = model.year_books()
+    pol = model.policy
+    books.purchase_appropriated += pol.purchase_budget / 12
+    books.project_appropriated += pol.project_budget / 12
+    new_year = model.month_index % 12 == 0 or model.t == 0
+    quarter = model.month_index % model.params.retender_months == 0
+    if new_year or any(model.schedule.changed(model.t, lever) for lever in PURCHASE_LEVERS):
+        plan_lots(model)
+        award_lots(model)
+    elif quarter:
+        award_lots(model)  # lots still unlet, or left by an organization that folded
+    if new_year or model.schedule.changed(model.t, "project_budget"):
+        plan_projects(model)
+        call_projects(model)
+    elif quarter:
+        call_projects(model)
+
+
+def expected_lot_hours(model: DistrictModel) -> np.ndarray:
+    """Expected monthly hours of catalogue items in each community."""
+    share = model.catalogue_cumshare[model.policy.catalogue_size]
+    listed = model.item_rates @ (1 - model.issuers.unlisted_share)
+    return listed * share * model.params.hours_per_item
+
+
+def org_headroom(model: DistrictModel) -> np.ndarray:
+    """Hours per month each organization could staff if it won more work now."""
+    o, p = model.orgs, model.params
+    workers = model.workers_per_org()
+    holder = model.communities.contract_org
+    has = holder >= 0
+    held = np.bincount(holder[has], model.communities.contract_hours[has], len(o))
+    own_projects = np.where(o.kind != GRASSROOTS, o.project_hours, 0.0)
+    hours = (workers + p.expansion_workers_per_capacity * o.capacity) * p.worker_hours_per_month
+    return np.where(o.alive, hours - own_projects - held, 0.0)
+
+
+def plan_lots(model: DistrictModel) -> None:
+    """Close current contracts and decide which lots to buy for the rest of the year."""
+    pol, p, c = model.policy, model.params, model.communities
+    books = model.year_books()
+    c.last_holder = np.where(c.contract_org >= 0, c.contract_org, c.last_holder)
+    c.contract_org = -1
+    c.contract_month_fee = 0.0
+    c.contract_hours = 0.0
+    c.lot_planned = False
+    left = months_left_in_year(model)
+    money = pol.purchase_budget * left / 12
+    hours = expected_lot_hours(model)
+    fees = hours * p.service_hour_price * left
+    model.purchase_reserve = 0.0
+    if money <= 0 or hours.sum() <= 0:
+        return
+    # Buy lots for the most burdened communities (expected hours per staff member) first.
+    order = np.argsort(-hours / c.staff, kind="stable")
+    fits = np.cumsum(fees[order]) <= money
+    chosen = order[fits & (fees[order] > 0)]
+    c.lot_planned[chosen] = True
+    model.purchase_reserve = float(fees[chosen].sum())
+    books.lots_offered += len(chosen)
+
+
+def award_lots(model: DistrictModel) -> None:
+    """Award planned lots that have no holder, for the months left in the year."""
+    pol, p, c, o = model.policy, model.params, model.communities, model.orgs
+    rng = model.streams["procurement"]
+    books = model.year_books()
+    lots = np.flatnonzero(c.lot_planned & (c.contract_org < 0))
+    if len(lots) == 0:
+        return
+    left = months_left_in_year(model)
+    hours = expected_lot_hours(model)
+    fees = hours * p.service_hour_price * left
+    if pol.procurement_mode == "tender":
+        eligible = o.alive & o.registered & (o.kind != GRASSROOTS)
+        eligible &= o.capacity >= pol.tender_min_capacity
+    else:
+        eligible = o.alive & o.registered & (o.capacity >= p.commission_min_capacity)
+    bidders = np.flatnonzero(eligible)
+    if len(bidders) == 0:
+        return
+    headroom = org_headroom(model)[bidders]
+    same_street = o.street[bidders][None, :] == c.street[lots][:, None]
+    noise = rng.normal(0.0, 0.05, (len(lots), len(bidders)))
+    discount = rng.uniform(0.0, p.tender_max_discount, (len(lots), len(bidders)))
+    cap, rep = o.capacity[bidders], o.reputation[bidders]
+    if pol.procurement_mode == "tender":
+        rel = discount / p.tender_max_discount if p.tender_max_discount > 0 else 0 * discount
+        score = cap + 0.5 * rep + p.tender_weight_price * rel
+        score = score + p.tender_local_bonus * same_street + noise
+    else:
+        incumbent = bidders[None, :] == c.last_holder[lots][:, None]
+        score = 1.0 * (incumbent & (rep >= 0.4)) + 0.5 * same_street + 0.3 * cap + 0.2 * rep
+        score = score + noise
+        discount[:] = 0.0
+    for i in rng.permutation(len(lots)):
+        lot = lots[i]
+        ok = headroom >= hours[lot]
+        if not ok.any():
+            continue
+        j = int(np.argmax(np.where(ok, score[i], -np.inf)))
+        headroom[j] -= hours[lot]
+        price = fees[lot] * (1 - discount[i, j])
+        c.contract_org[lot] = bidders[j]
+        c.contract_month_fee[lot] = price / left
+        c.contract_hours[lot] = hours[lot]
+        books.purchase_committed += price
+        books.lots_let += 1
+
+
+def plan_projects(model: DistrictModel) -> None:
+    """End running projects and set aside the project money for the rest of the year."""
+    o = model.orgs
+    o.project_community = -1
+    o.project_month_fee = 0.0
+    o.project_hours = 0.0
+    model.project_money = model.policy.project_budget * months_left_in_year(model) / 12
+
+
+def call_projects(model: DistrictModel) -> None:
+    """Fund projects by competitive call from the money not yet committed this year."""
+    p, o = model.params, model.orgs
+    rng = model.streams["procurement"]
+    books = model.year_books()
+    left = months_left_in_year(model)
+    candidates = np.flatnonzero(o.alive & o.registered & (o.project_community < 0))
+    if model.project_money <= 0 or len(candidates) == 0:
+        return
+    applies = rng.random(len(candidates)) < p.project_apply_rate
+    score = o.capacity[candidates] + 0.5 * o.reputation[candidates]
+    score = score + rng.normal(0.0, p.project_score_noise, len(candidates))
+    applicants = candidates[applies]
+    books.projects_applied += len(applicants)
+    is_group = o.kind[applicants] == GRASSROOTS
+    grant = np.where(is_group, p.project_grant_group, p.project_grant_agency) * left / 12
+    c = model.communities
+    for k in np.argsort(-score[applies], kind="stable"):
+        if grant[k] <= 0 or grant[k] > model.project_money:
+            continue
+        org = applicants[k]
+        model.project_money -= grant[k]
+        if is_group[k]:
+            target = o.community[org]
+            hour_cost = p.project_group_hour_cost
+        else:
+            # Agencies serve the least-covered community in their street.
+            in_street = np.flatnonzero(c.street == o.street[org])
+            target = in_street[np.argmin(c.coverage_memory[in_street])]
+            hour_cost = p.service_hour_price
+        o.project_community[org] = target
+        o.project_month_fee[org] = grant[k] / left
+        o.project_hours[org] = grant[k] / left / hour_cost
+        o.project_end[org] = model.t + left
+        books.project_committed += grant[k]
+        books.projects_funded += 1
+
+
+def local_share_and_hhi(model: DistrictModel) -> tuple[float, float]:
+    """Share of this month's contract and project money won by local (non-brand) organizations,
+    and the Herfindahl-Hirschman index of that money across organizations (0-1)."""
+    o = model.orgs
+    money = o.contract_income + o.project_income
+    total = money.sum()
+    if total <= 0:
+        return float("nan"), float("nan")
+    shares = money / total
+    local = shares[o.kind != BRAND].sum()
+    return float(local), float((shares**2).sum())

@@ -1,0 +1,54 @@
+"""Process 6: residents are served; coverage and quality move satisfaction and participation.
+
+Residents need community services (``need_hours_per_resident`` scaled by the community's need
+index) and the resident-facing part of administrative items (certificates, allowances, checks).
+Services come from staff's free time, grassroots volunteers and funded projects; items are done by
+staff or by contract holders. Refused, withdrawn and expired items are needs left unmet.
+Satisfaction moves toward a mix of coverage and quality; participation moves toward a level set by
+self-governance effort and group activity.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import DistrictModel
+
+
+def serve_residents(model: DistrictModel) -> None:
+    p, c = model.params, model.communities
+    q_staff = p.staff_base_quality * (1 - p.burnout_quality_penalty * c.burnout)
+    base_need = c.residents * p.need_hours_per_resident * c.need_index
+    supply = c.hours_services + c.volunteer_hours + c.project_hours
+    quality_hours = c.hours_services * q_staff + c.volunteer_quality_hours + c.project_quality_hours
+    scale = np.divide(base_need, supply, out=np.ones_like(supply), where=supply > base_need)
+    served_services = supply * scale
+
+    rf = p.resident_facing_share
+    item_need = rf * c.items_issued * p.hours_per_item
+    item_served = rf * (c.staff_items_done + c.org_item_delivered)
+    item_quality_hours = rf * (
+        c.staff_items_done * q_staff + c.org_item_delivered * c.org_item_quality
+    )
+
+    need = base_need + item_need
+    served = served_services + item_served
+    c.need_hours = need
+    c.served_hours = served
+    c.service_coverage = np.clip(
+        np.divide(served, need, out=np.zeros_like(need), where=need > 0), 0, 1
+    )
+    qh = quality_hours * scale + item_quality_hours
+    c.service_quality = np.divide(qh, served, out=np.zeros_like(qh), where=served > 0)
+    c.coverage_memory = c.service_coverage
+
+    w = p.satisfaction_weight_coverage
+    target = w * c.service_coverage + (1 - w) * c.service_quality
+    c.satisfaction = c.satisfaction + p.satisfaction_adjust * (target - c.satisfaction)
+
+    effort = (c.hours_self_governance + c.volunteer_hours) / c.residents * 1000
+    goal = p.participation_max * effort / (effort + p.participation_half_hours)
+    c.participation = c.participation + p.participation_adjust * (goal - c.participation)
