@@ -42,6 +42,19 @@ RESIDENTS_PER_STAFF = 1100.0  # B2: 15 staff / 15,856 and 13 / 15,363 residents
 STAFF_RANGE = (7, 25)  # assumption; B3: about 5 committee members plus service-hall staff
 NEED_INDEX_LOG_SD = 0.2  # assumption: older estates need more services
 
+# (name, value, unit, source) of the synthetic layout's constants, for docs/parameters.md
+STRUCTURE_CONSTANTS = (
+    ("streets", len(WUHOU_STREETS), "streets", "B1"),
+    ("communities", WUHOU_COMMUNITIES, "communities", "A2"),
+    ("residents", WUHOU_RESIDENTS, "residents", "A2"),
+    ("STRUCTURE_SEED", STRUCTURE_SEED, "seed", "assumption (fixed so every run shares one map)"),
+    ("RESIDENTS_LOG_SD", RESIDENTS_LOG_SD, "log-sd", "assumption; mean 14,500 residents (C)"),
+    ("HOUSEHOLD_SIZE_RANGE", HOUSEHOLD_SIZE_RANGE, "residents/household", "B2"),
+    ("RESIDENTS_PER_STAFF", RESIDENTS_PER_STAFF, "residents/staff", "B2"),
+    ("STAFF_RANGE", STAFF_RANGE, "staff", "assumption; B3"),
+    ("NEED_INDEX_LOG_SD", NEED_INDEX_LOG_SD, "log-sd", "assumption"),
+)
+
 REQUIRED_COLUMNS = ("street", "community", "residents", "households", "staff")
 
 

@@ -34,13 +34,17 @@ def allowed_values(cls: type[BaseModel], name: str) -> str:
         hi = getattr(meta, "le", hi)
     bounds = ""
     if lo is not None and hi is not None:
-        bounds = f" from {lo:g} to {hi:g}"
+        bounds = f" from {_num(lo)} to {_num(hi)}"
     elif lo is not None:
-        bounds = f" of at least {lo:g}"
+        bounds = f" of at least {_num(lo)}"
     elif hi is not None:
-        bounds = f" of at most {hi:g}"
+        bounds = f" of at most {_num(hi)}"
     unit = (info.json_schema_extra or {}).get("unit", "")
     return f"{kind}{bounds}" + (f" ({unit})" if unit and ann is not bool else "")
+
+
+def _num(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def describe_validation_error(

@@ -16,7 +16,7 @@ Two groups:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -736,6 +736,14 @@ class Params(_Frozen):
         le=120,
         doc="Length of incubation.",
     )
+    incubation_max_age: int = param(
+        36,
+        unit="months",
+        source="assumption",
+        ge=0,
+        le=600,
+        doc="Organizations younger than this may enter incubation.",
+    )
     incubation_grant: float = param(
         3000.0,
         unit="yuan",
@@ -850,6 +858,15 @@ class Params(_Frozen):
         le=1.0,
         doc="Share of a grassroots group's micro-project grant left over for its running costs "
         "(the rest pays for the funded activities).",
+    )
+    member_project_hours: float = param(
+        8.0,
+        unit="hours/member/month",
+        source="assumption",
+        ge=0.0,
+        le=200.0,
+        doc="Hours a group member can put into a funded micro-project: bounds what a small group "
+        "delivers whatever its grant.",
     )
     project_apply_rate: float = param(
         0.6,
@@ -1065,7 +1082,7 @@ class Params(_Frozen):
 
 
 def field_table(cls: type[BaseModel]) -> list[dict[str, Any]]:
-    """Rows describing every field of a parameter class (used by docs and the dashboard)."""
+    """Rows describing every field of a parameter class (for docs and the dashboard)."""
     rows = []
     for name, info in cls.model_fields.items():
         extra = info.json_schema_extra or {}
@@ -1073,11 +1090,14 @@ def field_table(cls: type[BaseModel]) -> list[dict[str, Any]]:
         for meta in info.metadata:
             lo = getattr(meta, "ge", lo)
             hi = getattr(meta, "le", hi)
+        ann = info.annotation
+        choices = get_args(ann) if get_origin(ann) is Literal else ()
         rows.append(
             {
                 "name": name,
                 "default": info.default,
-                "type": getattr(info.annotation, "__name__", str(info.annotation)),
+                "type": "Literal" if choices else getattr(ann, "__name__", str(ann)),
+                "choices": choices,
                 "unit": extra.get("unit", ""),
                 "min": lo,
                 "max": hi,

@@ -70,8 +70,15 @@ class Scenario:
 
     @property
     def hash(self) -> str:
-        """Stable hash of the resolved definition (for manifests and result stores)."""
-        text = json.dumps(self.definition, sort_keys=True, default=str)
+        """Stable hash of the resolved definition (for manifests and result stores).
+
+        A CSV district enters by its content, not its path, so the hash is the same on any machine.
+        """
+        definition = dict(self.definition)
+        if self.district_source != "wuhou":
+            digest = hashlib.sha256(Path(self.district_source).read_bytes()).hexdigest()
+            definition["district"] = {"source": f"csv:{digest}"}
+        text = json.dumps(definition, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property

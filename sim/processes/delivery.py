@@ -18,10 +18,6 @@ from sim.agents import GRASSROOTS
 if TYPE_CHECKING:
     from sim.model import DistrictModel
 
-# Hours a group member can put into a funded micro-project per month (assumption, documented in
-# docs/ODD.md): bounds what a small group can deliver whatever its grant.
-MEMBER_PROJECT_HOURS = 8.0
-
 
 def deliver(model: DistrictModel) -> None:
     p, o, w, c = model.params, model.orgs, model.workers, model.communities
@@ -78,7 +74,7 @@ def deliver(model: DistrictModel) -> None:
 
     # Projects: agencies with their workers, groups with their members.
     group_frac = np.minimum(
-        1.0, o.members * MEMBER_PROJECT_HOURS / np.maximum(o.project_hours, 1e-12)
+        1.0, o.members * p.member_project_hours / np.maximum(o.project_hours, 1e-12)
     )
     project_frac = np.where(is_group, group_frac, frac) * with_project
     project_delivered = o.project_hours * project_frac

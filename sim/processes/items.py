@@ -5,9 +5,9 @@ with population. An item is listed (on the three lists, A8) or not; a listed ite
 purchase catalogue (A4). Under entry control (A9) an issuer complies with probability
 ``enforcement * compliance``: a complying issuer either re-sends the item with funding
 attached (权随责走、费随事转, then it is admitted) or withdraws it; a non-complying issuer pushes it
-anyway, and the community refuses it with probability ``enforcement * refusal_propensity``. Refused and
-withdrawn items are done by no one: their resident-facing part is an unmet need. Issuers learn to
-comply in proportion to how many of their unlisted items were refused.
+anyway, and the community refuses it with probability ``enforcement * refusal_propensity``.
+Refused and withdrawn items are done by no one: their resident-facing part is an unmet need.
+Issuers learn to comply in proportion to how many of their unlisted items were refused.
 
 Each item meets these chances independently, so by Poisson thinning every outcome (listed and in
 the catalogue, funded, withdrawn, refused, accepted) is itself an independent Poisson flow. The

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 B4_MEMBERS = Policy.model_fields["registration_members"].default
 B4_CAPITAL = Policy.model_fields["registration_capital"].default
-YOUNG_MONTHS = 36  # organizations younger than this may be incubated (assumption)
 
 
 def settle_finances(model: DistrictModel) -> None:
@@ -175,7 +174,7 @@ def support(model: DistrictModel) -> None:
     busy = int((o.alive & (o.incubated_until > t)).sum())
     free = slots - busy
     if free > 0:
-        young = (t - o.born_step) < YOUNG_MONTHS
+        young = (t - o.born_step) < p.incubation_max_age
         cand = np.flatnonzero(o.alive & (o.kind != BRAND) & (o.incubated_until < 0) & young)
         if len(cand):
             score = o.capacity[cand] + o.members[cand] / 50 + rng.uniform(0, 0.2, len(cand))

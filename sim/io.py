@@ -1,0 +1,117 @@
+"""Writing results: atomic files (temporary file, then rename) and run manifests."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.model import DistrictModel
+
+PACKAGES = ("sanshe", "mesa", "numpy", "pandas", "scipy", "pyarrow", "pydantic")
+
+
+def _atomic(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a DataFrame as Parquet, atomically."""
+    _atomic(Path(path), lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def write_json(obj: Any, path: str | Path) -> None:
+    """Write JSON (UTF-8, indented), atomically."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, ensure_ascii=False, indent=2, default=str)
+            fh.write("\n")
+
+    _atomic(Path(path), write)
+
+
+def git_commit() -> str:
+    """The source tree's git commit (with '-dirty' if it has uncommitted changes), or 'unknown'."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages results depend on."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def provenance() -> dict[str, Any]:
+    """What produced a result: versions, commit, host and time."""
+    return {
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": platform.node(),
+    }
+
+
+def run_manifest(model: DistrictModel) -> dict[str, Any]:
+    """Manifest of one run: scenario, seed and provenance."""
+    spec = model.spec
+    return {
+        "scenario": spec.name,
+        "scenario_hash": spec.hash,
+        "scenario_path": spec.path,
+        "definition": spec.definition,
+        "seed": model.seed_info,
+        "months": int(model.steps),
+        "start": spec.start_month,
+        **provenance(),
+    }
+
+
+def save_run(model: DistrictModel, out: str | Path) -> dict[str, pd.DataFrame]:
+    """Write a finished run's tables and manifest into ``out``; returns the tables.
+
+    The manifest is written last, so a directory with a manifest holds a complete run.
+    """
+    out = Path(out)
+    tables = model.results()
+    for level, df in tables.items():
+        write_parquet(df, out / f"{level}.parquet")
+    write_parquet(model.budget_books(), out / "budget.parquet")
+    write_json(run_manifest(model), out / "manifest.json")
+    return tables
