@@ -1,0 +1,38 @@
+# Everyday commands. `make demo` and `make test` work on a fresh clone: they build .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench docs clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found %s); .python-version selects 3.12 under pyenv" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m sim run scenarios/baseline_2013.toml --seed 1 --out results/runs/baseline_2013-seed1
+	$(PY) -m sim run scenarios/wuhou_reform.toml --seed 1 --out results/runs/wuhou_reform-seed1
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sim tests benchmarks
+	$(VENV)/bin/ruff format --check sim tests benchmarks
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format sim tests benchmarks
+	$(VENV)/bin/ruff check --fix sim tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_model.py
+
+docs: $(STAMP)
+	$(PY) -m sim docs
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
