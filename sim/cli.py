@@ -49,12 +49,46 @@ def final_year_table(tables: dict[str, pd.DataFrame]) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from sim.scenario import load_scenario
+    from sim.experiment.design import design_points
+    from sim.experiment.spec import load_experiment
+    from sim.scenario import load_scenario, read_toml
 
     for path in args.files:
-        sc = load_scenario(path)
-        print(f"ok  {path}  ({sc.name}, {sc.start_month} + {sc.months} months, hash {sc.hash})")
+        raw = read_toml(Path(path))
+        if "replications" in raw or "design" in raw or isinstance(raw.get("scenarios"), list):
+            exp = load_experiment(path)
+            n = len(design_points(exp))
+            print(
+                f"ok  {path}  (experiment {exp.name}: {n} points x {exp.replications} replications)"
+            )
+        else:
+            sc = load_scenario(path)
+            print(f"ok  {path}  ({sc.name}, {sc.start_month} + {sc.months} months, hash {sc.hash})")
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.experiment.executors import make_executor
+    from sim.experiment.runner import run_experiment
+    from sim.experiment.spec import load_experiment
+
+    exp = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    if args.scheduler and args.executor != "dask":
+        raise UserError("--scheduler needs --executor dask")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers {args.workers}: must be at least 1")
+    executor = make_executor(args.executor, args.workers, args.scheduler)
+    report = run_experiment(exp, out, executor, fresh=args.fresh, progress=not args.quiet)
+    if not args.quiet or not report.ok:
+        print(
+            f"{exp.name}: {report.total} runs, {report.skipped} already done, "
+            f"{report.done} run now, {len(report.failed)} failed -> {out}/",
+            file=sys.stderr if not report.ok else sys.stdout,
+        )
+    for failure in report.failed[:10]:
+        print(f"  failed {failure['run']}: {failure.get('error')}", file=sys.stderr)
+    return 0 if report.ok else 1
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -86,9 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.set_defaults(func=_run)
 
-    val = sub.add_parser("validate", help="check scenario files without running them")
+    val = sub.add_parser("validate", help="check scenario or experiment files without running them")
     val.add_argument("files", nargs="+")
     val.set_defaults(func=_validate)
+
+    sweep = sub.add_parser("sweep", help="run an experiment (resumes where it stopped)")
+    sweep.add_argument("experiment", help="experiment TOML file")
+    sweep.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    sweep.add_argument("--executor", choices=("local", "dask", "serial"), default="local")
+    sweep.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    sweep.add_argument("--out", help="results directory (default results/<experiment name>)")
+    sweep.add_argument(
+        "--fresh", action="store_true", help="discard earlier results and start over"
+    )
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar (for CI and logs)")
+    sweep.set_defaults(func=_sweep)
 
     docs = sub.add_parser("docs", help="regenerate docs/parameters.md from the code")
     docs.add_argument("--out", default="docs/parameters.md")

@@ -5,6 +5,8 @@ A scenario file looks like::
     name = "wuhou_reform"
     description = "What it changes and why."
     extends = "baseline_2013.toml"      # optional: inherit, override only what differs
+    borrow = { from = "wuhou_reform.toml", levers = ["purchase_budget"] }  # optional: take these
+                                         # levers' timelines from another file (before [policy])
 
     [run]
     start = "2013-01"                    # first simulated month
@@ -41,7 +43,7 @@ from sim.errors import ScenarioError, describe_validation_error
 from sim.params import Params, Policy
 from sim.schedule import PolicySchedule, format_month, parse_month
 
-TOP_KEYS = ("name", "description", "extends", "run", "district", "policy", "params")
+TOP_KEYS = ("name", "description", "extends", "borrow", "run", "district", "policy", "params")
 RUN_KEYS = {"start": "a month YYYY-MM", "months": "an integer from 1 to 600"}
 DISTRICT_KEYS = {"source": "'wuhou' or a path to a CSV file"}
 DEFAULT_RUN = {"start": "2013-01", "months": 48}  # MODEL_BRIEF: 2013-01 to 2016-12
@@ -196,6 +198,9 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(str(chain[-1]), "extends", f"forms a cycle ({cycle})", "no cycles")
     raw = read_toml(path)
+    borrowed = _borrow(raw.pop("borrow", None), path, chain)
+    if borrowed:
+        raw["policy"] = {**borrowed, **raw.get("policy", {})}
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
@@ -209,6 +214,39 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     base = resolve_extends(target, (*chain, path))
     base.pop("name", None)  # a child is its own scenario; it inherits settings, not identity
     return merge(base, raw)
+
+
+def _borrow(spec: Any, path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """Lever timelines taken from another scenario file: ``{ from = FILE, levers = [...] }``."""
+    if spec is None:
+        return {}
+    allowed = '{ from = "other.toml", levers = ["lever", ...] }'
+    if not isinstance(spec, Mapping) or set(spec) != {"from", "levers"}:
+        raise ScenarioError(str(path), "borrow", f"{spec!r} is not valid", allowed)
+    levers = spec["levers"]
+    if not isinstance(levers, list) or not levers or not all(isinstance(x, str) for x in levers):
+        raise ScenarioError(
+            str(path), "borrow.levers", f"{levers!r} is not valid", "a list of lever names"
+        )
+    for lever in levers:
+        if lever not in Policy.model_fields:
+            raise ScenarioError(
+                str(path),
+                "borrow.levers",
+                f"{lever!r} is not a policy lever",
+                _choices(Policy, "policy"),
+            )
+    source = spec["from"]
+    target = (path.parent / str(source)).resolve()
+    if not target.is_file():
+        raise ScenarioError(
+            str(path),
+            "borrow.from",
+            f"{source!r} not found (looked for {target})",
+            "an existing file",
+        )
+    other = resolve_extends(target, (*chain, path)).get("policy", {})
+    return {lever: copy.deepcopy(other.get(lever, getattr(Policy(), lever))) for lever in levers}
 
 
 def merge(base: dict[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,289 @@
+"""Running an experiment: plan the runs, skip those already done, run the rest, record everything.
+
+The bottom layer is :func:`run_task`: one scenario, one seed, tables written to the store. It never
+raises: an error becomes a 'failed' status with its traceback, so one bad run cannot stop a sweep.
+Executors (:mod:`sim.experiment.executors`) decide where tasks run; the results are identical
+whichever is used, because each task carries its own seed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.experiment.design import Point, design_points
+from sim.experiment.spec import Experiment, ExperimentError
+from sim.experiment.store import (
+    data_path,
+    read_status,
+    reduce_frequency,
+    run_id,
+    status_path,
+)
+from sim.io import provenance, write_json, write_parquet
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything a worker needs to do one run (picklable)."""
+
+    experiment: str
+    point_id: str
+    replication: int
+    scenario: Scenario
+    root_seed: int
+    design: dict[str, Any]
+    levels: tuple[str, ...]
+    frequency: str
+    out: str
+
+    @property
+    def run_id(self) -> str:
+        return run_id(self.point_id, self.replication)
+
+    def seed(self) -> np.random.SeedSequence:
+        """Replication i's seed: the same in every scenario (common random numbers)."""
+        return np.random.SeedSequence(self.root_seed, spawn_key=(self.replication,))
+
+
+def simulate(task: Task) -> dict[str, Any]:
+    """Run the model for a task and return its tables (by level), keyed and reduced."""
+    from sim.model import DistrictModel
+
+    model = DistrictModel(task.scenario, rng=task.seed())
+    model.run_for(task.scenario.months)
+    tables = model.results()
+    keys = {
+        "experiment": task.experiment,
+        "scenario": task.scenario.name,
+        "point": task.point_id,
+        "replication": task.replication,
+        "seed_entropy": str(task.root_seed),
+        "seed_spawn_key": str(task.replication),
+        **task.design,
+    }
+    out = {}
+    for level in task.levels:
+        table = reduce_frequency(tables[level], task.frequency)
+        for i, (k, v) in enumerate(keys.items()):
+            table.insert(i, k, v)
+        out[level] = table
+    return out
+
+
+def run_task(
+    task: Task, simulate_fn: Callable[[Task], dict[str, Any]] = simulate
+) -> dict[str, Any]:
+    """Run one task, write its files and status; never raises."""
+    out = Path(task.out)
+    started = time.time()
+    status: dict[str, Any] = {
+        "run": task.run_id,
+        "point": task.point_id,
+        "scenario": task.scenario.name,
+        "replication": task.replication,
+        "seed_entropy": str(task.root_seed),
+        "seed_spawn_key": [task.replication],
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        tables = simulate_fn(task)
+        for level, table in tables.items():
+            write_parquet(table, data_path(out, level, task.run_id))
+        status.update(status="done")
+    except Exception as exc:  # a failing run is recorded, and the sweep goes on
+        status.update(
+            status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
+        )
+    status["seconds"] = round(time.time() - started, 4)
+    write_json(status, status_path(out, task.run_id))
+    return status
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did."""
+
+    out: Path
+    total: int
+    skipped: int = 0
+    done: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def plan(exp: Experiment, out: Path) -> tuple[list[Point], list[Task]]:
+    points = design_points(exp)
+    tasks = [
+        Task(
+            exp.name,
+            p.id,
+            r,
+            p.scenario,
+            exp.root_seed,
+            p.design,
+            exp.levels,
+            exp.frequency,
+            str(out),
+        )
+        for p in points
+        for r in range(exp.replications)
+    ]
+    return points, tasks
+
+
+def _is_done(out: Path, task: Task) -> bool:
+    status = read_status(out, task.run_id)
+    if not status or status.get("status") != "done":
+        return False
+    return all(data_path(out, level, task.run_id).is_file() for level in task.levels)
+
+
+def _plan_manifest(exp: Experiment, points: list[Point], started: str) -> dict[str, Any]:
+    return {
+        "experiment": exp.name,
+        "experiment_hash": exp.hash,
+        "experiment_path": exp.path,
+        "definition": exp.definition,
+        "replications": exp.replications,
+        "levels": list(exp.levels),
+        "frequency": exp.frequency,
+        "method": exp.method or "scenarios",
+        "factors": [
+            {
+                "key": f.key,
+                "column": f.column,
+                "values": list(f.values),
+                "min": f.low,
+                "max": f.high,
+                "scale": f.scale,
+            }
+            for f in exp.factors
+        ],
+        "seeds": {
+            "root_seed": exp.root_seed,
+            "scheme": "numpy.random.SeedSequence(root_seed, spawn_key=(replication,)); "
+            "the same for every point (common random numbers)",
+            "replications": [
+                {"replication": r, "entropy": str(exp.root_seed), "spawn_key": [r]}
+                for r in range(exp.replications)
+            ],
+        },
+        "points": [
+            {
+                "point": p.id,
+                "scenario": p.scenario.name,
+                "scenario_hash": p.scenario.hash,
+                "description": p.scenario.description.strip(),
+                "design": p.design,
+                "overrides": p.overrides,
+                "definition": p.scenario.definition if not exp.factors else None,
+            }
+            for p in points
+        ],
+        "started": started,
+        **provenance(),
+    }
+
+
+def run_experiment(
+    exp: Experiment,
+    out: str | Path,
+    executor: Any = None,
+    fresh: bool = False,
+    progress: bool = True,
+    task_fn: Callable[[Task], dict[str, Any]] = run_task,
+) -> SweepReport:
+    """Run (or resume) an experiment into ``out``. Finished runs are skipped, failed ones retried.
+
+    Args:
+        executor: an executor from :mod:`sim.experiment.executors` (default: serial).
+        fresh: delete what ``out`` holds and start over.
+        task_fn: the per-task function (tests inject failures here).
+    """
+    from sim.experiment.executors import SerialExecutor, progress_bar
+
+    out = Path(out)
+    if fresh and out.exists():
+        for sub in ("data", "status", "manifest.json"):
+            target = out / sub
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    points, tasks = plan(exp, out)
+    manifest_path = out / "manifest.json"
+    previous = None
+    if manifest_path.is_file():
+        from sim.experiment.store import load_manifest
+
+        previous = load_manifest(out)
+        if previous.get("experiment_hash") != exp.hash:
+            raise ExperimentError(
+                str(out),
+                "results directory",
+                f"holds experiment {previous.get('experiment')!r} with a different definition "
+                f"(hash {previous.get('experiment_hash')} vs {exp.hash})",
+                "the same experiment file to resume, --fresh to start over, or another --out",
+            )
+    started = previous["started"] if previous else datetime.now(UTC).isoformat(timespec="seconds")
+    manifest = _plan_manifest(exp, points, started)
+    manifest["status"] = "running"
+    write_json(manifest, manifest_path)
+
+    todo = [t for t in tasks if not _is_done(out, t)]
+    report = SweepReport(out, total=len(tasks), skipped=len(tasks) - len(todo))
+    executor = executor or SerialExecutor()
+    with progress_bar(len(tasks), report.skipped, enabled=progress) as bar:
+        for status in executor.map_unordered(task_fn, todo):
+            if status.get("status") == "done":
+                report.done += 1
+            else:
+                report.failed.append(status)
+                if not status_path(out, status["run"]).is_file():
+                    write_json(status, status_path(out, status["run"]))
+            bar.update(status.get("status") == "done", status.get("status") != "done")
+
+    runs = []
+    for t in tasks:
+        s = read_status(out, t.run_id) or {"status": "missing"}
+        runs.append(
+            {
+                k: s.get(k)
+                for k in (
+                    "run",
+                    "point",
+                    "scenario",
+                    "replication",
+                    "status",
+                    "seconds",
+                    "error",
+                    "traceback",
+                )
+                if k in s
+            }
+            | {"run": t.run_id}
+        )
+    manifest["runs"] = runs
+    manifest["status"] = "complete" if report.ok else "failed runs"
+    manifest["n_done"] = sum(r["status"] == "done" for r in runs)
+    manifest["n_failed"] = sum(r["status"] != "done" for r in runs)
+    manifest["ended"] = datetime.now(UTC).isoformat(timespec="seconds")
+    write_json(manifest, manifest_path)
+    return report

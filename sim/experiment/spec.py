@@ -1,0 +1,334 @@
+"""Experiment files: which scenarios (or which design over levers), replications, seed, outputs.
+
+An experiment is a TOML file in ``experiments/``::
+
+    name = "budget_sweep"
+    description = "What it asks."
+    replications = 20
+    root_seed = 20131001
+
+    [outputs]
+    levels = ["district", "street"]      # any of district, street, community
+    frequency = "monthly"                # monthly, yearly or final
+
+    scenarios = ["../scenarios/baseline_2013.toml", "../scenarios/wuhou_reform.toml"]
+    # ... or, instead of a list of scenarios, a design over levers and parameters:
+    [design]
+    method = "grid"                      # grid, lhs, sobol or morris
+    base = "../scenarios/wuhou_reform.toml"
+    samples = 64                         # lhs: points; sobol: base samples N; morris: trajectories
+    [design.factors."policy.purchase_budget"]
+    values = [0, 0.5, 1.0, 1.5, 2.0]     # grid: the values; lhs/sobol/morris: min and max
+    scale = true                         # multiply the base timeline instead of replacing it
+
+Paths are relative to the experiment file. Everything is validated before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.errors import ScenarioError
+from sim.params import Params, Policy
+from sim.scenario import Scenario, load_scenario, read_toml
+
+LEVELS = ("district", "street", "community")
+FREQUENCIES = ("monthly", "yearly", "final")
+METHODS = ("grid", "lhs", "sobol", "morris")
+TOP_KEYS = ("name", "description", "replications", "root_seed", "outputs", "scenarios", "design")
+DESIGN_KEYS = ("method", "base", "samples", "levels", "factors")
+FACTOR_KEYS = ("values", "min", "max", "scale")
+MAX_REPLICATIONS = 100_000
+
+
+class ExperimentError(ScenarioError):
+    """A bad experiment file."""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One design variable: a policy lever or model parameter and its values or range."""
+
+    key: str  # "policy.purchase_budget" or "params.hours_per_item"
+    values: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    scale: bool = False  # multiply the base value (and every dated value of a timeline)
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+    @property
+    def column(self) -> str:
+        """Column holding this factor's value in the results."""
+        return f"design_{self.name}"
+
+    @property
+    def kind(self) -> str:
+        """'float', 'int', 'bool' or 'choice' (from the target field's type)."""
+        cls = Policy if self.key.startswith("policy.") else Params
+        ann = cls.model_fields[self.name].annotation
+        return {float: "float", int: "int", bool: "bool"}.get(ann, "choice")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment definition."""
+
+    name: str
+    description: str
+    replications: int
+    root_seed: int
+    levels: tuple[str, ...]
+    frequency: str
+    path: str
+    definition: dict[str, Any] = field(repr=False)
+    scenario_files: tuple[str, ...] = ()  # when comparing named scenarios
+    method: str | None = None  # when running a design
+    base: str | None = None
+    samples: int | None = None
+    morris_levels: int = 4
+    factors: tuple[Factor, ...] = ()
+
+    @property
+    def hash(self) -> str:
+        text = json.dumps(self.definition, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def base_scenario(self) -> Scenario:
+        assert self.base is not None
+        return load_scenario(self.base)
+
+
+def _fail(where: str, key: str, problem: str, allowed: str) -> ExperimentError:
+    return ExperimentError(where, key, problem, allowed)
+
+
+def _int(value: Any, where: str, key: str, lo: int, hi: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise _fail(where, key, f"{value!r} is not valid", f"an integer from {lo:,} to {hi:,}")
+    return value
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file (scenario files and factors included)."""
+    path = Path(path)
+    where = str(path)
+    raw = read_toml(path)
+    unknown = [k for k in raw if k not in TOP_KEYS]
+    if unknown:
+        raise _fail(where, unknown[0], "is not an experiment key", ", ".join(TOP_KEYS))
+    name = raw.get("name", path.stem)
+    if not isinstance(name, str) or not name or "/" in name:
+        raise _fail(where, "name", f"{name!r} is not valid", "a non-empty name without '/'")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise _fail(where, "description", f"{description!r} is not text", "text")
+    if "replications" not in raw:
+        raise _fail(
+            where, "replications", "is missing", f"an integer from 1 to {MAX_REPLICATIONS:,}"
+        )
+    replications = _int(raw["replications"], where, "replications", 1, MAX_REPLICATIONS)
+    if "root_seed" not in raw:
+        raise _fail(where, "root_seed", "is missing", "a non-negative integer")
+    root_seed = _int(raw["root_seed"], where, "root_seed", 0, 2**63 - 1)
+
+    outputs = raw.get("outputs", {})
+    if not isinstance(outputs, dict):
+        raise _fail(where, "outputs", "must be a table", "[outputs] with levels and frequency")
+    for key in outputs:
+        if key not in ("levels", "frequency"):
+            raise _fail(where, f"outputs.{key}", "is not an output setting", "levels, frequency")
+    levels = outputs.get("levels", list(LEVELS))
+    if (
+        not isinstance(levels, list)
+        or not levels
+        or any(lv not in LEVELS for lv in levels)
+        or len(set(levels)) != len(levels)
+    ):
+        raise _fail(
+            where,
+            "outputs.levels",
+            f"{levels!r} is not valid",
+            "a list drawn from " + ", ".join(LEVELS),
+        )
+    frequency = outputs.get("frequency", "monthly")
+    if frequency not in FREQUENCIES:
+        raise _fail(
+            where, "outputs.frequency", f"{frequency!r} is not valid", ", ".join(FREQUENCIES)
+        )
+
+    has_list, has_design = "scenarios" in raw, "design" in raw
+    if has_list == has_design:
+        raise _fail(
+            where,
+            "scenarios/design",
+            "give exactly one of them" if has_list else "neither is given (empty design)",
+            "a list of scenario files, or a [design] table",
+        )
+    common = dict(
+        name=name,
+        description=description,
+        replications=replications,
+        root_seed=root_seed,
+        levels=tuple(levels),
+        frequency=frequency,
+        path=str(path),
+        definition=raw,
+    )
+    if has_list:
+        files = raw["scenarios"]
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+            raise _fail(
+                where,
+                "scenarios",
+                "is empty or not a list of file names",
+                "a non-empty list of .toml paths",
+            )
+        resolved = tuple(str((path.parent / f).resolve()) for f in files)
+        names = []
+        for f, r in zip(files, resolved, strict=True):
+            if not Path(r).is_file():
+                raise _fail(
+                    where,
+                    "scenarios",
+                    f"{f!r} not found (looked for {r})",
+                    "existing scenario files",
+                )
+            names.append(load_scenario(r).name)  # validates each scenario now
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise _fail(
+                where,
+                "scenarios",
+                f"scenario names repeat: {sorted(dupes)}",
+                "distinct scenario names",
+            )
+        return Experiment(**common, scenario_files=resolved)
+    return _design(raw["design"], where, path, common)
+
+
+def _design(design: Any, where: str, path: Path, common: dict[str, Any]) -> Experiment:
+    if not isinstance(design, dict):
+        raise _fail(where, "design", "must be a table", "[design] with method, base and factors")
+    for key in design:
+        if key not in DESIGN_KEYS:
+            raise _fail(where, f"design.{key}", "is not a design setting", ", ".join(DESIGN_KEYS))
+    method = design.get("method")
+    if method not in METHODS:
+        raise _fail(where, "design.method", f"{method!r} is not valid", ", ".join(METHODS))
+    base = design.get("base")
+    if not isinstance(base, str):
+        raise _fail(where, "design.base", "is missing", "a scenario file to vary")
+    base_path = (path.parent / base).resolve()
+    if not base_path.is_file():
+        raise _fail(
+            where,
+            "design.base",
+            f"{base!r} not found (looked for {base_path})",
+            "an existing scenario file",
+        )
+    base_scenario = load_scenario(base_path)
+    samples = design.get("samples")
+    if method == "grid":
+        if samples is not None:
+            raise _fail(
+                where,
+                "design.samples",
+                "is not used by a grid",
+                "omit it; a grid runs every combination",
+            )
+    else:
+        samples = _int(samples, where, "design.samples", 1, 1_000_000)
+    morris_levels = design.get("levels", 4)
+    if method == "morris":
+        morris_levels = _int(morris_levels, where, "design.levels", 2, 100)
+        if morris_levels % 2:
+            raise _fail(
+                where, "design.levels", f"{morris_levels} is odd", "an even number of Morris levels"
+            )
+    elif "levels" in design:
+        raise _fail(where, "design.levels", f"is only used by morris, not {method}", "omit it")
+    raw_factors = design.get("factors")
+    if not isinstance(raw_factors, dict) or not raw_factors:
+        raise _fail(where, "design.factors", "is empty (empty design)", "one or more factors")
+    factors = tuple(
+        _factor(key, spec, method, where, base_scenario) for key, spec in raw_factors.items()
+    )
+    return Experiment(
+        **common,
+        method=method,
+        base=str(base_path),
+        samples=samples,
+        morris_levels=morris_levels,
+        factors=factors,
+    )
+
+
+def _factor(key: str, spec: Any, method: str, where: str, base: Scenario) -> Factor:
+    at = f"design.factors.{key}"
+    head, _, name = key.partition(".")
+    cls = {"policy": Policy, "params": Params}.get(head)
+    if cls is None or name not in cls.model_fields:
+        raise _fail(
+            where,
+            at,
+            "is not a lever or parameter",
+            "policy.<lever> or params.<name> (see docs/parameters.md)",
+        )
+    if not isinstance(spec, dict) or not spec:
+        raise _fail(where, at, "must be a table", "{ values = [...] } or { min = ..., max = ... }")
+    for k in spec:
+        if k not in FACTOR_KEYS:
+            raise _fail(where, f"{at}.{k}", "is not a factor setting", ", ".join(FACTOR_KEYS))
+    scale = spec.get("scale", False)
+    if not isinstance(scale, bool):
+        raise _fail(where, f"{at}.scale", f"{scale!r} is not true or false", "true or false")
+    factor_kind = Factor(key).kind
+    if scale and factor_kind not in ("float", "int"):
+        raise _fail(
+            where, f"{at}.scale", f"cannot scale a {factor_kind} lever", "scale only numeric levers"
+        )
+    if method == "grid":
+        values = spec.get("values")
+        if "min" in spec or "max" in spec or not isinstance(values, list) or not values:
+            raise _fail(
+                where, at, "a grid factor needs a non-empty list of values", "{ values = [...] }"
+            )
+        if len(set(map(repr, values))) != len(values):
+            raise _fail(where, f"{at}.values", "has repeated values", "distinct values")
+        factor = Factor(key, values=tuple(values), scale=scale)
+    else:
+        if "values" in spec:
+            raise _fail(
+                where, at, f"{method} samples a range, not a list", "{ min = ..., max = ... }"
+            )
+        if factor_kind not in ("float", "int"):
+            raise _fail(
+                where,
+                at,
+                f"{method} cannot sample a {factor_kind} lever",
+                "numeric levers and parameters",
+            )
+        lo, hi = spec.get("min"), spec.get("max")
+        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi))
+        if not ok or not lo < hi:
+            raise _fail(where, at, f"range {lo!r} to {hi!r} is not valid", "numbers with min < max")
+        factor = Factor(key, low=float(lo), high=float(hi), scale=scale)
+    # Check the extreme values against the field's own bounds now, not half-way through a sweep.
+    from sim.experiment.design import overrides_for
+
+    probes = factor.values if method == "grid" else (factor.low, factor.high)
+    for value in probes:
+        try:
+            base.with_overrides(overrides_for(base, {factor: value}))
+        except ScenarioError as exc:
+            raise _fail(
+                where, at, f"value {value!r} is not allowed: {exc.problem}", exc.allowed
+            ) from None
+    return factor

@@ -1,0 +1,96 @@
+"""The results store of an experiment: one directory, readable as one table per level.
+
+Layout of ``results/<experiment>/``::
+
+    manifest.json                  experiment, points (scenario, hash, overrides), seeds,
+                                   versions, git commit, start and end times, every run's status
+    data/<level>/<point>-r<rep>.parquet   one file per run and level, written atomically
+    status/<point>-r<rep>.json     done (with timing) or failed (with error and traceback)
+
+A run counts as done only when its status file says so; its data files are written before it,
+each by a temporary file and a rename, so a killed sweep never leaves a half-written run behind.
+``data/<level>/`` is a Parquet dataset that pyarrow or DuckDB can query directly, e.g.
+``SELECT * FROM read_parquet('results/headline/data/district/*.parquet')``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.dataset as ds
+
+KEY_COLUMNS = ("experiment", "scenario", "point", "replication", "seed_entropy", "seed_spawn_key")
+
+
+def run_id(point_id: str, replication: int) -> str:
+    return f"{point_id}-r{replication:05d}"
+
+
+def data_path(out: Path, level: str, rid: str) -> Path:
+    return out / "data" / level / f"{rid}.parquet"
+
+
+def status_path(out: Path, rid: str) -> Path:
+    return out / "status" / f"{rid}.json"
+
+
+def read_status(out: Path, rid: str) -> dict[str, Any] | None:
+    path = status_path(out, rid)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, OSError):
+        return None  # treated as not done; the run is redone
+
+
+def reduce_frequency(table: pd.DataFrame, frequency: str) -> pd.DataFrame:
+    """Keep monthly rows, yearly means (calendar years), or only the final month."""
+    if frequency == "monthly" or table.empty:
+        return table
+    if frequency == "final":
+        return table[table["step"] == table["step"].max()].reset_index(drop=True)
+    keys = [c for c in ("year", "street", "community", "district") if c in table.columns]
+    numeric = [
+        c
+        for c in table.columns
+        if c not in (*keys, "step", "month") and pd.api.types.is_numeric_dtype(table[c])
+    ]
+    return table.groupby(keys, sort=False)[numeric].mean().reset_index()
+
+
+def load_manifest(out: str | Path) -> dict[str, Any]:
+    path = Path(out) / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no manifest; is this an experiment results directory?")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_results(
+    out: str | Path, level: str = "district", columns: list[str] | None = None
+) -> pd.DataFrame:
+    """All finished runs of one level as one DataFrame (rows of failed or unfinished runs excluded).
+
+    Key columns: experiment, scenario, point, replication, seed_entropy, seed_spawn_key, the design
+    columns ``design_<name>`` (for designs), then the level's own columns (docs/outputs.md).
+    """
+    out = Path(out)
+    folder = out / "data" / level
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no results at level {level!r}")
+    done = {
+        p.stem
+        for p in (out / "status").glob("*.json")
+        if (read_status(out, p.stem) or {}).get("status") == "done"
+    }
+    files = sorted(str(p) for p in folder.glob("*.parquet") if p.stem in done)
+    if not files:
+        return pd.DataFrame()
+    table = ds.dataset(files, format="parquet").to_table(columns=columns)
+    frame = table.to_pandas()
+    return frame.sort_values(
+        ["point", "replication", *(["step"] if "step" in frame else [])], kind="stable"
+    ).reset_index(drop=True)
