@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
     from sim.model import DistrictModel
@@ -32,9 +34,25 @@ def _atomic(path: Path, write: Any) -> None:
         raise
 
 
-def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a DataFrame as Parquet, atomically."""
-    _atomic(Path(path), lambda tmp: df.to_parquet(tmp, index=False))
+def write_parquet(table: pd.DataFrame | pa.Table, path: str | Path) -> None:
+    """Write a DataFrame or Arrow table as Parquet (lz4), atomically.
+
+    Text columns are dictionary-encoded (they repeat: months, streets, communities); statistics are
+    skipped, since result files are read whole.
+    """
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    text = [
+        f.name
+        for f in table.schema
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    _atomic(
+        Path(path),
+        lambda tmp: pq.write_table(
+            table, tmp, compression="lz4", use_dictionary=text or False, write_statistics=False
+        ),
+    )
 
 
 def write_json(obj: Any, path: str | Path) -> None:

@@ -43,6 +43,7 @@ COMMUNITY_COLUMNS = {
     "project_hours": "project_hours",
     "service_need_hours": "need_hours",
     "served_hours": "served_hours",
+    "delivered_hours": "delivered_hours",
     "service_coverage": "service_coverage",
     "service_quality": "service_quality",
     "satisfaction": "satisfaction",
@@ -71,6 +72,7 @@ SUMMED = (
     "project_hours",
     "service_need_hours",
     "served_hours",
+    "delivered_hours",
     "purchase_spend",
     "contracted",
     "n_groups",
@@ -107,7 +109,7 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     n_emp = int(employed.sum())
     local, hhi = local_share_and_hhi(model)
     pro = alive & (o.kind != GRASSROOTS)
-    spend = float(c.purchase_spend.sum() + o.project_income.sum())
+    spend = float(o.contract_income.sum() + o.project_income.sum())  # incl. funded items
     service_delivered = float(c.org_item_delivered.sum() + c.project_hours.sum())
     q10, q90 = np.quantile(c.service_quality, [0.1, 0.9])
     pol = model.policy
@@ -170,58 +172,101 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if len(x) else np.nan
 
 
-def aggregate(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Sum community rows by ``by`` and recompute the shares from the sums."""
-    f = frame.assign(
-        _quality_hours=frame["service_quality"] * frame["served_hours"],
-        _sat=frame["satisfaction"] * frame["residents"],
-        _part=frame["participation"] * frame["residents"],
-        _burn=frame["staff_burnout"] * frame["staff"],
-    )
-    cols = [*SUMMED, "_quality_hours", "_sat", "_part", "_burn"]
-    g = f.groupby(by, sort=False, observed=True)[cols].sum().reset_index()
-    g["admin_burden"] = _ratio(g["admin_hours"], g["staff_hours_used"])
-    g["service_coverage"] = _ratio(g["served_hours"], g["service_need_hours"])
-    g["service_quality"] = _ratio(g["_quality_hours"], g["served_hours"])
-    g["satisfaction"] = _ratio(g["_sat"], g["residents"])
-    g["participation"] = _ratio(g["_part"], g["residents"])
-    g["staff_burnout"] = _ratio(g["_burn"], g["staff"])
-    g["admin_hours_per_staff"] = _ratio(g["admin_hours"], g["staff"])
-    g["n_communities"] = f.groupby(by, sort=False, observed=True).size().to_numpy()
-    return g.drop(columns=["_quality_hours", "_sat", "_part", "_burn"])
+RATIOS = (
+    "admin_burden",
+    "service_coverage",
+    "service_quality",
+    "satisfaction",
+    "participation",
+    "staff_burnout",
+    "admin_hours_per_staff",
+    "n_communities",
+)
 
 
-def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (a / b.where(b > 0)).astype(float)
+def aggregate(
+    cols: dict[str, np.ndarray], groups: np.ndarray, n_groups: int
+) -> dict[str, np.ndarray]:
+    """Sum community columns (each steps x communities) into groups and recompute the shares.
+
+    Shares are ratios of sums (hours); satisfaction and participation are weighted by residents,
+    burnout by staff. Returns arrays of shape steps x groups.
+    """
+    onehot = np.zeros((len(groups), n_groups))
+    onehot[np.arange(len(groups)), groups] = 1.0
+    out = {name: cols[name] @ onehot for name in SUMMED}
+    weighted = {
+        "quality": (cols["service_quality"] * cols["delivered_hours"]) @ onehot,
+        "satisfaction": (cols["satisfaction"] * cols["residents"]) @ onehot,
+        "participation": (cols["participation"] * cols["residents"]) @ onehot,
+        "burnout": (cols["staff_burnout"] * cols["staff"]) @ onehot,
+    }
+    out["admin_burden"] = _ratio(out["admin_hours"], out["staff_hours_used"])
+    out["service_coverage"] = _ratio(out["served_hours"], out["service_need_hours"])
+    out["service_quality"] = _ratio(weighted["quality"], out["delivered_hours"])
+    out["satisfaction"] = _ratio(weighted["satisfaction"], out["residents"])
+    out["participation"] = _ratio(weighted["participation"], out["residents"])
+    out["staff_burnout"] = _ratio(weighted["burnout"], out["staff"])
+    out["admin_hours_per_staff"] = _ratio(out["admin_hours"], out["staff"])
+    out["n_communities"] = np.broadcast_to(onehot.sum(axis=0).astype(np.int64), out["staff"].shape)
+    return out
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.divide(a, b, out=np.full(np.shape(a), np.nan), where=b > 0)
+
+
+def result_columns(model: DistrictModel) -> dict[str, dict[str, np.ndarray]]:
+    """The result tables as columns of equal length, by level (one row per month and unit)."""
+    d = model.district
+    records = model.datacollector.model_vars
+    n_steps = len(records["community"])
+    if n_steps == 0:
+        return {"district": {}, "street": {}, "community": {}}
+    steps = np.arange(1, n_steps + 1)
+    months = np.array([format_month(model.spec.start + s - 1) for s in steps])
+    years = np.array([int(m[:4]) for m in months])
+    rec = np.stack(records["community"])  # steps x record columns x communities
+    cols = {name: rec[:, i, :] for i, name in enumerate(COMMUNITY_RECORD)}
+    n_c, n_s = d.n_communities, d.n_streets
+
+    def keys(n_units: int) -> dict[str, np.ndarray]:
+        return {
+            "step": np.repeat(steps, n_units),
+            "month": np.repeat(months, n_units),
+            "year": np.repeat(years, n_units),
+        }
+
+    community = keys(n_c)
+    community["community"] = np.tile(np.array(d.community_names), n_steps)
+    community["street"] = np.tile(np.array(d.street_names)[d.community_street], n_steps)
+    for name in COMMUNITY_RECORD:
+        community[name] = cols[name].ravel()
+    community["admin_hours_per_staff"] = community["admin_hours"] / community["staff"]
+    community["contracted"] = community["contracted"].astype(bool)
+    community["n_groups"] = community["n_groups"].astype(np.int64)
+
+    street = keys(n_s)
+    street["street"] = np.tile(np.array(d.street_names), n_steps)
+    street.update({k: v.ravel() for k, v in aggregate(cols, d.community_street, n_s).items()})
+
+    district = keys(1)
+    district["district"] = np.repeat(np.array([d.name]), n_steps)
+    summed = aggregate(cols, np.zeros(n_c, np.int64), 1)
+    district.update({k: v.ravel() for k, v in summed.items() if k != "purchase_spend"})
+    extra = records["district"]
+    for name in extra[0]:
+        district[name] = np.array([row[name] for row in extra])
+    return {"district": district, "street": street, "community": community}
+
+
+TEXT_COLUMNS = ("month", "community", "street", "district")
 
 
 def build_results(model: DistrictModel) -> dict[str, pd.DataFrame]:
     """Tidy tables keyed 'district', 'street' and 'community', one row per month (and unit)."""
-    d = model.district
-    records = model.datacollector.model_vars
-    steps = np.arange(1, len(records["community"]) + 1)
-    months = [format_month(model.spec.start + s - 1) for s in steps]
-    n_c = d.n_communities
-    if not len(steps):
-        empty = pd.DataFrame()
-        return {"district": empty, "street": empty, "community": empty}
-    stacked = np.concatenate(records["community"], axis=1)  # columns x (steps * communities)
-    community = pd.DataFrame(dict(zip(COMMUNITY_RECORD, stacked, strict=True)))
-    community.insert(0, "step", np.repeat(steps, n_c))
-    community.insert(1, "month", np.repeat(np.array(months, dtype=object), n_c))
-    community.insert(2, "community", np.tile(np.array(d.community_names, dtype=object), len(steps)))
-    street_idx = np.tile(d.community_street, len(steps))
-    community.insert(3, "street", np.array(d.street_names, dtype=object)[street_idx])
-    community.insert(2, "year", community["month"].str.slice(0, 4).astype(int))
-    community["admin_hours_per_staff"] = community["admin_hours"] / community["staff"]
-    community["contracted"] = community["contracted"].astype(bool)
-    community["n_groups"] = community["n_groups"].astype(int)
-
-    street = aggregate(community, ["step", "month", "year", "street"])
-    district = aggregate(community, ["step", "month", "year"])
-    district = district.drop(columns=["purchase_spend"])
-    extra = pd.DataFrame(records["district"])
-    district = pd.concat([district.reset_index(drop=True), extra], axis=1)
-    district.insert(3, "district", d.name)
-    assert len(community) == len(steps) * n_c
-    return {"district": district, "street": street, "community": community}
+    out = {}
+    for level, cols in result_columns(model).items():
+        frame = {k: pd.array(v, dtype="str") if k in TEXT_COLUMNS else v for k, v in cols.items()}
+        out[level] = pd.DataFrame(frame)
+    return out

@@ -78,7 +78,6 @@ class DistrictModel(mesa.Model):
         self.books: dict[int, YearBooks] = {}
         self.month_stats: Counter[str] = Counter()
         self.brand_invited = 0
-        self.purchase_reserve = 0.0  # fees of the lots planned this budget year
         self.project_money = 0.0  # project money not yet committed this budget year
         self.org_agents: list[mesa.Agent] = []
         self.worker_agents: list[mesa.Agent] = []
@@ -145,6 +144,8 @@ class DistrictModel(mesa.Model):
                     "funded_item_spent": b.funded_item_spent,
                     "lots_offered": b.lots_offered,
                     "lots_let": b.lots_let,
+                    "lots_relet": b.lots_relet,
+                    "incubation_grants": b.incubation_grants,
                     "projects_applied": b.projects_applied,
                     "projects_funded": b.projects_funded,
                 }

@@ -440,7 +440,7 @@ class Params(_Frozen):
         ge=0.1,
         le=10_000.0,
         doc="Self-governance and group-activity hours per 1,000 residents at which "
-        "participation is half-way from its floor to its maximum.",
+        "participation settles at half of participation_max.",
     )
     participation_adjust: float = param(
         0.05,
@@ -718,7 +718,8 @@ class Params(_Frozen):
         source="assumption",
         ge=0.0,
         le=1.0,
-        doc="Capacity lost each month by organizations with no funded work.",
+        doc="Capacity lost each month by an agency (local or brand) with no funded work and no "
+        "incubation.",
     )
     incubation_slots: int = param(
         40,
@@ -766,7 +767,8 @@ class Params(_Frozen):
         source="assumption (A12: office space may be provided by the community)",
         ge=0.0,
         le=1.0,
-        doc="Running costs of an organization hosted in a centre, relative to not hosted.",
+        doc="Running costs of an organization hosted in a service centre or incubated, relative "
+        "to one that is not.",
     )
     # --- procurement and projects -------------------------------------------------------------
     service_hour_price: float = param(

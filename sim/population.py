@@ -58,7 +58,6 @@ ORG_SCHEMA: dict[str, Any] = {
     "project_community": np.int32,  # -1 if no project
     "project_month_fee": float,
     "project_hours": float,  # hours per month the project pays for
-    "project_end": np.int32,
 }
 
 WORKER_SCHEMA: dict[str, Any] = {
@@ -82,12 +81,11 @@ def add_orgs(model: DistrictModel, kind: int, n: int, **cols: Any) -> np.ndarray
     defaults = {
         "alive": True,
         "registered_step": -1,
-        "born_step": model.steps,
+        "born_step": model.t,
         "exit_step": -1,
         "community": -1,
         "incubated_until": -1,
         "project_community": -1,
-        "project_end": -1,
         "reputation": 0.5,
     }
     rows = model.orgs.append(n, kind=kind, **{**defaults, **cols})
@@ -100,7 +98,7 @@ def add_workers(model: DistrictModel, n: int, **cols: Any) -> np.ndarray:
     """Create ``n`` social workers; returns their rows."""
     if n <= 0:
         return np.empty(0, dtype=np.int64)
-    defaults = {"alive": True, "employer": -1, "born_step": model.steps, "exit_step": -1}
+    defaults = {"alive": True, "employer": -1, "born_step": model.t, "exit_step": -1}
     rows = model.workers.append(n, **{**defaults, **cols})
     model.worker_agents.extend(SocialWorker.create_agents(model, n, row=rows))
     return rows
@@ -112,7 +110,7 @@ def remove_orgs(model: DistrictModel, rows: np.ndarray) -> None:
         return
     orgs, workers = model.orgs, model.workers
     orgs.alive[rows] = False
-    orgs.exit_step[rows] = model.steps
+    orgs.exit_step[rows] = model.t
     orgs.project_community[rows] = -1
     gone = np.zeros(len(orgs), bool)
     gone[rows] = True
@@ -134,7 +132,7 @@ def remove_workers(model: DistrictModel, rows: np.ndarray) -> None:
         return
     model.workers.alive[rows] = False
     model.workers.employer[rows] = -1
-    model.workers.exit_step[rows] = model.steps
+    model.workers.exit_step[rows] = model.t
     for r in rows:
         model.worker_agents[r].remove()
 
@@ -152,6 +150,7 @@ def build_world(model: DistrictModel) -> None:
             "contract_org": np.int32,
             "last_holder": np.int32,
             "lot_planned": bool,
+            "lot_awarded": bool,  # awarded at least once this budget year
         },
         capacity=n_c,
     )
@@ -313,11 +312,13 @@ COMMUNITY_FLOATS = (
     "project_quality_hours",
     "need_hours",
     "served_hours",
+    "delivered_hours",
     "service_coverage",
     "service_quality",
     "purchase_spend",
     "contract_month_fee",
     "contract_hours",
+    "contract_remaining",  # committed contract money not yet paid
 )
 
 

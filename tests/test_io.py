@@ -4,16 +4,16 @@ import pytest
 from sim.io import write_json, write_parquet
 
 
-def test_atomic_write_leaves_no_partial_file(tmp_path):
+def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     path = tmp_path / "x.parquet"
     write_parquet(pd.DataFrame({"a": [1, 2]}), path)
 
-    class Boom:
-        def to_parquet(self, *a, **k):
-            raise RuntimeError("disk full")
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
 
+    monkeypatch.setattr("sim.io.pq.write_table", boom)
     with pytest.raises(RuntimeError):
-        write_parquet(Boom(), path)
+        write_parquet(pd.DataFrame({"a": [3]}), path)
     assert pd.read_parquet(path)["a"].tolist() == [1, 2]  # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]  # no temporary left
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from sim.experiment.design import Point, design_points
 from sim.experiment.spec import Experiment, ExperimentError
@@ -57,8 +58,8 @@ class Task:
         return np.random.SeedSequence(self.root_seed, spawn_key=(self.replication,))
 
 
-def simulate(task: Task) -> dict[str, Any]:
-    """Run the model for a task and return its tables (by level), keyed and reduced."""
+def simulate(task: Task) -> dict[str, pa.Table]:
+    """Run the model for a task and return its tables (by level), reduced and keyed."""
     from sim.model import DistrictModel
 
     model = DistrictModel(task.scenario, rng=task.seed())
@@ -75,10 +76,13 @@ def simulate(task: Task) -> dict[str, Any]:
     }
     out = {}
     for level in task.levels:
-        table = reduce_frequency(tables[level], task.frequency)
-        for i, (k, v) in enumerate(keys.items()):
-            table.insert(i, k, v)
-        out[level] = table
+        table = pa.Table.from_pandas(
+            reduce_frequency(tables[level], task.frequency), preserve_index=False
+        )
+        n = table.num_rows
+        columns = {k: pa.array([v] * n) for k, v in keys.items()}
+        columns.update(zip(table.column_names, table.columns, strict=True))
+        out[level] = pa.table(columns)
     return out
 
 

@@ -143,7 +143,12 @@ def load_experiment(path: str | Path) -> Experiment:
         raise _fail(where, "outputs", "must be a table", "[outputs] with levels and frequency")
     for key in outputs:
         if key not in ("levels", "frequency"):
-            raise _fail(where, f"outputs.{key}", "is not an output setting", "levels, frequency")
+            hint = (
+                " (top-level keys go before the first [table] in TOML)" if key in TOP_KEYS else ""
+            )
+            raise _fail(
+                where, f"outputs.{key}", "is not an output setting" + hint, "levels, frequency"
+            )
     levels = outputs.get("levels", list(LEVELS))
     if (
         not isinstance(levels, list)

@@ -26,7 +26,10 @@ def allocate_staff_time(model: DistrictModel) -> None:
     item_demand = c.backlog + c.staff_item_hours
     demand = item_demand + supervision
     done = np.minimum(demand, available - statutory)
-    left = demand - done
+    # Items and supervision share the hours done in proportion to their demand; supervision that
+    # is not done is simply not done, items left over carry as backlog.
+    item_share = np.divide(item_demand, demand, out=np.zeros_like(demand), where=demand > 0)
+    left = (demand - done) * item_share
     expired = left * p.backlog_expiry
     free = np.maximum(0.0, regular - statutory - done)
     self_gov = free * p.self_governance_share
@@ -36,11 +39,9 @@ def allocate_staff_time(model: DistrictModel) -> None:
     pressure = (statutory + demand) / regular
     target = np.clip((pressure - p.burnout_pressure_onset) / 0.5, 0.0, 1.0)
 
-    # Items (not supervision) share the hours done in proportion to their demand.
-    item_share = np.divide(item_demand, demand, out=np.zeros_like(demand), where=demand > 0)
     c.staff_items_done = done * item_share
     c.backlog = left - expired
-    c.undone_hours = c.undone_hours + expired * item_share
+    c.undone_hours = c.undone_hours + expired
     c.hours_regular = regular
     c.hours_available = available
     c.hours_statutory = statutory

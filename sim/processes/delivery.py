@@ -46,13 +46,19 @@ def deliver(model: DistrictModel) -> None:
         out=np.where(worker_demand > 0, np.inf, 0.0),
         where=staff_hours > 0,
     )
-    frac = np.where(worker_demand > 0, np.minimum(1.0, 1.0 / np.maximum(load, 1e-12)), 1.0)
+    # Share of its work an organization can staff; with nothing to do this month, whether it is
+    # staffed at all (a contract holder with no workers earns nothing).
+    frac = np.where(
+        worker_demand > 0,
+        np.minimum(1.0, 1.0 / np.maximum(load, 1e-12)),
+        (staff_hours > 0).astype(float),
+    )
     frac = np.where(np.isinf(load), 0.0, frac)
 
     cap_term = o.capacity**p.org_quality_capacity_exponent
     pro_quality = cap_term * (0.4 + 0.6 * skill) * (1 - p.burnout_quality_penalty * burn)
     pro_quality *= 1 - p.overload_quality_penalty * np.clip(load - 1, 0, 1)
-    vol_quality = p.volunteer_quality + 0.4 * o.capacity
+    vol_quality = np.minimum(1.0, p.volunteer_quality + 0.4 * o.capacity)
 
     # Catalogue items per community
     ratio = np.where(has, frac[np.maximum(holder, 0)], 0.0)
@@ -61,8 +67,8 @@ def deliver(model: DistrictModel) -> None:
     local = has & (o.street[np.maximum(holder, 0)] == c.street)
     q_item = np.where(has, pro_quality[np.maximum(holder, 0)], 0.0)
     q_item = np.minimum(1.0, q_item * (1 + p.local_quality_bonus * local))
-    paid_share = np.where(c.org_item_hours > 0, ratio, 1.0) * has
-    pay = c.contract_month_fee * paid_share
+    pay = c.contract_month_fee * ratio
+    c.contract_remaining = np.maximum(0.0, c.contract_remaining - pay)
     funded_pay = c.items_funded * p.hours_per_item * p.service_hour_price * ratio
     c.org_item_delivered = delivered
     c.org_item_quality = q_item

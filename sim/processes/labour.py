@@ -69,8 +69,22 @@ def staff_organizations(model: DistrictModel) -> None:
 
     short = np.maximum(target - have, 0)
     hiring = np.flatnonzero(short > 0)
-    if len(hiring) == 0:
-        return
+    if len(hiring):
+        _hire(model, hiring, short, rng)
+    set_wages(model)
+
+
+def set_wages(model: DistrictModel) -> None:
+    """Wages of everyone employed now (new hires included), from their employer and certificate."""
+    w = model.workers
+    employed = w.alive & (w.employer >= 0)
+    w.wage = np.where(employed, wages(model, np.maximum(w.employer, 0), w.certified), 0.0)
+
+
+def _hire(
+    model: DistrictModel, hiring: np.ndarray, short: np.ndarray, rng: np.random.Generator
+) -> None:
+    p, w = model.params, model.workers
     pool = np.flatnonzero(w.alive & (w.employer < 0))
     pool = pool[np.argsort(-w.skill[pool], kind="stable")]
     offer = wages(model, hiring, np.zeros(len(hiring), bool))
@@ -109,7 +123,6 @@ def workers_month(model: DistrictModel) -> None:
     burn_target = np.clip((load - 0.9) * 2, 0, 1)
     w.burnout = w.burnout + p.worker_burnout_rate * (burn_target - w.burnout)
     w.tenure = w.tenure + employed
-    w.wage = np.where(employed, wages(model, emp, w.certified), 0.0)
 
     draws = rng.random((3, n))
     if model.month_index % 12 == JUNE:

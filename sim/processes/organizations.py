@@ -181,6 +181,7 @@ def support(model: DistrictModel) -> None:
             chosen = cand[np.argsort(-score, kind="stable")[:free]]
             o.incubated_until[chosen] = t + p.incubation_months
             o.reserves[chosen] += p.incubation_grant
+            model.year_books().incubation_grants += p.incubation_grant * len(chosen)
             model.month_stats["incubated"] += len(chosen)
 
     group = np.flatnonzero(o.alive & (o.kind == GRASSROOTS))

@@ -38,8 +38,10 @@ class YearBooks:
     project_committed: float = 0.0
     project_spent: float = 0.0
     funded_item_spent: float = 0.0  # paid by issuers with funded items (费随事转)
+    incubation_grants: float = 0.0  # seed grants to organizations entering incubation
     lots_offered: int = 0
-    lots_let: int = 0
+    lots_let: int = 0  # planned lots awarded this year
+    lots_relet: int = 0  # lots awarded again after their holder folded
     projects_applied: int = 0
     projects_funded: int = 0
     notes: list[str] = field(default_factory=list)
@@ -57,15 +59,15 @@ def appropriate(model: DistrictModel) -> None:
     books.project_appropriated += pol.project_budget / 12
     new_year = model.month_index % 12 == 0 or model.t == 0
     quarter = model.month_index % model.params.retender_months == 0
+    new_projects = new_year or model.schedule.changed(model.t, "project_budget")
+    if new_projects:
+        plan_projects(model)  # last year's projects end before lots are weighed against them
     if new_year or any(model.schedule.changed(model.t, lever) for lever in PURCHASE_LEVERS):
         plan_lots(model)
         award_lots(model)
     elif quarter:
         award_lots(model)  # lots still unlet, or left by an organization that folded
-    if new_year or model.schedule.changed(model.t, "project_budget"):
-        plan_projects(model)
-        call_projects(model)
-    elif quarter:
+    if new_projects or quarter:
         call_projects(model)
 
 
@@ -97,11 +99,12 @@ def plan_lots(model: DistrictModel) -> None:
     c.contract_month_fee = 0.0
     c.contract_hours = 0.0
     c.lot_planned = False
+    c.lot_awarded = False
+    release_commitments(model, np.ones(len(c), bool))
     left = months_left_in_year(model)
     money = pol.purchase_budget * left / 12
     hours = expected_lot_hours(model)
     fees = hours * p.service_hour_price * left
-    model.purchase_reserve = 0.0
     if money <= 0 or hours.sum() <= 0:
         return
     # Buy lots for the most burdened communities (expected hours per staff member) first.
@@ -109,8 +112,14 @@ def plan_lots(model: DistrictModel) -> None:
     fits = np.cumsum(fees[order]) <= money
     chosen = order[fits & (fees[order] > 0)]
     c.lot_planned[chosen] = True
-    model.purchase_reserve = float(fees[chosen].sum())
     books.lots_offered += len(chosen)
+
+
+def release_commitments(model: DistrictModel, lots: np.ndarray) -> None:
+    """Money promised under contracts that end early is no longer committed."""
+    c = model.communities
+    model.year_books().purchase_committed -= float(c.contract_remaining[lots].sum())
+    c.contract_remaining[lots] = 0.0
 
 
 def award_lots(model: DistrictModel) -> None:
@@ -121,6 +130,7 @@ def award_lots(model: DistrictModel) -> None:
     lots = np.flatnonzero(c.lot_planned & (c.contract_org < 0))
     if len(lots) == 0:
         return
+    release_commitments(model, lots)  # left by an organization that folded
     left = months_left_in_year(model)
     hours = expected_lot_hours(model)
     fees = hours * p.service_hour_price * left
@@ -157,8 +167,13 @@ def award_lots(model: DistrictModel) -> None:
         c.contract_org[lot] = bidders[j]
         c.contract_month_fee[lot] = price / left
         c.contract_hours[lot] = hours[lot]
+        c.contract_remaining[lot] = price
         books.purchase_committed += price
-        books.lots_let += 1
+        if c.lot_awarded[lot]:
+            books.lots_relet += 1
+        else:
+            books.lots_let += 1
+            c.lot_awarded[lot] = True
 
 
 def plan_projects(model: DistrictModel) -> None:
@@ -187,6 +202,10 @@ def call_projects(model: DistrictModel) -> None:
     is_group = o.kind[applicants] == GRASSROOTS
     grant = np.where(is_group, p.project_grant_group, p.project_grant_agency) * left / 12
     c = model.communities
+    # An agency serves the least-covered community of its street not yet targeted by a project
+    # (ties broken at random, so agencies in one street spread out).
+    claimed = np.bincount(o.project_community[o.project_community >= 0], None, len(c)).astype(float)
+    jitter = rng.random(len(c)) * 1e-6
     for k in np.argsort(-score[applies], kind="stable"):
         if grant[k] <= 0 or grant[k] > model.project_money:
             continue
@@ -196,14 +215,14 @@ def call_projects(model: DistrictModel) -> None:
             target = o.community[org]
             hour_cost = p.project_group_hour_cost
         else:
-            # Agencies serve the least-covered community in their street.
             in_street = np.flatnonzero(c.street == o.street[org])
-            target = in_street[np.argmin(c.coverage_memory[in_street])]
+            rank = c.coverage_memory[in_street] + claimed[in_street] + jitter[in_street]
+            target = in_street[np.argmin(rank)]
             hour_cost = p.service_hour_price
+        claimed[target] += 1
         o.project_community[org] = target
         o.project_month_fee[org] = grant[k] / left
         o.project_hours[org] = grant[k] / left / hour_cost
-        o.project_end[org] = model.t + left
         books.project_committed += grant[k]
         books.projects_funded += 1
 

@@ -35,14 +35,17 @@ def serve_residents(model: DistrictModel) -> None:
     )
 
     need = base_need + item_need
-    served = served_services + item_served
+    # Items done from the backlog can exceed this month's item need; coverage counts need met.
+    served = np.minimum(served_services + item_served, need)
     c.need_hours = need
     c.served_hours = served
+    c.delivered_hours = served_services + item_served
     c.service_coverage = np.clip(
         np.divide(served, need, out=np.zeros_like(need), where=need > 0), 0, 1
     )
     qh = quality_hours * scale + item_quality_hours
-    c.service_quality = np.divide(qh, served, out=np.zeros_like(qh), where=served > 0)
+    delivered = c.delivered_hours
+    c.service_quality = np.divide(qh, delivered, out=np.zeros_like(qh), where=delivered > 0)
     c.coverage_memory = c.service_coverage
 
     w = p.satisfaction_weight_coverage
