@@ -8,6 +8,7 @@ documented in ``docs/outputs.md``.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -99,6 +100,52 @@ def community_record(model: DistrictModel) -> np.ndarray:
     ).astype(float)
 
 
+DISTRICT_COLUMNS = (
+    "n_orgs",
+    "n_orgs_grassroots",
+    "n_orgs_agency",
+    "n_orgs_brand",
+    "n_orgs_other",
+    "n_registered",
+    "n_registered_new_rule",
+    "registrations",
+    "registrations_new_rule",
+    "orgs_formed",
+    "agencies_founded",
+    "org_exits",
+    "org_exits_registered",
+    "n_incubated",
+    "n_hosted",
+    "mean_capacity",
+    "mean_capacity_professional",
+    "contracts_active",
+    "projects_active",
+    "contract_hhi",
+    "local_money_share",
+    "n_social_workers",
+    "social_workers_pool",
+    "mean_skill",
+    "certified_share",
+    "turnover",
+    "hires",
+    "switchers_hired",
+    "layoffs",
+    "purchase_spend",
+    "project_spend",
+    "funded_item_spend",
+    "cost_per_service_hour",
+    "purchase_appropriated_ytd",
+    "purchase_spent_ytd",
+    "project_appropriated_ytd",
+    "project_spent_ytd",
+    "coverage_gini",
+    "quality_p10_p90",
+    "entry_control",
+    "purchase_budget",
+    "project_budget",
+)
+
+
 def district_record(model: DistrictModel) -> dict[str, Any]:
     """This month's district-only columns: organizations, workers, money, inequality."""
     o, w, c, s = model.orgs, model.workers, model.communities, model.month_stats
@@ -157,6 +204,33 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
         "purchase_budget": pol.purchase_budget,
         "project_budget": pol.project_budget,
     }
+
+
+# District outcomes also offered to Mesa's tools month by month (results() recomputes them for all
+# months at once with the same function, aggregate).
+MESA_OUTCOMES = (*OUTCOMES, "items_refused")
+
+
+def district_value(model: DistrictModel, name: str) -> Any:
+    """One district column for this month (computed once per month, then read from a cache)."""
+    cache = model.__dict__.get("_district_cache")
+    if cache is None or cache[0] != model.steps:
+        record = community_record(model)
+        cols = {k: record[i][None, :] for i, k in enumerate(COMMUNITY_RECORD)}
+        summed = aggregate(cols, np.zeros(len(model.communities), np.int64), 1)
+        values = district_record(model) | {k: float(summed[k][0, 0]) for k in MESA_OUTCOMES}
+        cache = (model.steps, values)
+        model._district_cache = cache
+    return cache[1][name]
+
+
+def model_reporters() -> dict[str, Any]:
+    """DataCollector reporters: the community array, and each district column on its own, so
+    Mesa's own tools (``batch_run``, ``get_model_vars_dataframe``) see flat district columns."""
+    reporters: dict[str, Any] = {"community": community_record}
+    names = (*MESA_OUTCOMES, *DISTRICT_COLUMNS)
+    reporters.update({name: partial(district_value, name=name) for name in names})
+    return reporters
 
 
 def gini(x: np.ndarray) -> float:
@@ -254,9 +328,8 @@ def result_columns(model: DistrictModel) -> dict[str, dict[str, np.ndarray]]:
     district["district"] = np.repeat(np.array([d.name]), n_steps)
     summed = aggregate(cols, np.zeros(n_c, np.int64), 1)
     district.update({k: v.ravel() for k, v in summed.items() if k != "purchase_spend"})
-    extra = records["district"]
-    for name in extra[0]:
-        district[name] = np.array([row[name] for row in extra])
+    for name in DISTRICT_COLUMNS:
+        district[name] = np.array(records[name])
     return {"district": district, "street": street, "community": community}
 
 

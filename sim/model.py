@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.metrics import build_results, community_record, district_record
+from sim.metrics import build_results, model_reporters
 from sim.params import Params, Policy
 from sim.population import build_world
 from sim.processes.community_work import allocate_staff_time
@@ -85,9 +85,7 @@ class DistrictModel(mesa.Model):
         self.org_load = np.zeros(len(self.orgs))
         self.agent_steps = 0
 
-        self.datacollector = mesa.DataCollector(
-            model_reporters={"district": district_record, "community": community_record}
-        )
+        self.datacollector = mesa.DataCollector(model_reporters=model_reporters())
         self.running = True
 
     # -- the month ------------------------------------------------------------------------------
