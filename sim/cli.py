@@ -6,6 +6,7 @@ User mistakes (bad scenario, bad --set, missing file) print one message and exit
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,10 @@ import pandas as pd
 from sim.errors import UserError
 
 EXIT_USER_ERROR = 2
+
+# Feature modules that add subcommands: each has ``register(subparsers)``, which adds its parsers
+# and sets ``func`` on them. Registration must stay light (import heavy modules inside ``func``).
+EXTENSIONS: tuple[str, ...] = ()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -140,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--out", default="docs/parameters.md")
     docs.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     docs.set_defaults(func=_docs)
+
+    for module in EXTENSIONS:
+        importlib.import_module(module).register(sub)
     return parser
 
 
