@@ -1,0 +1,206 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.experiment.executors import LocalExecutor, SerialExecutor
+from sim.experiment.runner import run_experiment
+from sim.experiment.spec import ExperimentError, load_experiment
+from sim.experiment.store import load_manifest, load_results
+
+from ..conftest import ROOT
+from .helpers import crash_one, fail_one, list_experiment
+
+LEVELS = ("district", "street", "community")
+
+
+def assert_same_results(a, b, levels=LEVELS):
+    for level in levels:
+        pd.testing.assert_frame_equal(load_results(a, level), load_results(b, level))
+
+
+@pytest.fixture(scope="module")
+def serial_reference(tmp_path_factory):
+    """An uninterrupted serial sweep of the small experiment."""
+    tmp = tmp_path_factory.mktemp("ref")
+    exp = load_experiment(list_experiment(tmp, replications=4))
+    report = run_experiment(exp, tmp / "out", SerialExecutor(), progress=False)
+    assert report.ok and report.done == 8
+    return exp, tmp / "out"
+
+
+def test_store_holds_every_run_with_seeds_and_keys(serial_reference):
+    _, out = serial_reference
+    district = load_results(out, "district")
+    assert set(district["scenario"]) == {"baseline_2013", "wuhou_reform"}
+    assert district.groupby(["point", "replication"]).size().eq(6).all()  # 6 months each
+    assert list(district.columns[:6]) == [
+        "experiment",
+        "scenario",
+        "point",
+        "replication",
+        "seed_entropy",
+        "seed_spawn_key",
+    ]
+    manifest = load_manifest(out)
+    assert manifest["seeds"]["root_seed"] == 7 and manifest["status"] == "complete"
+    assert [p["scenario"] for p in manifest["points"]] == ["baseline_2013", "wuhou_reform"]
+    assert all(len(p["scenario_hash"]) == 16 for p in manifest["points"])
+    assert manifest["n_done"] == 8 and {"started", "ended", "git_commit", "versions"} <= set(
+        manifest
+    )
+
+
+def test_common_random_numbers_across_scenarios(serial_reference):
+    _, out = serial_reference
+    d = load_results(out, "community")
+    seeds = d.groupby(["scenario", "replication"])["seed_spawn_key"].first().unstack(0)
+    assert (seeds["baseline_2013"] == seeds["wuhou_reform"]).all()
+    # Listed items come from the item stream alone, so replication r draws the very same listed
+    # items in every scenario, month by month and community by community; the reform changes only
+    # what happens to unlisted items (entry control, another stream).
+    unlisted = ["items_refused", "items_withheld", "items_funded", "items_unlisted_accepted"]
+    d = d.assign(listed=d["items_issued"] - d[unlisted].sum(axis=1))
+    listed = d.set_index(["replication", "step", "community", "scenario"])["listed"].unstack()
+    assert (listed["baseline_2013"] == listed["wuhou_reform"]).all()
+    by_rep = listed["baseline_2013"].unstack("replication")
+    assert (by_rep[0] != by_rep[1]).any()
+
+
+def test_rerun_skips_finished_runs(serial_reference, capsys):
+    exp, out = serial_reference
+    report = run_experiment(exp, out, SerialExecutor(), progress=False)
+    assert report.skipped == 8 and report.done == 0
+
+
+def test_local_executor_equals_serial(serial_reference, tmp_path):
+    exp, ref = serial_reference
+    report = run_experiment(exp, tmp_path / "local", LocalExecutor(2), progress=False)
+    assert report.ok
+    assert_same_results(ref, tmp_path / "local")
+
+
+def test_dask_local_cluster_equals_serial(serial_reference, tmp_path):
+    pytest.importorskip("dask.distributed")
+    exp, ref = serial_reference
+    code = main(
+        [
+            "sweep",
+            exp.path,
+            "--executor",
+            "dask",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "dask"),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert_same_results(ref, tmp_path / "dask")
+
+
+def test_failing_run_is_recorded_and_the_others_finish(serial_reference, tmp_path):
+    exp, ref = serial_reference
+    out = tmp_path / "fail"
+    report = run_experiment(exp, out, SerialExecutor(), progress=False, task_fn=fail_one)
+    assert report.done == 7 and len(report.failed) == 1
+    manifest = load_manifest(out)
+    failed = [r for r in manifest["runs"] if r["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["run"] == "p00001-r00001"
+    assert "deliberate failure" in failed[0]["error"] and "Traceback" in failed[0]["traceback"]
+    assert manifest["status"] == "failed runs"
+    # Rerunning retries the failed run only, and then the store equals an uninterrupted sweep.
+    again = run_experiment(exp, out, SerialExecutor(), progress=False)
+    assert again.done == 1 and again.skipped == 7 and again.ok
+    assert_same_results(ref, out)
+
+
+def test_a_worker_that_dies_takes_only_its_own_run(serial_reference, tmp_path):
+    exp, _ = serial_reference
+    report = run_experiment(
+        exp, tmp_path / "crash", LocalExecutor(2), progress=False, task_fn=crash_one
+    )
+    failed = {f["run"] for f in report.failed}
+    assert "p00000-r00002" in failed
+    assert report.done >= 8 - len(failed) and report.done + len(failed) == 8
+    statuses = {r["run"]: r["status"] for r in load_manifest(tmp_path / "crash")["runs"]}
+    assert statuses["p00000-r00002"] == "failed"
+
+
+def test_cli_exits_nonzero_when_a_run_failed(serial_reference, tmp_path, monkeypatch, capsys):
+    exp, _ = serial_reference
+
+    def broken(task):
+        raise ValueError("model blew up")
+
+    monkeypatch.setattr("sim.experiment.runner.simulate", broken)
+    code = main(
+        ["sweep", exp.path, "--executor", "serial", "--out", str(tmp_path / "o"), "--quiet"]
+    )
+    assert code == 1
+    assert "model blew up" in capsys.readouterr().err
+
+
+def test_fresh_starts_over_and_a_different_experiment_is_refused(serial_reference, tmp_path):
+    exp, _ = serial_reference
+    out = tmp_path / "o"
+    run_experiment(exp, out, SerialExecutor(), progress=False)
+    report = run_experiment(exp, out, SerialExecutor(), fresh=True, progress=False)
+    assert report.skipped == 0 and report.done == 8
+    other = load_experiment(list_experiment(tmp_path, replications=2))
+    with pytest.raises(ExperimentError, match="different definition"):
+        run_experiment(other, out, SerialExecutor(), progress=False)
+
+
+def test_yearly_and_final_frequencies(tmp_path):
+    path = list_experiment(tmp_path, replications=1, months=15, levels='["district", "community"]')
+    text = path.read_text() + 'frequency = "yearly"\n'
+    path.write_text(text)
+    run_experiment(load_experiment(path), tmp_path / "y", SerialExecutor(), progress=False)
+    yearly = load_results(tmp_path / "y", "district")
+    assert sorted(yearly["year"].unique()) == [2013, 2014] and "step" not in yearly
+    path.write_text(text.replace('"yearly"', '"final"'))
+    run_experiment(load_experiment(path), tmp_path / "f", SerialExecutor(), progress=False)
+    final = load_results(tmp_path / "f", "community")
+    assert (final["month"] == "2014-12").all() and len(final) == 2 * 87
+
+
+def test_resume_after_sigkill_gives_the_same_dataset(serial_reference, tmp_path):
+    exp, ref = serial_reference
+    out = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "sweep",
+        exp.path,
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        done = list((out / "status").glob("*.json")) if (out / "status").exists() else []
+        if len(done) >= 3:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, mid-way
+    proc.wait()
+    finished = len(list((out / "status").glob("*.json")))
+    assert 3 <= finished < 8, "the kill should land mid-sweep"
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    rerun = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    manifest = load_manifest(out)
+    assert manifest["status"] == "complete" and manifest["n_done"] == 8
+    assert_same_results(ref, out)

@@ -1,0 +1,148 @@
+import pytest
+
+from sim.cli import main
+from sim.experiment.spec import ExperimentError, load_experiment
+
+from ..conftest import ROOT
+from .helpers import experiment_file, short_scenarios
+
+
+def test_shipped_experiments_load():
+    for path in (ROOT / "experiments").glob("*.toml"):
+        exp = load_experiment(path)
+        assert exp.replications >= 1, path
+    headline = load_experiment(ROOT / "experiments" / "headline.toml")
+    assert headline.replications >= 20 and len(headline.scenario_files) >= 14
+    sweep = load_experiment(ROOT / "experiments" / "budget_sweep.toml")
+    (factor,) = sweep.factors
+    assert factor.scale and min(factor.values) == 0 and max(factor.values) == 2
+
+
+GOOD_HEAD = 'name = "x"\nreplications = 2\nroot_seed = 1\n'
+
+
+def bad_experiments(tmp):
+    base = short_scenarios(tmp)[1].name
+    design = f'[design]\nmethod = "lhs"\nbase = "{base}"\nsamples = 4\n'
+    return [
+        ("unknown key", GOOD_HEAD + f'scenarios = ["{base}"]\ncolour = 1\n', "colour"),
+        (
+            "replications 0",
+            'replications = 0\nroot_seed = 1\nscenarios = ["a.toml"]\n',
+            "replications",
+        ),
+        (
+            "replications negative",
+            'replications = -3\nroot_seed = 1\nscenarios = ["a.toml"]\n',
+            "replications",
+        ),
+        ("replications text", 'replications = "many"\nroot_seed = 1\n', "replications"),
+        ("missing seed", f'replications = 2\nscenarios = ["{base}"]\n', "root_seed"),
+        ("empty design", GOOD_HEAD, "scenarios/design"),
+        ("both", GOOD_HEAD + f'scenarios = ["{base}"]\n' + design, "scenarios/design"),
+        ("empty scenario list", GOOD_HEAD + "scenarios = []\n", "scenarios"),
+        ("missing scenario", GOOD_HEAD + 'scenarios = ["ghost.toml"]\n', "scenarios"),
+        (
+            "bad level",
+            GOOD_HEAD + f'scenarios = ["{base}"]\n[outputs]\nlevels = ["city"]\n',
+            "outputs.levels",
+        ),
+        (
+            "bad frequency",
+            GOOD_HEAD + f'scenarios = ["{base}"]\n[outputs]\nfrequency = "daily"\n',
+            "outputs.frequency",
+        ),
+        (
+            "scenarios after table",
+            GOOD_HEAD + f'[outputs]\nscenarios = ["{base}"]\n',
+            "outputs.scenarios",
+        ),
+        (
+            "bad method",
+            GOOD_HEAD + f'[design]\nmethod = "monte"\nbase = "{base}"\n',
+            "design.method",
+        ),
+        ("no factors", GOOD_HEAD + design, "design.factors"),
+        (
+            "unknown factor",
+            GOOD_HEAD + design + '[design.factors."policy.nope"]\nmin = 0\nmax = 1\n',
+            "design.factors.policy.nope",
+        ),
+        (
+            "inverted range",
+            GOOD_HEAD + design + '[design.factors."policy.entry_enforcement"]\nmin = 1\nmax = 0\n',
+            "design.factors.policy.entry_enforcement",
+        ),
+        (
+            "range beyond bounds",
+            GOOD_HEAD + design + '[design.factors."policy.entry_enforcement"]\nmin = 0\nmax = 3\n',
+            "design.factors.policy.entry_enforcement",
+        ),
+        (
+            "values in lhs",
+            GOOD_HEAD + design + '[design.factors."policy.entry_enforcement"]\nvalues = [0.1]\n',
+            "design.factors.policy.entry_enforcement",
+        ),
+        (
+            "grid without values",
+            GOOD_HEAD
+            + f'[design]\nmethod = "grid"\nbase = "{base}"\n[design.factors."policy.entry_enforcement"]\nmin = 0\nmax = 1\n',
+            "design.factors.policy.entry_enforcement",
+        ),
+        (
+            "grid value of wrong type",
+            GOOD_HEAD
+            + f'[design]\nmethod = "grid"\nbase = "{base}"\n[design.factors."policy.entry_control"]\nvalues = ["sometimes"]\n',
+            "design.factors.policy.entry_control",
+        ),
+        (
+            "scale a switch",
+            GOOD_HEAD
+            + f'[design]\nmethod = "grid"\nbase = "{base}"\n[design.factors."policy.entry_control"]\nvalues = [true]\nscale = true\n',
+            "design.factors.policy.entry_control.scale",
+        ),
+        (
+            "odd morris levels",
+            GOOD_HEAD
+            + f'[design]\nmethod = "morris"\nbase = "{base}"\nsamples = 2\nlevels = 3\n[design.factors."policy.entry_enforcement"]\nmin = 0\nmax = 1\n',
+            "design.levels",
+        ),
+        (
+            "missing base",
+            GOOD_HEAD + '[design]\nmethod = "lhs"\nbase = "nowhere.toml"\nsamples = 2\n',
+            "design.base",
+        ),
+        ("malformed", "replications = [\n", "syntax"),
+    ]
+
+
+def test_at_least_twelve_bad_experiment_files_each_fail_clearly(tmp_path, capsys):
+    cases = bad_experiments(tmp_path)
+    assert len(cases) >= 12
+    for label, body, key in cases:
+        path = experiment_file(tmp_path, body, name="bad")
+        with pytest.raises(ExperimentError if key != "syntax" else Exception) as err:
+            load_experiment(path)
+        assert getattr(err.value, "key", "syntax") == key, label
+        assert str(path) in str(err.value), label
+        assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2, label
+        message = capsys.readouterr().err
+        assert message.startswith("error: ") and "Traceback" not in message, label
+        assert len(message.strip().splitlines()) == 1, label
+
+
+def test_bad_scenario_inside_an_experiment_fails_before_running(tmp_path, capsys):
+    bad = tmp_path / "bad_scenario.toml"
+    bad.write_text("[policy]\nentry_enforcement = 9\n")
+    path = experiment_file(tmp_path, GOOD_HEAD + 'scenarios = ["bad_scenario.toml"]\n')
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "entry_enforcement" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cyclic_extends_in_an_experiment_scenario(tmp_path, capsys):
+    (tmp_path / "a.toml").write_text('extends = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
+    path = experiment_file(tmp_path, GOOD_HEAD + 'scenarios = ["a.toml"]\n')
+    assert main(["validate", str(path)]) == 2
+    assert "cycle" in capsys.readouterr().err
