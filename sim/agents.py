@@ -78,7 +78,13 @@ class Community(_RowAgent):
     burnout = Column("communities", "staff burnout 0-1")
     backlog = Column("communities", "administrative backlog in staff hours")
     admin_burden = Column("communities", "share of staff hours on administrative items")
-    contract_org = Column("communities", "row of the organization holding its catalogue lot, or -1")
+    lots_held = Column("communities", "its purchase lots (one per item category) held this month")
+
+    @property
+    def lot_holders(self) -> list[int]:
+        """Rows of the organizations holding its lots (-1 where a lot has no holder)."""
+        lots = self.model.lots
+        return lots.holder[lots.community == self.row].tolist()
 
     @property
     def name(self) -> str:

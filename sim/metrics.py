@@ -51,6 +51,7 @@ COMMUNITY_COLUMNS = {
     "participation": "participation",
     "staff_burnout": "burnout",
     "purchase_spend": "purchase_spend",
+    "lots_held": "lots_held",
 }
 SUMMED = (
     "residents",
@@ -75,6 +76,7 @@ SUMMED = (
     "served_hours",
     "delivered_hours",
     "purchase_spend",
+    "lots_held",
     "contracted",
     "n_groups",
 )
@@ -95,7 +97,7 @@ def community_record(model: DistrictModel) -> np.ndarray:
         [getattr(c, col) for col in COMMUNITY_COLUMNS.values()]
         + [
             np.bincount(o.community[groups], None, len(c)),
-            c.contract_org >= 0,
+            c.lots_held > 0,
         ]
     ).astype(float)
 
@@ -178,7 +180,7 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
         "n_hosted": int((alive & o.hosted).sum()),
         "mean_capacity": _mean(o.capacity[alive]),
         "mean_capacity_professional": _mean(o.capacity[pro]),
-        "contracts_active": int((c.contract_org >= 0).sum()),
+        "contracts_active": int((model.lots.holder >= 0).sum()),
         "projects_active": int((alive & (o.project_community >= 0)).sum()),
         "contract_hhi": hhi,
         "local_money_share": local,

@@ -326,6 +326,15 @@ class Params(_Frozen):
         doc="Concentration of the beta distributions from which each issuer's unlisted share, "
         "compliance and funding propensity are drawn (higher = more alike).",
     )
+    item_categories: int = param(
+        4,
+        unit="categories",
+        source="A3 (government services sunk to communities sorted into 4 categories)",
+        ge=1,
+        le=20,
+        doc="Categories of listed items; a purchase lot is one community's catalogue items of one "
+        "category.",
+    )
     n_assist_item_types: int = param(
         200,
         unit="item types",

@@ -119,7 +119,7 @@ def remove_orgs(model: DistrictModel, rows: np.ndarray) -> None:
     laid_off &= gone[np.maximum(emp, 0)]
     workers.employer[laid_off] = -1
     workers.tenure[laid_off] = 0
-    holder = model.communities.contract_org
+    holder = model.lots.holder
     ended = (holder >= 0) & gone[np.maximum(holder, 0)]
     holder[ended] = -1
     for r in rows:
@@ -144,14 +144,7 @@ def build_world(model: DistrictModel) -> None:
 
     # Communities and their residents
     model.communities = Table(
-        {name: float for name in COMMUNITY_FLOATS}
-        | {
-            "street": np.int32,
-            "contract_org": np.int32,
-            "last_holder": np.int32,
-            "lot_planned": bool,
-            "lot_awarded": bool,  # awarded at least once this budget year
-        },
+        {name: float for name in COMMUNITY_FLOATS} | {"street": np.int32},
         capacity=n_c,
     )
     c = model.communities
@@ -167,8 +160,6 @@ def build_world(model: DistrictModel) -> None:
         else p.participation_initial,
         satisfaction=p.initial_satisfaction,
         burnout=p.initial_staff_burnout,
-        contract_org=-1,
-        last_holder=-1,
     )
     Community.create_agents(model, n_c, row=np.arange(n_c))
     Residents.create_agents(model, n_c, row=np.arange(n_c))
@@ -208,9 +199,26 @@ def build_world(model: DistrictModel) -> None:
     rates[:, :n_d] = np.outer(per_c * (1 - p.street_item_share), weights / weights.sum())
     rates[np.arange(n_c), n_d + d.community_street] = per_c * p.street_item_share
     model.item_rates = rates
-    # Volume of listed assisting-government item types; the catalogue is the first k of them
+    # Volume of listed assisting-government item types, each in one of the A3 categories; the
+    # catalogue is the first k types. catalogue_share[k, j]: volume share of category j among
+    # the first k types (of all listed volume).
     volume = rng.lognormal(0.0, p.item_type_volume_sigma, p.n_assist_item_types)
-    model.catalogue_cumshare = np.r_[0.0, np.cumsum(volume) / volume.sum()]
+    category = rng.integers(0, p.item_categories, p.n_assist_item_types)
+    by_category = np.zeros((p.n_assist_item_types, p.item_categories))
+    by_category[np.arange(p.n_assist_item_types), category] = volume / volume.sum()
+    model.catalogue_share = np.vstack([np.zeros(p.item_categories), np.cumsum(by_category, axis=0)])
+
+    # Purchase lots: one per community and category
+    k = p.item_categories
+    model.lots = Table(LOT_SCHEMA, capacity=n_c * k)
+    model.lots.append(
+        n_c * k,
+        community=np.repeat(np.arange(n_c), k),
+        category=np.tile(np.arange(k), n_c),
+        street=np.repeat(d.community_street, k),
+        holder=-1,
+        last_holder=-1,
+    )
 
     # Social organizations and workers
     model.orgs = Table(ORG_SCHEMA, capacity=4096)
@@ -316,10 +324,26 @@ COMMUNITY_FLOATS = (
     "service_coverage",
     "service_quality",
     "purchase_spend",
-    "contract_month_fee",
-    "contract_hours",
-    "contract_remaining",  # committed contract money not yet paid
+    "lots_held",
 )
+
+LOT_SCHEMA: dict[str, Any] = {
+    "community": np.int32,
+    "category": np.int32,
+    "street": np.int32,
+    "holder": np.int32,  # row of the organization holding the lot, or -1
+    "last_holder": np.int32,  # holder before the last planning (incumbent)
+    "planned": bool,  # bought this budget year
+    "awarded": bool,  # awarded at least once this budget year
+    "month_fee": float,  # yuan per month under the current contract
+    "hours": float,  # expected catalogue hours per month (以事定费)
+    "remaining": float,  # committed contract money not yet paid
+    "item_hours": float,  # catalogue and funded item hours handed to the holder this month
+    "funded_items": float,  # funded items among them
+    "delivered": float,
+    "quality": float,
+    "pay": float,
+}
 
 
 def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndarray:

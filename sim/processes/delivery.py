@@ -32,10 +32,11 @@ def deliver(model: DistrictModel) -> None:
     skill = np.bincount(emp, w.skill[employed], n_o) / np.maximum(n_workers, 1)
     burn = np.bincount(emp, w.burnout[employed], n_o) / np.maximum(n_workers, 1)
 
-    # Work owed: catalogue and funded items landed in contract communities, plus projects.
-    holder = c.contract_org
+    # Work owed: catalogue and funded items of the lots it holds, plus projects.
+    lots = model.lots
+    holder = lots.holder
     has = holder >= 0
-    item_hours = np.bincount(holder[has], c.org_item_hours[has], n_o)
+    item_hours = np.bincount(holder[has], lots.item_hours[has], n_o)
     is_group = o.kind == GRASSROOTS
     with_project = o.project_community >= 0
     pro_project = np.where(with_project & ~is_group, o.project_hours, 0.0)
@@ -60,20 +61,25 @@ def deliver(model: DistrictModel) -> None:
     pro_quality *= 1 - p.overload_quality_penalty * np.clip(load - 1, 0, 1)
     vol_quality = np.minimum(1.0, p.volunteer_quality + 0.4 * o.capacity)
 
-    # Catalogue items per community
-    ratio = np.where(has, frac[np.maximum(holder, 0)], 0.0)
-    delivered = c.org_item_hours * ratio
-    returned = c.org_item_hours - delivered
-    local = has & (o.street[np.maximum(holder, 0)] == c.street)
-    q_item = np.where(has, pro_quality[np.maximum(holder, 0)], 0.0)
-    q_item = np.minimum(1.0, q_item * (1 + p.local_quality_bonus * local))
-    pay = c.contract_month_fee * ratio
-    c.contract_remaining = np.maximum(0.0, c.contract_remaining - pay)
-    funded_pay = c.items_funded * p.hours_per_item * p.service_hour_price * ratio
+    # Catalogue items, lot by lot; what the holder cannot staff goes back to community staff.
+    safe = np.maximum(holder, 0)
+    ratio = np.where(has, frac[safe], 0.0)
+    lots.delivered = lots.item_hours * ratio
+    local = has & (o.street[safe] == lots.street)
+    q_item = np.where(has, pro_quality[safe], 0.0)
+    lots.quality = np.minimum(1.0, q_item * (1 + p.local_quality_bonus * local))
+    lots.pay = lots.month_fee * ratio
+    lots.remaining = np.maximum(0.0, lots.remaining - lots.pay)
+    funded_pay = lots.funded_items * p.hours_per_item * p.service_hour_price * ratio
+    community = lots.community
+    delivered = np.bincount(community, lots.delivered, n_c)
+    quality_hours = np.bincount(community, lots.delivered * lots.quality, n_c)
     c.org_item_delivered = delivered
-    c.org_item_quality = q_item
-    c.staff_item_hours = c.staff_item_hours + returned
-    c.purchase_spend = pay
+    c.org_item_quality = np.divide(quality_hours, delivered, out=np.zeros(n_c), where=delivered > 0)
+    c.staff_item_hours = c.staff_item_hours + c.org_item_hours - delivered
+    c.purchase_spend = np.bincount(community, lots.pay, n_c)
+    c.lots_held = np.bincount(community, has, n_c)
+    pay = lots.pay
     contract_income = np.bincount(holder[has], (pay + funded_pay)[has], n_o)
     books.purchase_spent += pay.sum()
     books.funded_item_spent += funded_pay.sum()
@@ -102,7 +108,7 @@ def deliver(model: DistrictModel) -> None:
     c.volunteer_quality_hours = np.bincount(home[groups], (vol * vol_quality)[groups], n_c)
 
     # Record on organizations and workers
-    item_delivered = np.bincount(holder[has], delivered[has], n_o)
+    item_delivered = np.bincount(holder[has], lots.delivered[has], n_o)
     o.demand_hours = worker_demand + np.where(is_group, o.project_hours * with_project, 0.0)
     o.delivered_hours = item_delivered + project_delivered
     o.quality = np.where(is_group & (n_workers == 0), vol_quality, pro_quality)

@@ -31,11 +31,12 @@ def flow_items(model: DistrictModel) -> None:
     p, pol, c, iss = model.params, model.policy, model.communities, model.issuers
     rates = model.item_rates  # communities x issuers, items per month
     u = iss.unlisted_share
-    cat_share = model.catalogue_cumshare[pol.catalogue_size]
+    cat_share = model.catalogue_share[pol.catalogue_size]  # by category (A3)
     listed_rate = rates @ (1 - u)
     rng = model.streams["items"]
-    catalogue = rng.poisson(listed_rate * cat_share)
-    other_listed = rng.poisson(listed_rate * (1 - cat_share))
+    catalogue_ck = rng.poisson(np.outer(listed_rate, cat_share))  # communities x categories
+    catalogue = catalogue_ck.sum(axis=1)
+    other_listed = rng.poisson(listed_rate * (1 - cat_share.sum()))
 
     entry = model.streams["entry"]
     if pol.entry_control:
@@ -56,10 +57,18 @@ def flow_items(model: DistrictModel) -> None:
         accepted = entry.poisson(rates @ u)
         funded = withdrawn = refused = np.zeros(len(c), np.int64)
 
-    to_org = np.where(c.contract_org >= 0, catalogue + funded, 0)
-    to_staff = catalogue + other_listed + funded + accepted - to_org
+    # Funded items fall in the categories evenly; catalogue and funded items of a category go to
+    # the holder of that lot, if there is one.
+    lots = model.lots
+    k = cat_share.size
+    funded_ck = model.streams["entry"].multinomial(funded, np.full(k, 1 / k)) if k else funded
+    held = (lots.holder >= 0).reshape(-1, k)
+    to_org_ck = np.where(held, catalogue_ck + funded_ck, 0)
+    to_staff = catalogue + other_listed + funded + accepted - to_org_ck.sum(axis=1)
 
     h = p.hours_per_item
+    lots.item_hours = (to_org_ck * h).ravel()
+    lots.funded_items = np.where(held, funded_ck, 0).ravel()
     c.items_issued = catalogue + other_listed + funded + withdrawn + accepted + refused
     c.items_received = catalogue + other_listed + funded + accepted + refused
     c.items_refused = refused
@@ -67,5 +76,5 @@ def flow_items(model: DistrictModel) -> None:
     c.items_funded = funded
     c.items_unlisted_accepted = accepted
     c.staff_item_hours = to_staff * h
-    c.org_item_hours = to_org * h
+    c.org_item_hours = to_org_ck.sum(axis=1) * h
     c.undone_hours = (refused + withdrawn) * h

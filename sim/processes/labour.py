@@ -37,12 +37,12 @@ def wages(model: DistrictModel, employer: np.ndarray, certified: np.ndarray) -> 
 
 def staff_organizations(model: DistrictModel) -> None:
     """Hire and lay off so each organization can staff the work it holds this month."""
-    p, o, w, c = model.params, model.orgs, model.workers, model.communities
+    p, o, w, lots = model.params, model.orgs, model.workers, model.lots
     rng = model.streams["labour"]
     n_o = len(o)
-    holder = c.contract_org
+    holder = lots.holder
     has = holder >= 0
-    contract_hours = np.bincount(holder[has], c.contract_hours[has], n_o)
+    contract_hours = np.bincount(holder[has], lots.hours[has], n_o)
     project = np.where((o.project_community >= 0) & (o.kind != GRASSROOTS), o.project_hours, 0.0)
     o.expected_hours = contract_hours + project
     target = np.ceil(o.expected_hours / p.worker_hours_per_month - 1e-9).astype(np.int64)

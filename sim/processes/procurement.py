@@ -5,11 +5,11 @@ is appropriated, so a year's appropriation follows the policy timeline exactly. 
 for the rest of the calendar year in January, at the first step, and whenever a lever that shapes
 the letting changes.
 
-A lot is one community's bundle of catalogue items; its fee is set by the expected workload
-(以事定费, A7). Lots are bought, most burdened community first, while the money lasts. A tender
-awards each lot to the best-value qualified bidder that can still staff it; a commission awards it
-directly, preferring the incumbent and organizations from the lot's street. Money is paid monthly
-for work actually delivered, so what organizations cannot absorb stays unspent.
+A lot is one community's catalogue items of one category (A3); its fee is set by the expected
+workload (以事定费, A7). Lots are bought, most burdened community first, while the money lasts.
+A tender awards each lot to the best-value qualified bidder that can still staff it; a commission
+awards it directly, preferring the incumbent and organizations from the lot's street. Money is paid
+monthly for work actually delivered, so what organizations cannot absorb stays unspent.
 """
 
 from __future__ import annotations
@@ -72,19 +72,18 @@ def appropriate(model: DistrictModel) -> None:
 
 
 def expected_lot_hours(model: DistrictModel) -> np.ndarray:
-    """Expected monthly hours of catalogue items in each community."""
-    share = model.catalogue_cumshare[model.policy.catalogue_size]
+    """Expected monthly hours of catalogue items in each lot (community x category, flattened)."""
+    share = model.catalogue_share[model.policy.catalogue_size]
     listed = model.item_rates @ (1 - model.issuers.unlisted_share)
-    return listed * share * model.params.hours_per_item
+    return (np.outer(listed, share) * model.params.hours_per_item).ravel()
 
 
 def org_headroom(model: DistrictModel) -> np.ndarray:
     """Hours per month each organization could staff if it won more work now."""
-    o, p = model.orgs, model.params
+    o, p, lots = model.orgs, model.params, model.lots
     workers = model.workers_per_org()
-    holder = model.communities.contract_org
-    has = holder >= 0
-    held = np.bincount(holder[has], model.communities.contract_hours[has], len(o))
+    has = lots.holder >= 0
+    held = np.bincount(lots.holder[has], lots.hours[has], len(o))
     own_projects = np.where(o.kind != GRASSROOTS, o.project_hours, 0.0)
     hours = (workers + p.expansion_workers_per_capacity * o.capacity) * p.worker_hours_per_month
     return np.where(o.alive, hours - own_projects - held, 0.0)
@@ -92,45 +91,46 @@ def org_headroom(model: DistrictModel) -> np.ndarray:
 
 def plan_lots(model: DistrictModel) -> None:
     """Close current contracts and decide which lots to buy for the rest of the year."""
-    pol, p, c = model.policy, model.params, model.communities
+    pol, p, lots = model.policy, model.params, model.lots
     books = model.year_books()
-    c.last_holder = np.where(c.contract_org >= 0, c.contract_org, c.last_holder)
-    c.contract_org = -1
-    c.contract_month_fee = 0.0
-    c.contract_hours = 0.0
-    c.lot_planned = False
-    c.lot_awarded = False
-    release_commitments(model, np.ones(len(c), bool))
+    lots.last_holder = np.where(lots.holder >= 0, lots.holder, lots.last_holder)
+    lots.holder = -1
+    lots.month_fee = 0.0
+    lots.hours = 0.0
+    lots.planned = False
+    lots.awarded = False
+    release_commitments(model, np.arange(len(lots)))
     left = months_left_in_year(model)
     money = pol.purchase_budget * left / 12
     hours = expected_lot_hours(model)
     fees = hours * p.service_hour_price * left
     if money <= 0 or hours.sum() <= 0:
         return
-    # Buy lots for the most burdened communities (expected hours per staff member) first.
-    order = np.argsort(-hours / c.staff, kind="stable")
+    # Buy the lots of the most burdened communities (expected hours per staff member) first.
+    burden = hours.reshape(len(model.communities), -1).sum(axis=1) / model.communities.staff
+    order = np.lexsort((-hours, -burden[lots.community]))
     fits = np.cumsum(fees[order]) <= money
     chosen = order[fits & (fees[order] > 0)]
-    c.lot_planned[chosen] = True
+    lots.planned[chosen] = True
     books.lots_offered += len(chosen)
 
 
-def release_commitments(model: DistrictModel, lots: np.ndarray) -> None:
+def release_commitments(model: DistrictModel, rows: np.ndarray) -> None:
     """Money promised under contracts that end early is no longer committed."""
-    c = model.communities
-    model.year_books().purchase_committed -= float(c.contract_remaining[lots].sum())
-    c.contract_remaining[lots] = 0.0
+    lots = model.lots
+    model.year_books().purchase_committed -= float(lots.remaining[rows].sum())
+    lots.remaining[rows] = 0.0
 
 
 def award_lots(model: DistrictModel) -> None:
     """Award planned lots that have no holder, for the months left in the year."""
-    pol, p, c, o = model.policy, model.params, model.communities, model.orgs
+    pol, p, lots, o = model.policy, model.params, model.lots, model.orgs
     rng = model.streams["procurement"]
     books = model.year_books()
-    lots = np.flatnonzero(c.lot_planned & (c.contract_org < 0))
-    if len(lots) == 0:
+    open_lots = np.flatnonzero(lots.planned & (lots.holder < 0))
+    if len(open_lots) == 0:
         return
-    release_commitments(model, lots)  # left by an organization that folded
+    release_commitments(model, open_lots)  # left by an organization that folded
     left = months_left_in_year(model)
     hours = expected_lot_hours(model)
     fees = hours * p.service_hour_price * left
@@ -143,37 +143,37 @@ def award_lots(model: DistrictModel) -> None:
     if len(bidders) == 0:
         return
     headroom = org_headroom(model)[bidders]
-    same_street = o.street[bidders][None, :] == c.street[lots][:, None]
-    noise = rng.normal(0.0, 0.05, (len(lots), len(bidders)))
-    discount = rng.uniform(0.0, p.tender_max_discount, (len(lots), len(bidders)))
+    same_street = o.street[bidders][None, :] == lots.street[open_lots][:, None]
+    noise = rng.normal(0.0, 0.05, (len(open_lots), len(bidders)))
+    discount = rng.uniform(0.0, p.tender_max_discount, (len(open_lots), len(bidders)))
     cap, rep = o.capacity[bidders], o.reputation[bidders]
     if pol.procurement_mode == "tender":
         rel = discount / p.tender_max_discount if p.tender_max_discount > 0 else 0 * discount
         score = cap + 0.5 * rep + p.tender_weight_price * rel
         score = score + p.tender_local_bonus * same_street + noise
     else:
-        incumbent = bidders[None, :] == c.last_holder[lots][:, None]
+        incumbent = bidders[None, :] == lots.last_holder[open_lots][:, None]
         score = 1.0 * (incumbent & (rep >= 0.4)) + 0.5 * same_street + 0.3 * cap + 0.2 * rep
         score = score + noise
         discount[:] = 0.0
-    for i in rng.permutation(len(lots)):
-        lot = lots[i]
+    for i in rng.permutation(len(open_lots)):
+        lot = open_lots[i]
         ok = headroom >= hours[lot]
         if not ok.any():
             continue
         j = int(np.argmax(np.where(ok, score[i], -np.inf)))
         headroom[j] -= hours[lot]
         price = fees[lot] * (1 - discount[i, j])
-        c.contract_org[lot] = bidders[j]
-        c.contract_month_fee[lot] = price / left
-        c.contract_hours[lot] = hours[lot]
-        c.contract_remaining[lot] = price
+        lots.holder[lot] = bidders[j]
+        lots.month_fee[lot] = price / left
+        lots.hours[lot] = hours[lot]
+        lots.remaining[lot] = price
         books.purchase_committed += price
-        if c.lot_awarded[lot]:
+        if lots.awarded[lot]:
             books.lots_relet += 1
         else:
             books.lots_let += 1
-            c.lot_awarded[lot] = True
+            lots.awarded[lot] = True
 
 
 def plan_projects(model: DistrictModel) -> None:

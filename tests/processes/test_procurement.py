@@ -32,7 +32,7 @@ def test_zero_purchase_budget_means_no_contract():
     m = finished_run("wuhou_reform", 1, ("policy.purchase_budget=0",))
     d = m.results()["district"]
     assert d["contracts_active"].sum() == 0 and d["purchase_spend"].sum() == 0
-    assert (m.communities.contract_org < 0).all()
+    assert (m.lots.holder < 0).all() and (m.communities.lots_held == 0).all()
     assert m.results()["community"]["org_item_hours"].sum() == 0
 
 

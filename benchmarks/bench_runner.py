@@ -1,0 +1,153 @@
+"""Benchmarks of the experiment runner (issue 3). Figures are ratios measured in one run.
+
+    python benchmarks/bench_runner.py [speedup] [memory] [overhead] [--workers 2]
+
+* speedup: a 200-run sweep (baseline and reform, 100 replications, every level monthly) run
+  serially and on the local executor; target >= 1.8x on 2 cores.
+* memory: peak resident memory (the sweep process plus all its workers, sampled from /proc every
+  0.1 s) of a 2,000-run sweep (district and street levels, monthly); target < 500 MB.
+* overhead: one run through the runner (tables keyed and written to Parquet, status recorded)
+  against calling the model directly (build, run 48 months, ``results()``), same seeds,
+  alternating; target < 10%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+def experiment(tmp: Path, replications: int, levels: str, name: str) -> Path:
+    path = tmp / f"{name}.toml"
+    path.write_text(
+        f'name = "{name}"\nreplications = {replications}\nroot_seed = 11\n'
+        f'scenarios = ["{SCENARIOS / "baseline_2013.toml"}", "{SCENARIOS / "wuhou_reform.toml"}"]\n'
+        f"[outputs]\nlevels = {levels}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def sweep(path: Path, out: Path, executor: str, workers: int) -> float:
+    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--quiet",
+           "--executor", executor, "--workers", str(workers)]  # fmt: skip
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def bench_speedup(workers: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = experiment(Path(tmp), 100, '["district", "street", "community"]', "speedup")
+        serial = sweep(path, Path(tmp) / "serial", "serial", 1)
+        local = sweep(path, Path(tmp) / "local", "local", workers)
+    print(f"speed-up, 200-run sweep: serial {serial:.1f} s, local x{workers} {local:.1f} s, "
+          f"ratio {serial / local:.2f} (target >= 1.8 on 2 cores)")  # fmt: skip
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def bench_memory(workers: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = experiment(Path(tmp), 1000, '["district", "street"]', "memory")
+        cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(Path(tmp) / "out"),
+               "--quiet", "--workers", str(workers)]  # fmt: skip
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT)
+        peak, samples = 0.0, []
+        while proc.poll() is None:
+            now = _tree_rss_mb(proc.pid)
+            peak = max(peak, now)
+            samples.append(now)
+            time.sleep(0.1)
+        seconds = time.perf_counter() - start
+        if proc.returncode:
+            raise SystemExit(f"sweep failed with status {proc.returncode}")
+        n_files = len(list((Path(tmp) / "out" / "data" / "district").glob("*.parquet")))
+    third = len(samples) // 3
+    early = statistics.median(samples[third : 2 * third]) if third else peak
+    late = statistics.median(samples[2 * third :]) if third else peak
+    print(f"memory, 2,000-run sweep ({n_files} runs stored, {seconds:.0f} s, {workers} workers): "
+          f"peak {peak:.0f} MB for the sweep and its workers (target < 500 MB); "
+          f"median {early:.0f} MB in the middle third, {late:.0f} MB in the last third "
+          "(flat = bounded)")  # fmt: skip
+
+
+def bench_overhead(repeats: int = 5, runs: int = 8) -> None:
+    from sim import DistrictModel, load_scenario
+    from sim.experiment.runner import Task, run_task
+
+    scenario = load_scenario(SCENARIOS / "wuhou_reform.toml")
+    levels = ("district", "street", "community")
+
+    def direct(r: int) -> None:
+        model = DistrictModel(scenario, rng=np.random.SeedSequence(1, spawn_key=(r,)))
+        model.run_for(scenario.months)
+        model.results()
+
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def runner(r: int) -> None:
+            run_task(Task("bench", "p00000", r, scenario, 1, {}, levels, "monthly", tmp))
+
+        direct(0), runner(0)  # warm-up
+        ratios = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for r in range(runs):
+                direct(r)
+            t1 = time.perf_counter()
+            for r in range(runs):
+                runner(r)
+            t2 = time.perf_counter()
+            ratios.append((t2 - t1) / (t1 - t0))
+    print(f"per-run overhead of the runner (all levels, monthly): median "
+          f"{(statistics.median(ratios) - 1) * 100:.1f}% over {repeats} rounds of {runs} runs "
+          f"(range {(min(ratios) - 1) * 100:.1f}% to {(max(ratios) - 1) * 100:.1f}%; target < 10%)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmarks of the experiment runner.")
+    parser.add_argument("which", nargs="*", default=["overhead", "speedup", "memory"])
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    for name in args.which:
+        {"speedup": lambda: bench_speedup(args.workers),
+         "memory": lambda: bench_memory(args.workers),
+         "overhead": bench_overhead}[name]()  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
