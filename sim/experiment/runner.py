@@ -141,8 +141,10 @@ class SweepReport:
         return not self.failed
 
 
-def plan(exp: Experiment, out: Path) -> tuple[list[Point], list[Task]]:
-    points = design_points(exp)
+def plan(
+    exp: Experiment, out: Path, points: list[Point] | None = None
+) -> tuple[list[Point], list[Task]]:
+    points = design_points(exp) if points is None else points
     tasks = [
         Task(
             exp.name,
@@ -222,6 +224,7 @@ def run_experiment(
     fresh: bool = False,
     progress: bool = True,
     task_fn: Callable[[Task], dict[str, Any]] = run_task,
+    points: list[Point] | None = None,
 ) -> SweepReport:
     """Run (or resume) an experiment into ``out``. Finished runs are skipped, failed ones retried.
 
@@ -229,6 +232,8 @@ def run_experiment(
         executor: an executor from :mod:`sim.experiment.executors` (default: serial).
         fresh: delete what ``out`` holds and start over.
         task_fn: the per-task function (tests inject failures here).
+        points: run these points instead of the experiment's own (used by calibration, whose
+            candidates are generated in code); ``exp.definition`` must then identify them.
     """
     from sim.experiment.executors import SerialExecutor, progress_bar
 
@@ -240,7 +245,7 @@ def run_experiment(
                 shutil.rmtree(target)
             elif target.exists():
                 target.unlink()
-    points, tasks = plan(exp, out)
+    points, tasks = plan(exp, out, points)
     manifest_path = out / "manifest.json"
     previous = None
     if manifest_path.is_file():

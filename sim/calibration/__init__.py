@@ -1,0 +1,1 @@
+"""Calibration: targets as data, fitting free parameters, validating the fit, Morris screening."""

@@ -1,0 +1,183 @@
+"""CLI: ``sanshe calibrate``, ``sanshe validate-fit`` and ``sanshe screen``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+
+
+def _executor(args: argparse.Namespace) -> Any:
+    from sim.experiment.executors import make_executor
+
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers {args.workers}: must be at least 1")
+    return make_executor(args.executor, args.workers)
+
+
+def _out(args: argparse.Namespace, targets: Any) -> Path:
+    return Path(args.out) if args.out else Path("results") / "calibration" / targets.name
+
+
+def update_doc_section(path: Path, section: str, body: str) -> None:
+    """Replace the text between ``<!-- BEGIN section -->`` and ``<!-- END section -->``."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(rf"(<!-- BEGIN {section} -->\n).*?(<!-- END {section} -->)", re.S)
+    if not pattern.search(text):
+        raise UserError(
+            f"{path}: no '<!-- BEGIN {section} -->' ... '<!-- END {section} -->' markers"
+        )
+    path.write_text(
+        pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text),
+        encoding="utf-8",
+    )
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from sim.calibration.fit import calibrate, write_fitted_scenario
+    from sim.calibration.targets import load_targets
+
+    targets = load_targets(args.targets)
+    out = _out(args, targets)
+    if not args.quiet:
+        print(
+            f"calibrating {len(targets.parameters)} parameters of "
+            f"{args.scenario or targets.reform} to {len(targets.targets)} targets -> {out}/",
+            flush=True,
+        )
+    summary = calibrate(
+        targets,
+        out,
+        _executor(args),
+        args.scenario,
+        args.generations,
+        args.population,
+        args.replications,
+        progress=not args.quiet,
+    )
+    stem = Path(summary["reform"]).stem
+    path = Path(args.write) if args.write else Path("scenarios") / "calibrated" / f"{stem}.toml"
+    command = (
+        "sanshe calibrate " + " ".join(sys.argv[2:])
+        if sys.argv[1:2] == ["calibrate"]
+        else "sanshe calibrate"
+    )
+    written = write_fitted_scenario(summary, path, command)
+    print(
+        f"best distance {summary['best_distance']:.3f}; {summary['targets_met']} of "
+        f"{len(targets.targets)} targets met in the fit; wrote {written}"
+    )
+    for key, value in summary["best_params"].items():
+        print(f"  {key} = {value:.6g}")
+    return 0
+
+
+def _validate_fit(args: argparse.Namespace) -> int:
+    from sim.calibration.targets import load_targets
+    from sim.calibration.validate import fit_figure, fit_markdown, fit_table, validation_runs
+    from sim.io import write_text
+
+    targets = load_targets(args.targets)
+    out = _out(args, targets)
+    reps = args.replications or targets.validation_replications
+    if reps < 2:
+        raise UserError(f"--replications {reps}: at least 2 are needed for a confidence interval")
+    if not Path(args.scenario).is_file():
+        raise UserError(f"--scenario {args.scenario}: file not found")
+    reform, counterfactual = validation_runs(
+        targets, args.scenario, out / "validation", reps, _executor(args), not args.quiet
+    )
+    table = fit_table(targets, reform, counterfactual)
+    table.to_csv(out / "validation.csv", index=False)
+    markdown = fit_markdown(table)
+    write_text(markdown + "\n", out / "validation.md")
+    fig = fit_figure(targets, table, reform, counterfactual)
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"validation.{ext}", dpi=150, bbox_inches="tight")
+    print(markdown)
+    met = (table["within_tolerance"] == "yes").sum()
+    print(
+        f"\n{met} of {len(table)} targets within tolerance over {reps} replications; "
+        f"wrote {out}/validation.csv, .md, .png"
+    )
+    if args.docs:
+        update_doc_section(
+            Path(args.docs),
+            "fit-table",
+            f"Scenario: `{args.scenario}`; {reps} replications on "
+            f"fresh seeds (root {targets.root_seed} + 1,000,000).\n\n{markdown}\n",
+        )
+    return 0
+
+
+def _screen(args: argparse.Namespace) -> int:
+    from sim.calibration.screening import screen, screening_markdown
+    from sim.calibration.targets import load_targets
+    from sim.io import write_parquet, write_text
+
+    targets = load_targets(args.targets)
+    out = _out(args, targets) / "screening"
+    table = screen(
+        targets, out, _executor(args), args.trajectories, args.replications, args.scenario
+    )
+    write_parquet(table, out / "morris.parquet")
+    table.to_csv(out / "morris.csv", index=False)
+    markdown = screening_markdown(table)
+    write_text(markdown + "\n", out / "morris.md")
+    print(markdown)
+    if args.docs:
+        n = args.trajectories or targets.screening_trajectories
+        update_doc_section(
+            Path(args.docs),
+            "screening",
+            f"Morris screening, {n} trajectories x "
+            f"{len(targets.parameters) + 1} points, each run as reform and counterfactual "
+            f"with {args.replications or targets.replications} replications.\n\n{markdown}\n",
+        )
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("targets", help="targets TOML file, e.g. scenarios/targets/wuhou.toml")
+    p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    p.add_argument("--executor", choices=("local", "dask", "serial"), default="local")
+    p.add_argument("--out", help="results directory (default results/calibration/<targets name>)")
+    p.add_argument(
+        "--replications", type=int, help="replications per candidate (default from file)"
+    )
+    p.add_argument("--quiet", action="store_true")
+
+
+def register(sub: Any) -> None:
+    cal = sub.add_parser("calibrate", help="fit free parameters to targets (resumable)")
+    _common(cal)
+    cal.add_argument(
+        "--scenario", help="scenario to calibrate (default: the targets file's reform)"
+    )
+    cal.add_argument("--generations", type=int, help="optimiser generations (default from file)")
+    cal.add_argument("--population", type=int, help="candidates per generation (default from file)")
+    cal.add_argument(
+        "--write", help="fitted scenario file (default scenarios/calibrated/<name>.toml)"
+    )
+    cal.set_defaults(func=_calibrate)
+
+    val = sub.add_parser(
+        "validate-fit", help="run a calibrated scenario on fresh seeds against targets"
+    )
+    _common(val)
+    val.add_argument("--scenario", required=True, help="the calibrated scenario file")
+    val.add_argument(
+        "--docs", help="also update the fit table in this Markdown file (docs/validation.md)"
+    )
+    val.set_defaults(func=_validate_fit)
+
+    scr = sub.add_parser("screen", help="Morris screening of the free parameters")
+    _common(scr)
+    scr.add_argument("--scenario", help="scenario to screen (default: the targets file's reform)")
+    scr.add_argument("--trajectories", type=int, help="Morris trajectories (default from file)")
+    scr.add_argument("--docs", help="also update the screening table in this Markdown file")
+    scr.set_defaults(func=_screen)

@@ -1,0 +1,173 @@
+"""Validating a fit: the calibrated scenario on fresh seeds, target by target, with a figure.
+
+The calibrated scenario's ``[params]`` are model parameters, so they are applied to the
+counterfactual too: both runs of a replication share parameters and seed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.calibration.targets import Targets, simulated_values
+from sim.experiment.design import Point
+from sim.experiment.runner import run_experiment
+from sim.experiment.spec import Experiment
+from sim.experiment.store import load_results
+from sim.scenario import load_scenario
+
+VALIDATION_SEED_OFFSET = 1_000_000  # validation seeds differ from the seeds the fit used
+
+
+def validation_runs(
+    targets: Targets,
+    scenario_path: str,
+    out: Path,
+    replications: int,
+    executor: Any = None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """District tables of the calibrated reform and its counterfactual over fresh seeds."""
+    reform = load_scenario(scenario_path)
+    params = {f"params.{k}": v for k, v in reform.definition.get("params", {}).items()}
+    counterfactual = load_scenario(targets.counterfactual).with_overrides(params)
+    seed = targets.root_seed + VALIDATION_SEED_OFFSET
+    exp = Experiment(
+        name=f"{targets.name}-validation",
+        description="validation of a calibrated scenario",
+        replications=replications,
+        root_seed=seed,
+        levels=("district",),
+        frequency="monthly",
+        path=targets.path,
+        definition={
+            "validation": targets.name,
+            "reform": reform.hash,
+            "counterfactual": counterfactual.hash,
+            "replications": replications,
+            "root_seed": seed,
+        },
+    )
+    points = [Point(0, reform, {}, {}), Point(1, counterfactual, {}, params)]
+    run_experiment(exp, out, executor, progress=progress, points=points)
+    district = load_results(out, "district")
+    return district[district["point"] == "p00000"], district[district["point"] == "p00001"]
+
+
+def fit_table(targets: Targets, reform: pd.DataFrame, counterfactual: pd.DataFrame) -> pd.DataFrame:
+    """One row per target: observed, simulated mean with 95% CI, within tolerance yes/no."""
+    values = simulated_values(targets, reform, counterfactual)
+    rows = []
+    for t in targets.targets:
+        v = values[t.name].to_numpy(float)
+        n = len(v)
+        mean = float(v.mean()) if n else np.nan
+        half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+        lo, hi = t.bounds
+        rows.append(
+            {
+                "target": t.name,
+                "quantity": t.quantity,
+                "scenario": t.scenario,
+                "when": t.when,
+                "statistic": t.statistic,
+                "facts": t.facts,
+                "observed": t.describe_observed(),
+                "lower": lo,
+                "upper": hi,
+                "simulated_mean": mean,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "replications": n,
+                "within_tolerance": "yes" if t.met(mean) else "no",
+                "why_tolerance": t.why,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fit_markdown(table: pd.DataFrame) -> str:
+    """The fit table as Markdown."""
+    lines = [
+        "| target | quantity | when | facts | observed | simulated mean [95% CI] | n "
+        "| within tolerance |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples():
+        sim = f"{r.simulated_mean:,.4g} [{r.ci_low:,.4g}, {r.ci_high:,.4g}]"
+        what = r.quantity if r.scenario == "reform" else f"{r.quantity} ({r.scenario})"
+        lines.append(
+            f"| {r.target} | {what} | {r.when} ({r.statistic}) | {r.facts} | {r.observed} | {sim} "
+            f"| {r.replications} | {r.within_tolerance} |"
+        )
+    return "\n".join(lines)
+
+
+def fit_figure(
+    targets: Targets, table: pd.DataFrame, reform: pd.DataFrame, counterfactual: pd.DataFrame
+) -> plt.Figure:
+    """One small panel per target: the tolerance band, each replication, and the mean with CI."""
+    values = simulated_values(targets, reform, counterfactual)
+    n = len(targets.targets)
+    cols = 2
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 1.9 * rows + 1.2), squeeze=False)
+    rng = np.random.default_rng(0)  # jitter only
+    for ax, t, r in zip(axes.flat, targets.targets, table.itertuples(), strict=False):
+        v = values[t.name].to_numpy(float)
+        lo, hi = t.bounds
+        finite = [x for x in (lo, hi, *v) if np.isfinite(x)]
+        span = (max(finite) - min(finite)) or abs(max(finite)) or 1.0
+        left = lo if np.isfinite(lo) else min(finite) - 0.3 * span
+        right = hi if np.isfinite(hi) else max(finite) + 0.3 * span
+        ax.axvspan(left, right, color="tab:green", alpha=0.18, label="within tolerance")
+        if t.observed is not None:
+            ax.axvline(t.observed, color="tab:green", lw=1.5, label="observed")
+        ax.scatter(
+            v,
+            0.25 + 0.1 * rng.standard_normal(len(v)),
+            s=10,
+            color="0.45",
+            alpha=0.6,
+            label="replications",
+        )
+        ax.errorbar(
+            [r.simulated_mean],
+            [0.0],
+            xerr=[[r.simulated_mean - r.ci_low], [r.ci_high - r.simulated_mean]],
+            fmt="o",
+            color="tab:red" if r.within_tolerance == "no" else "tab:blue",
+            capsize=4,
+            label="simulated mean, 95% CI",
+        )
+        ax.set_yticks([])
+        ax.set_ylim(-0.5, 0.7)
+        pad = 0.12 * (max([*finite, left, right]) - min([*finite, left, right]) or 1.0)
+        ax.set_xlim(min([*finite, left]) - pad, max([*finite, right]) + pad)
+        unit = "difference, reform − counterfactual" if t.scenario == "difference" else t.quantity
+        ax.set_xlabel(f"{unit} ({t.when}, {t.statistic})", fontsize=9)
+        ax.set_title(f"{t.name} ({t.facts}): {r.within_tolerance}", fontsize=10)
+        ax.tick_params(labelsize=8)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=4, fontsize=9, frameon=False)
+    fig.suptitle("Calibrated reform against the Wuhou targets", fontsize=12, y=1.0)
+    fig.text(
+        0.01,
+        0.005,
+        "Green band: observed value ± tolerance (or the target range); grey dots: "
+        f"{table['replications'].max()} replications on fresh seeds; marker: mean with 95% CI "
+        "(red if outside tolerance).",
+        fontsize=8,
+    )
+    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
+    return fig
