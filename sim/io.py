@@ -66,6 +66,21 @@ def write_json(obj: Any, path: str | Path) -> None:
     _atomic(Path(path), write)
 
 
+def write_bytes(data: bytes, path: str | Path) -> None:
+    """Write bytes (an image, say), atomically; readable by all (a report is meant to be shared)."""
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_bytes(data)
+        os.chmod(tmp, 0o644)
+
+    _atomic(Path(path), write)
+
+
+def write_text(text: str, path: str | Path) -> None:
+    """Write UTF-8 text (CSV, Markdown, HTML), atomically; readable by all."""
+    write_bytes(text.encode("utf-8"), path)
+
+
 def git_commit() -> str:
     """The source tree's git commit (with '-dirty' if it has uncommitted changes), or 'unknown'."""
     here = Path(__file__).resolve().parent
