@@ -113,7 +113,7 @@ class SocialOrganization(_RowAgent):
     members = Column("orgs", "members (grassroots groups)")
     street = Column("orgs", "home street")
     community = Column("orgs", "home community, or -1 for agencies")
-    incubated_until = Column("orgs", "step at which incubation ends (-1 never incubated)")
+    incubated_until = Column("orgs", "step at which incubation ends (NEVER if never incubated)")
 
     @property
     def workers(self) -> int:

@@ -72,8 +72,10 @@ class DistrictModel(mesa.Model):
         self.schedule = spec.schedule
         self.params: Params = spec.params
         self.district = spec.district
-        self.t = 0  # month of the run, 0-based (set at each step)
-        self.month_index = spec.start
+        # Month of the run, 0-based, set at each step; negative in the burn-in months before it.
+        self.first_t = -self.params.burn_in_months
+        self.t = self.first_t
+        self.month_index = spec.start + self.t
         self.policy: Policy = self.schedule.at(0)
         self.books: dict[int, YearBooks] = {}
         self.month_stats: Counter[str] = Counter()
@@ -84,6 +86,7 @@ class DistrictModel(mesa.Model):
         build_world(self)
         self.org_load = np.zeros(len(self.orgs))
         self.agent_steps = 0
+        self._burn_in()
 
         self.datacollector = mesa.DataCollector(model_reporters=model_reporters())
         self.running = True
@@ -91,9 +94,27 @@ class DistrictModel(mesa.Model):
     # -- the month ------------------------------------------------------------------------------
     def step(self) -> None:
         """One month: processes 1-9 (see docs/ODD.md, 'Process overview and scheduling')."""
-        self.t = self.steps - 1
-        self.month_index = self.spec.start + self.t
-        self.policy = self.schedule.at(self.t)
+        self._month(self.steps - 1)
+        self.datacollector.collect(self)  # 9. measure
+        if self.steps >= self.spec.months:
+            self.running = False
+
+    def _burn_in(self) -> None:
+        """Simulate ``burn_in_months`` before the first month under its policy, unrecorded, then
+        forget their money and counters: the run starts from the district's own steady state."""
+        for t in range(self.first_t, 0):
+            self._month(t)
+        self.books = {}
+        self.month_stats = Counter()
+        self.t = 0
+        self.month_index = self.spec.start
+        self.policy = self.schedule.at(0)
+
+    def _month(self, t: int) -> None:
+        """Processes 1-8 of month ``t``."""
+        self.t = t
+        self.month_index = self.spec.start + t
+        self.policy = self.schedule.at(t)
         self.month_stats = Counter()
         apply_policy(self)  # 1. policy
         appropriate(self)  # 4a. budgets; letting contracts and projects when due
@@ -105,9 +126,6 @@ class DistrictModel(mesa.Model):
         organizations_month(self)  # 7. organizations live and die
         workers_month(self)  # 8b. social workers
         self.agent_steps += len(self.agents)
-        self.datacollector.collect(self)  # 9. measure
-        if self.steps >= self.spec.months:
-            self.running = False
 
     # -- helpers used by processes --------------------------------------------------------------
     def year_books(self) -> YearBooks:

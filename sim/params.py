@@ -177,6 +177,18 @@ class Policy(_Frozen):
 class Params(_Frozen):
     """Behavioural and structural parameters (constant over a run)."""
 
+    burn_in_months: int = param(
+        12,
+        unit="months",
+        source="assumption (spin-up: long enough for participation, satisfaction and burnout to "
+        "settle)",
+        ge=0,
+        le=240,
+        doc="Months simulated before the first recorded month, under the first month's policy, "
+        "so the run starts from the district's own steady state rather than from its initial "
+        "values. Not recorded; money spent in them is not booked.",
+    )
+
     # --- community staff time -----------------------------------------------------------------
     staff_hours_per_month: float = param(
         174.0,
@@ -418,14 +430,6 @@ class Params(_Frozen):
         le=1.0,
         doc="Weight of coverage in satisfaction (the rest is quality).",
     )
-    initial_satisfaction: float = param(
-        0.5,
-        unit="share 0-1",
-        source="assumption",
-        ge=0.0,
-        le=1.0,
-        doc="Resident satisfaction at the start of the run.",
-    )
     participation_initial: float = param(
         0.03,
         unit="share of residents",
@@ -443,13 +447,13 @@ class Params(_Frozen):
         doc="Participation approached when self-governance effort is very high.",
     )
     participation_half_hours: float = param(
-        60.0,
+        30.0,
         unit="hours per 1,000 residents per month",
         source="assumption",
         ge=0.1,
         le=10_000.0,
-        doc="Self-governance and group-activity hours per 1,000 residents at which "
-        "participation settles at half of participation_max.",
+        doc="Self-governance hours per 1,000 residents at which participation settles at half of "
+        "participation_max.",
     )
     participation_adjust: float = param(
         0.05,

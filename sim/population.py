@@ -27,11 +27,14 @@ from sim.tables import Table
 if TYPE_CHECKING:
     from sim.model import DistrictModel
 
+# "Never" for step columns: months can be negative (burn-in), so -1 cannot mean never.
+NEVER = np.iinfo(np.int32).min
+
 ORG_SCHEMA: dict[str, Any] = {
     "kind": np.int8,
     "alive": bool,
     "registered": bool,
-    "registered_step": np.int32,  # -1 if never registered
+    "registered_step": np.int32,  # NEVER if never registered in the simulation
     "new_rule": bool,  # registered under a threshold below the 1998 rule (B4)
     "approved": bool,  # has prior approval from a sponsoring unit
     "born_step": np.int32,  # negative for organizations older than the run
@@ -42,7 +45,7 @@ ORG_SCHEMA: dict[str, Any] = {
     "reputation": float,
     "reserves": float,
     "members": float,
-    "incubated_until": np.int32,  # -1 if never incubated
+    "incubated_until": np.int32,  # NEVER if never incubated
     "hosted": bool,  # hosted in a resident service centre
     "neg_months": np.int32,  # consecutive months with negative reserves
     # this month's work and money
@@ -80,11 +83,11 @@ def add_orgs(model: DistrictModel, kind: int, n: int, **cols: Any) -> np.ndarray
         return np.empty(0, dtype=np.int64)
     defaults = {
         "alive": True,
-        "registered_step": -1,
+        "registered_step": NEVER,
         "born_step": model.t,
-        "exit_step": -1,
+        "exit_step": NEVER,
         "community": -1,
-        "incubated_until": -1,
+        "incubated_until": NEVER,
         "project_community": -1,
         "reputation": 0.5,
     }
@@ -98,7 +101,7 @@ def add_workers(model: DistrictModel, n: int, **cols: Any) -> np.ndarray:
     """Create ``n`` social workers; returns their rows."""
     if n <= 0:
         return np.empty(0, dtype=np.int64)
-    defaults = {"alive": True, "employer": -1, "born_step": model.t, "exit_step": -1}
+    defaults = {"alive": True, "employer": -1, "born_step": model.t, "exit_step": NEVER}
     rows = model.workers.append(n, **{**defaults, **cols})
     model.worker_agents.extend(SocialWorker.create_agents(model, n, row=rows))
     return rows
@@ -158,7 +161,7 @@ def build_world(model: DistrictModel) -> None:
         participation=np.clip(rng.beta(20, 20 / p.participation_initial - 20, n_c), 0, 1)
         if 0 < p.participation_initial < 1
         else p.participation_initial,
-        satisfaction=p.initial_satisfaction,
+        satisfaction=0.0,  # set to what residents experience in the first month (process 6)
         burnout=p.initial_staff_burnout,
     )
     Community.create_agents(model, n_c, row=np.arange(n_c))
@@ -234,7 +237,7 @@ def build_world(model: DistrictModel) -> None:
         g,
         community=home,
         street=d.community_street[home],
-        born_step=-rng.integers(1, 120, g),
+        born_step=model.t - rng.integers(1, 120, g),
         members=members,
         capacity=rng.beta(2, 5, g),
         reserves=members * p.dues_per_member * rng.uniform(0, 12, g),
@@ -252,12 +255,12 @@ def build_world(model: DistrictModel) -> None:
         AGENCY,
         k,
         street=rng.choice(n_s, k, p=street_p),
-        born_step=-rng.integers(12, 60, k),
+        born_step=model.t - rng.integers(12, 60, k),
         capacity=rng.uniform(0.3, 0.55, k),
         reserves=rng.uniform(0.5, 1.5, k) * p.agency_initial_reserves,
         registered=True,
         approved=True,
-        registered_step=-1,
+        registered_step=NEVER,
     )
     n_w = k * p.initial_agency_workers
     add_workers(
@@ -267,14 +270,14 @@ def build_world(model: DistrictModel) -> None:
         skill=rng.beta(3, 4, n_w),
         certified=rng.random(n_w) < 0.3,
         tenure=rng.integers(0, 36, n_w),
-        born_step=-1,
+        born_step=model.t - 1,
     )
     add_workers(
         model,
         p.initial_pool,
         skill=rng.beta(2, 5, p.initial_pool),
         certified=rng.random(p.initial_pool) < 0.15,
-        born_step=-1,
+        born_step=model.t - 1,
     )
     model.other_orgs = round(p.other_orgs_initial)
 

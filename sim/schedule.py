@@ -108,14 +108,15 @@ class PolicySchedule:
         return cls(start, months, tuple(policies), tuple(changes))
 
     def at(self, step: int) -> Policy:
-        """Policy in force at step ``step`` (0 = first month; the last one holds after the end)."""
-        return self.policies[min(step, len(self.policies) - 1)]
+        """Policy in force at step ``step`` (0 = first month; the first policy holds before it,
+        in burn-in months, and the last one after the end)."""
+        return self.policies[min(max(step, 0), len(self.policies) - 1)]
 
     def changed(self, step: int, lever: str) -> bool:
         """Whether ``lever`` takes a new value at this step (always true at step 0)."""
         if step == 0:
             return True
-        if step >= len(self.policies):
+        if step < 0 or step >= len(self.policies):
             return False
         return getattr(self.policies[step], lever) != getattr(self.policies[step - 1], lever)
 

@@ -68,7 +68,11 @@ def deliver(model: DistrictModel) -> None:
     local = has & (o.street[safe] == lots.street)
     q_item = np.where(has, pro_quality[safe], 0.0)
     lots.quality = np.minimum(1.0, q_item * (1 + p.local_quality_bonus * local))
-    lots.pay = lots.month_fee * ratio
+    # The fee is set by the expected task (以事定费): a holder that delivers what arrived, up to the
+    # contracted hours, is paid in full; short delivery is paid pro rata.
+    owed = np.minimum(lots.item_hours, lots.hours)
+    pay_ratio = np.divide(lots.delivered, owed, out=ratio.copy(), where=owed > 0)
+    lots.pay = lots.month_fee * np.minimum(1.0, pay_ratio)
     lots.remaining = np.maximum(0.0, lots.remaining - lots.pay)
     funded_pay = lots.funded_items * p.hours_per_item * p.service_hour_price * ratio
     community = lots.community

@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.agents import AGENCY, BRAND, GRASSROOTS
 from sim.params import Policy
-from sim.population import add_orgs, remove_orgs
+from sim.population import NEVER, add_orgs, remove_orgs
 
 if TYPE_CHECKING:
     from sim.model import DistrictModel
@@ -175,7 +175,7 @@ def support(model: DistrictModel) -> None:
     free = slots - busy
     if free > 0:
         young = (t - o.born_step) < p.incubation_max_age
-        cand = np.flatnonzero(o.alive & (o.kind != BRAND) & (o.incubated_until < 0) & young)
+        cand = np.flatnonzero(o.alive & (o.kind != BRAND) & (o.incubated_until == NEVER) & young)
         if len(cand):
             score = o.capacity[cand] + o.members[cand] / 50 + rng.uniform(0, 0.2, len(cand))
             chosen = cand[np.argsort(-score, kind="stable")[:free]]

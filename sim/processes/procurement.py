@@ -57,7 +57,7 @@ def appropriate(model: DistrictModel) -> None:
     pol = model.policy
     books.purchase_appropriated += pol.purchase_budget / 12
     books.project_appropriated += pol.project_budget / 12
-    new_year = model.month_index % 12 == 0 or model.t == 0
+    new_year = model.month_index % 12 == 0 or model.t in (0, model.first_t)
     quarter = model.month_index % model.params.retender_months == 0
     new_projects = new_year or model.schedule.changed(model.t, "project_budget")
     if new_projects:

@@ -5,7 +5,7 @@ index) and the resident-facing part of administrative items (certificates, allow
 Services come from staff's free time, grassroots volunteers and funded projects; items are done by
 staff or by contract holders. Refused, withdrawn and expired items are needs left unmet.
 Satisfaction moves toward a mix of coverage and quality; participation moves toward a level set by
-self-governance effort and group activity.
+the committee's self-governance effort.
 """
 
 from __future__ import annotations
@@ -50,8 +50,13 @@ def serve_residents(model: DistrictModel) -> None:
 
     w = p.satisfaction_weight_coverage
     target = w * c.service_coverage + (1 - w) * c.service_quality
-    c.satisfaction = c.satisfaction + p.satisfaction_adjust * (target - c.satisfaction)
+    if model.t == model.first_t:  # the first simulated month: residents judge what they get
+        c.satisfaction = target
+    else:
+        c.satisfaction = c.satisfaction + p.satisfaction_adjust * (target - c.satisfaction)
 
-    effort = (c.hours_self_governance + c.volunteer_hours) / c.residents * 1000
+    # Participation follows the committee's self-governance effort (mobilising residents); group
+    # activity is its outcome, not its driver, so there is no runaway loop from groups to groups.
+    effort = c.hours_self_governance / c.residents * 1000
     goal = p.participation_max * effort / (effort + p.participation_half_hours)
     c.participation = c.participation + p.participation_adjust * (goal - c.participation)
