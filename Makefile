@@ -13,9 +13,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# The main job: the headline comparison (16 scenarios x 20 replications), the Morris sensitivity
+# sweep for the caveats, and the report. Reruns resume; results/headline/report.html is the output.
 demo: $(STAMP)
-	$(PY) -m sim run scenarios/baseline_2013.toml --seed 1 --out results/runs/baseline_2013-seed1
-	$(PY) -m sim run scenarios/wuhou_reform.toml --seed 1 --out results/runs/wuhou_reform-seed1
+	$(PY) -m sim sweep experiments/headline.toml --out results/headline
+	$(PY) -m sim sweep experiments/sensitivity.toml --out results/sensitivity
+	$(PY) -m sim report results/headline --sensitivity results/sensitivity
+	@echo "open results/headline/report.html"
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -30,6 +34,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_runner.py
 
 docs: $(STAMP)
 	$(PY) -m sim docs

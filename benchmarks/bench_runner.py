@@ -40,8 +40,20 @@ def experiment(tmp: Path, replications: int, levels: str, name: str) -> Path:
 
 
 def sweep(path: Path, out: Path, executor: str, workers: int) -> float:
-    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--quiet",
-           "--executor", executor, "--workers", str(workers)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "sweep",
+        str(path),
+        "--out",
+        str(out),
+        "--quiet",
+        "--executor",
+        executor,
+        "--workers",
+        str(workers),
+    ]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT)
     return time.perf_counter() - start
@@ -52,8 +64,10 @@ def bench_speedup(workers: int) -> None:
         path = experiment(Path(tmp), 100, '["district", "street", "community"]', "speedup")
         serial = sweep(path, Path(tmp) / "serial", "serial", 1)
         local = sweep(path, Path(tmp) / "local", "local", workers)
-    print(f"speed-up, 200-run sweep: serial {serial:.1f} s, local x{workers} {local:.1f} s, "
-          f"ratio {serial / local:.2f} (target >= 1.8 on 2 cores)")  # fmt: skip
+    print(
+        f"speed-up, 200-run sweep: serial {serial:.1f} s, local x{workers} {local:.1f} s, "
+        f"ratio {serial / local:.2f} (target >= 1.8 on 2 cores)"
+    )
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -82,8 +96,18 @@ def _tree_rss_mb(pid: int) -> float:
 def bench_memory(workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = experiment(Path(tmp), 1000, '["district", "street"]', "memory")
-        cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(Path(tmp) / "out"),
-               "--quiet", "--workers", str(workers)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "sim",
+            "sweep",
+            str(path),
+            "--out",
+            str(Path(tmp) / "out"),
+            "--quiet",
+            "--workers",
+            str(workers),
+        ]
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT)
         peak, samples = 0.0, []
@@ -99,10 +123,12 @@ def bench_memory(workers: int) -> None:
     third = len(samples) // 3
     early = statistics.median(samples[third : 2 * third]) if third else peak
     late = statistics.median(samples[2 * third :]) if third else peak
-    print(f"memory, 2,000-run sweep ({n_files} runs stored, {seconds:.0f} s, {workers} workers): "
-          f"peak {peak:.0f} MB for the sweep and its workers (target < 500 MB); "
-          f"median {early:.0f} MB in the middle third, {late:.0f} MB in the last third "
-          "(flat = bounded)")  # fmt: skip
+    print(
+        f"memory, 2,000-run sweep ({n_files} runs stored, {seconds:.0f} s, {workers} workers): "
+        f"peak {peak:.0f} MB for the sweep and its workers (target < 500 MB); "
+        f"median {early:.0f} MB in the middle third, {late:.0f} MB in the last third "
+        "(flat = bounded)"
+    )
 
 
 def bench_overhead(repeats: int = 5, runs: int = 8) -> None:
@@ -133,9 +159,11 @@ def bench_overhead(repeats: int = 5, runs: int = 8) -> None:
                 runner(r)
             t2 = time.perf_counter()
             ratios.append((t2 - t1) / (t1 - t0))
-    print(f"per-run overhead of the runner (all levels, monthly): median "
-          f"{(statistics.median(ratios) - 1) * 100:.1f}% over {repeats} rounds of {runs} runs "
-          f"(range {(min(ratios) - 1) * 100:.1f}% to {(max(ratios) - 1) * 100:.1f}%; target < 10%)")  # fmt: skip
+    print(
+        f"per-run overhead of the runner (all levels, monthly): median "
+        f"{(statistics.median(ratios) - 1) * 100:.1f}% over {repeats} rounds of {runs} runs "
+        f"(range {(min(ratios) - 1) * 100:.1f}% to {(max(ratios) - 1) * 100:.1f}%; target < 10%)"
+    )
 
 
 def main() -> None:
@@ -144,9 +172,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     for name in args.which:
-        {"speedup": lambda: bench_speedup(args.workers),
-         "memory": lambda: bench_memory(args.workers),
-         "overhead": bench_overhead}[name]()  # fmt: skip
+        {
+            "speedup": lambda: bench_speedup(args.workers),
+            "memory": lambda: bench_memory(args.workers),
+            "overhead": bench_overhead,
+        }[name]()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,11 @@ EXIT_USER_ERROR = 2
 
 # Feature modules that add subcommands: each has ``register(subparsers)``, which adds its parsers
 # and sets ``func`` on them. Registration must stay light (import heavy modules inside ``func``).
-EXTENSIONS: tuple[str, ...] = ("sim.calibration.commands", "sim.dashboard.commands")
+EXTENSIONS: tuple[str, ...] = (
+    "sim.calibration.commands",
+    "sim.dashboard.commands",
+    "sim.analysis.commands",
+)
 
 
 def _run(args: argparse.Namespace) -> int:

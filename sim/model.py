@@ -56,6 +56,12 @@ class DistrictModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario | None = None, *, rng: Any = None, **overrides: Any):
+        if scenario is not None and not isinstance(scenario, Scenario):
+            raise TypeError(
+                "DistrictModel(scenario=...) takes a sim Scenario (from sim.load_scenario), not "
+                f"{type(scenario).__name__}; Mesa's own experimental Scenario is not used here "
+                "(levers go in as keyword arguments)"
+            )
         seq = seed_sequence(rng)
         children = seq.spawn(len(STREAMS) + 1)
         super().__init__(rng=np.random.default_rng(children[0]))
@@ -105,6 +111,7 @@ class DistrictModel(mesa.Model):
         for t in range(self.first_t, 0):
             self._month(t)
         self.books = {}
+        self.lots.remaining = 0.0  # commitments of burn-in contracts are forgotten with the books
         self.month_stats = Counter()
         self.t = 0
         self.month_index = self.spec.start

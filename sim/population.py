@@ -341,6 +341,7 @@ LOT_SCHEMA: dict[str, Any] = {
     "month_fee": float,  # yuan per month under the current contract
     "hours": float,  # expected catalogue hours per month (以事定费)
     "remaining": float,  # committed contract money not yet paid
+    "year": np.int32,  # calendar year of the current contract (whose books hold its commitment)
     "item_hours": float,  # catalogue and funded item hours handed to the holder this month
     "funded_items": float,  # funded items among them
     "delivered": float,

@@ -75,6 +75,13 @@ def test_agents_are_mesa_agents_backed_by_table_rows(reform):
     assert len(employed) == reform.results()["district"]["n_social_workers"].iloc[-1]
 
 
+def test_mesa_scenario_objects_are_refused_clearly():
+    from mesa.experimental.scenarios import Scenario as MesaScenario
+
+    with pytest.raises(TypeError, match="sim Scenario"):
+        DistrictModel(scenario=MesaScenario(rng=1))
+
+
 def test_run_stops_after_the_scenario_months():
     m = DistrictModel(load_scenario(SCENARIOS / "baseline_2013.toml", ["run.months=5"]), rng=1)
     m.run_model()

@@ -91,6 +91,5 @@ def load_results(
         return pd.DataFrame()
     table = ds.dataset(files, format="parquet").to_table(columns=columns)
     frame = table.to_pandas()
-    return frame.sort_values(
-        ["point", "replication", *(["step"] if "step" in frame else [])], kind="stable"
-    ).reset_index(drop=True)
+    keys = [k for k in ("point", "replication", "step") if k in frame]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True) if keys else frame

@@ -1,6 +1,7 @@
 """Process 8: the social-worker labour market (社工人才).
 
-Before delivering, organizations staff up for the work they hold: they hire from the district pool
+Before delivering, organizations staff up for the work they hold (or last month's workload, if
+larger): they hire from the district pool
 (most skilled first; the best-paying employers choose first), then untrained career switchers up
 to a monthly supply, and lay off workers they no longer need (an agency keeps a small core while
 its reserves last). After delivering, workers grow skill with practice and supervision (capacity of
@@ -45,7 +46,10 @@ def staff_organizations(model: DistrictModel) -> None:
     contract_hours = np.bincount(holder[has], lots.hours[has], n_o)
     project = np.where((o.project_community >= 0) & (o.kind != GRASSROOTS), o.project_hours, 0.0)
     o.expected_hours = contract_hours + project
-    target = np.ceil(o.expected_hours / p.worker_hours_per_month - 1e-9).astype(np.int64)
+    # Staff for the work held, or for last month's workload if that was larger (funded items add
+    # work no contract priced in), as long as the contracts and projects last.
+    workload = np.where(o.expected_hours > 0, np.maximum(o.expected_hours, o.demand_hours), 0.0)
+    target = np.ceil(workload / p.worker_hours_per_month - 1e-9).astype(np.int64)
     core = (o.kind != GRASSROOTS) & (o.reserves > 0) & o.registered
     target = np.where(o.alive, np.maximum(target, core * p.agency_core_workers), 0)
     target = np.where(o.alive & (o.reserves < 0) & (o.expected_hours <= 0), 0, target)

@@ -116,9 +116,14 @@ def plan_lots(model: DistrictModel) -> None:
 
 
 def release_commitments(model: DistrictModel, rows: np.ndarray) -> None:
-    """Money promised under contracts that end early is no longer committed."""
+    """Money promised under contracts that end early is no longer committed (in the books of the
+    year the contract was let)."""
     lots = model.lots
-    model.year_books().purchase_committed -= float(lots.remaining[rows].sum())
+    open_rows = rows[lots.remaining[rows] > 0]
+    for year in np.unique(lots.year[open_rows]):
+        mine = open_rows[lots.year[open_rows] == year]
+        if int(year) in model.books:
+            model.books[int(year)].purchase_committed -= float(lots.remaining[mine].sum())
     lots.remaining[rows] = 0.0
 
 
@@ -168,6 +173,7 @@ def award_lots(model: DistrictModel) -> None:
         lots.month_fee[lot] = price / left
         lots.hours[lot] = hours[lot]
         lots.remaining[lot] = price
+        lots.year[lot] = model.month_index // 12
         books.purchase_committed += price
         if lots.awarded[lot]:
             books.lots_relet += 1

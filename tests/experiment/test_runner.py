@@ -204,3 +204,9 @@ def test_resume_after_sigkill_gives_the_same_dataset(serial_reference, tmp_path)
     manifest = load_manifest(out)
     assert manifest["status"] == "complete" and manifest["n_done"] == 8
     assert_same_results(ref, out)
+
+
+def test_load_results_with_a_subset_of_columns(serial_reference):
+    _, out = serial_reference
+    frame = load_results(out, "district", columns=["scenario", "admin_burden"])
+    assert list(frame.columns) == ["scenario", "admin_burden"] and len(frame) == 8 * 6

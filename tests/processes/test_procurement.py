@@ -14,6 +14,7 @@ def test_money_paid_never_exceeds_budget_and_books_balance(scenario):
         spent, approp = books[f"{line}_spent"], books[f"{line}_appropriated"]
         assert (spent <= approp + 1e-6).all()
         assert (books[f"{line}_committed"] <= approp * 1.0000001 + 1e-6).all()
+        assert (spent <= books[f"{line}_committed"] + 1e-6).all()
         assert np.allclose(approp, spent + books[f"{line}_unspent"])
     d = m.results()["district"]
     assert (d["purchase_spent_ytd"] <= d["purchase_appropriated_ytd"] + 1e-6).all()

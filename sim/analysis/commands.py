@@ -1,0 +1,172 @@
+"""Subcommands ``compare``, ``plot``, ``sensitivity`` and ``report`` (registered in sim.cli).
+
+Registration stays light: the analysis modules are imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+AT_HELP = (
+    "time window: final (last month of each run), final-year (mean over the last calendar year), "
+    "YYYY (a year's mean) or YYYY-MM (one month)"
+)
+KIND_CHOICES = ("timeseries", "streets", "communities", "response", "sensitivity", "tradeoff")
+
+
+def _outcomes(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _say(quiet: bool) -> Callable[[str], None]:
+    """A progress printer with elapsed seconds (silent if quiet)."""
+    start = time.time()
+
+    def say(message: str) -> None:
+        if not quiet:
+            print(f"[{time.time() - start:5.1f}s] {message}", flush=True)
+
+    return say
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from sim.analysis.compare import (
+        compare,
+        extremes_sentences,
+        markdown,
+        street_extremes,
+        write_comparison,
+    )
+
+    cmp = compare(args.results, args.reference, args.level, args.at, _outcomes(args.outcomes))
+    paths = write_comparison(cmp)
+    if not args.quiet:
+        if cmp.level == "district":
+            print(markdown(cmp))
+        else:
+            print(f"# {cmp.results.name}: {cmp.level} level, {cmp.window.label}, "
+                  f"reference {cmp.reference}")  # fmt: skip
+            if cmp.level == "street":
+                print("\nWhich streets gain or lose most:\n")
+                print("\n".join(extremes_sentences(street_extremes(cmp.long, cmp.outcomes))))
+            print(f"\n{len(cmp.wide)} rows; the full table is in the files below.")
+        print("\nwrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from sim.analysis.plots import make_figures
+    from sim.analysis.results import ResultSet
+
+    say = _say(args.quiet)
+    rs = ResultSet(args.results)
+    sensitivity = None
+    if args.sensitivity:
+        from sim.analysis.sensitivity import sensitivity_table
+
+        table = sensitivity_table(args.sensitivity, at=args.at)
+        sensitivity = (table, str(table.attrs["method"]))
+    plots = make_figures(rs, args.kind, args.at, args.reference, sensitivity, progress=say)
+    say(f"{len(plots)} figures in {rs.path / 'figures'}")
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from sim.analysis.results import ResultSet
+    from sim.analysis.sensitivity import markdown, sensitivity_table, write_sensitivity
+
+    rs = ResultSet(args.results)
+    table = sensitivity_table(rs, at=args.at, outcomes=_outcomes(args.outcomes))
+    paths = write_sensitivity(rs, table)
+    if not args.quiet:
+        print(markdown(rs, table))
+        print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sim.analysis.report import build_report
+
+    say = _say(args.quiet)
+    say(f"report on {args.results}")
+    out = build_report(
+        args.results, args.sensitivity, args.reference, args.at, progress=say, kinds=args.kind
+    )
+    if args.quiet:
+        print(out)
+    else:
+        say(f"done: open {Path(out).resolve()} in a browser (works offline)")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the analysis subcommands to the ``sanshe`` parser."""
+    c = subparsers.add_parser(
+        "compare",
+        help="table of outcomes per scenario: means and paired differences with 95%% CIs",
+        description="Print and save (RESULTS_DIR/tables/compare_<level>_<at>.csv and .md) one "
+        "row per scenario with each outcome's mean, 95%% CI, paired difference from the "
+        "reference (common random numbers) with its CI, and Cohen's d_z.",
+    )
+    c.add_argument("results", metavar="RESULTS_DIR", help="directory written by `sanshe sweep`")
+    c.add_argument("--reference", metavar="SCENARIO",
+                   help="scenario (or point id) to compare against; default baseline_2013 if "
+                        "present, else the first")  # fmt: skip
+    c.add_argument("--level", default="district", help="district, street or community")
+    c.add_argument("--at", default="final", help=AT_HELP + " (default final)")
+    c.add_argument("--outcomes", metavar="A,B,...",
+                   help="outcomes (default: admin_burden, service_coverage, service_quality, "
+                        "satisfaction, n_orgs, n_social_workers, spend, "
+                        "cost_per_service_hour)")  # fmt: skip
+    c.add_argument("--quiet", action="store_true", help="only write the files")
+    c.set_defaults(func=_compare)
+
+    p = subparsers.add_parser(
+        "plot",
+        help="figures (PNG and SVG) in RESULTS_DIR/figures",
+        description="Draw the figures that apply to the experiment, or the kinds given.",
+    )
+    p.add_argument("results", metavar="RESULTS_DIR")
+    p.add_argument("--kind", action="append", choices=KIND_CHOICES,
+                   help="figure kind (repeatable; default: every kind that applies)")  # fmt: skip
+    p.add_argument("--at", default="final-year", help=AT_HELP + " (default final-year)")
+    p.add_argument("--reference", metavar="SCENARIO", help="reference scenario")
+    p.add_argument("--sensitivity", metavar="DIR",
+                   help="results of a morris or sobol experiment, for the sensitivity "
+                        "figure")  # fmt: skip
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_plot)
+
+    s = subparsers.add_parser(
+        "sensitivity",
+        help="Morris or Sobol indices (SALib) per outcome, saved as a table",
+        description="Sensitivity indices of a morris or sobol design, written to "
+        "RESULTS_DIR/tables/sensitivity_<method>_<at>.csv and .md.",
+    )
+    s.add_argument("results", metavar="RESULTS_DIR")
+    s.add_argument("--at", default="final-year", help=AT_HELP + " (default final-year)")
+    s.add_argument("--outcomes", metavar="A,B,...", help="outcomes (default: the key outcomes, "
+                   "organizations, social workers, spend)")  # fmt: skip
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=_sensitivity)
+
+    r = subparsers.add_parser(
+        "report",
+        help="one self-contained HTML report (RESULTS_DIR/report.html) with tables and figures",
+        description="Write RESULTS_DIR/report.html (opens offline), with the tables and figures "
+        "it shows in RESULTS_DIR/tables and RESULTS_DIR/figures.",
+    )
+    r.add_argument("results", metavar="RESULTS_DIR")
+    r.add_argument("--sensitivity", metavar="DIR",
+                   help="results of a morris or sobol experiment (e.g. results/sensitivity): "
+                        "names the assumptions that matter most")  # fmt: skip
+    r.add_argument("--reference", metavar="SCENARIO", help="reference scenario")
+    r.add_argument("--at", default="final-year", help=AT_HELP + " (default final-year)")
+    r.add_argument("--kind", action="append", choices=KIND_CHOICES,
+                   help="figure kinds to include (repeatable; default: every kind that "
+                        "applies)")  # fmt: skip
+    r.add_argument("--quiet", action="store_true", help="print only the report's path")
+    r.set_defaults(func=_report)

@@ -1,0 +1,486 @@
+"""Comparing settings: means with 95% CIs and paired differences (``sanshe compare``).
+
+For each setting (scenario or design point), outcome and, at street or community level, each
+street or community, over a time window (:mod:`sim.analysis.results`):
+
+* the mean across replications with its t-based 95% CI;
+* the paired difference from the reference setting, replication by replication (common random
+  numbers: replication r of every setting shares its seed), with its t-based 95% CI, Cohen's d_z
+  (mean difference / sd of the differences) and the paired t-test's p-value;
+* in the long table also the unpaired (Welch) CI of the same difference, to show what the pairing
+  gains.
+
+Two shapes: :func:`compare_long` (one row per setting, unit and outcome) and :func:`compare_table`
+(one row per setting and unit, one group of columns per outcome; the dashboard uses it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.fonts import PINYIN
+from sim.analysis.outcomes import OUTCOMES, Outcome, resolve_outcomes, run_values
+from sim.analysis.results import LEVEL_UNITS, ResultSet, Window, parse_at, scenario_label
+from sim.analysis.stats import CONFIDENCE, summarize, summarize_paired, welch_bounds
+from sim.errors import UserError
+from sim.io import write_text
+
+WIDE_STATS = ("mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high", "d_z", "p_value")
+STAT_DESCRIPTIONS = {
+    "mean": "mean across replications",
+    "ci_low": "lower bound of the t-based 95% CI of the mean",
+    "ci_high": "upper bound of the t-based 95% CI of the mean",
+    "diff": "paired difference from the reference (this setting minus reference), mean over "
+    "replications matched by replication number (common random numbers)",
+    "diff_ci_low": "lower bound of the t-based 95% CI of the paired difference",
+    "diff_ci_high": "upper bound of the t-based 95% CI of the paired difference",
+    "d_z": "effect size: Cohen's d_z for paired data = mean difference / sd of the differences",
+    "p_value": "two-sided paired t-test p-value (not adjusted for multiple comparisons)",
+}
+LONG_EXTRA = {
+    "n": "replications with a value (NaN values, e.g. cost per hour with nothing delivered, "
+    "are dropped)",
+    "sd": "standard deviation across replications (ddof 1)",
+    "n_pairs": "replications present in both this setting and the reference",
+    "diff_sd": "standard deviation of the paired differences (ddof 1)",
+    "diff_unpaired_ci_low": "lower bound of the unpaired (Welch) 95% CI of the same difference, "
+    "for comparison; wider than the paired CI when runs are positively correlated",
+    "diff_unpaired_ci_high": "upper bound of the unpaired (Welch) 95% CI",
+}
+
+
+@dataclass
+class Comparison:
+    """The result of a comparison, with what is needed to describe it."""
+
+    long: pd.DataFrame
+    wide: pd.DataFrame
+    outcomes: list[Outcome]
+    reference: str
+    level: str
+    window: Window
+    results: ResultSet
+    notes: list[str]
+
+    @property
+    def units(self) -> list[str]:
+        return LEVEL_UNITS[self.level]
+
+
+def _open(results_dir: str | Path | ResultSet) -> ResultSet:
+    return results_dir if isinstance(results_dir, ResultSet) else ResultSet(results_dir)
+
+
+def compare(
+    results_dir: str | Path | ResultSet,
+    reference: str | None = None,
+    level: str = "district",
+    at: str = "final",
+    outcomes: list[str] | None = None,
+    confidence: float = CONFIDENCE,
+) -> Comparison:
+    """Compute the comparison in both shapes (see :func:`compare_long`, :func:`compare_table`)."""
+    rs = _open(results_dir)
+    window = parse_at(at)
+    rs.check_level(level)
+    stored = rs.columns(level)
+    chosen = resolve_outcomes(outcomes, level, stored)
+    ref = rs.setting(reference) if reference else rs.default_reference()
+    needs = list(dict.fromkeys(c for o in chosen for c in o.needs))
+    frame = rs.load(level, needs)
+    rows, window = rs.window(frame, window)
+    units = LEVEL_UNITS[level]
+    design_cols = [c for c in frame.columns if c.startswith("design_")]
+    runs = run_values(rows, chosen, units, ["scenario", *design_cols])
+    if ref.point not in set(runs["point"]):
+        raise UserError(f"reference {ref.label!r} has no finished runs in {rs.path}")
+    labels = {s.point: s.label for s in rs.settings}
+    order = {s.point: i for i, s in enumerate(rs.settings)}
+    runs["setting"] = runs["point"].map(labels).fillna(runs["point"])
+
+    long_parts = []
+    n_runs = runs.groupby(["point", *units], sort=False, observed=True)["replication"].nunique()
+    for o in chosen:
+        summary = summarize(runs, ["point", *units], o.name, confidence)
+        ref_runs = runs.loc[runs["point"] == ref.point, [*units, "replication", o.name]]
+        paired = runs.merge(
+            ref_runs.rename(columns={o.name: "_ref"}), on=[*units, "replication"], how="left"
+        )
+        diffs = summarize_paired(paired, ["point", *units], o.name, "_ref", confidence)
+        ref_summary = summary[summary["point"] == ref.point].drop(columns="point")
+        part = summary.merge(diffs, on=["point", *units], how="left")
+        if units:
+            part = part.merge(ref_summary, on=units, how="left", suffixes=("", "_ref"))
+        else:
+            for c in ("n", "mean", "sd"):
+                part[f"{c}_ref"] = ref_summary[c].iloc[0]
+        part["diff_unpaired_ci_low"], part["diff_unpaired_ci_high"] = welch_bounds(
+            part["mean"],
+            part["sd"],
+            part["n"],
+            part["mean_ref"],
+            part["sd_ref"],
+            part["n_ref"],
+            confidence,
+        )
+        part = part.drop(columns=[c for c in part.columns if c.endswith("_ref")])
+        part.insert(0, "outcome", o.name)
+        long_parts.append(part)
+    long = pd.concat(long_parts, ignore_index=True)
+    long = long.merge(n_runs.rename("n_runs").reset_index(), on=["point", *units], how="left")
+    first = runs.groupby("point", sort=False)[["scenario", *design_cols]].first().reset_index()
+    long = long.merge(first, on="point", how="left")
+    long.insert(0, "setting", long["point"].map(labels).fillna(long["point"]))
+    long["is_reference"] = long["point"] == ref.point
+    long["reference"] = ref.label
+    long["_order"] = long["point"].map(order)
+    long["_outcome_order"] = long["outcome"].map({o.name: i for i, o in enumerate(chosen)})
+    long = long.sort_values(["_order", "_outcome_order"], kind="stable").drop(
+        columns=["_order", "_outcome_order"]
+    )
+    head = ["setting", "scenario", "point", *design_cols, *units, "outcome", "is_reference"]
+    stats_cols = [
+        "n_runs", "n", "mean", "sd", "ci_low", "ci_high", "reference", "n_pairs", "diff",
+        "diff_sd", "diff_ci_low", "diff_ci_high", "d_z", "p_value", "diff_unpaired_ci_low",
+        "diff_unpaired_ci_high",
+    ]  # fmt: skip
+    long = long[head + stats_cols].reset_index(drop=True)
+
+    notes = _notes(long, chosen, ref.label, window, rs, confidence)
+    wide = _wide(long, chosen, units, design_cols)
+    wide.attrs.update(
+        reference=ref.label,
+        level=level,
+        at=window.label,
+        window=window.describe(rs.frequency),
+        outcomes=[o.name for o in chosen],
+        columns=column_descriptions(chosen, units, design_cols),
+        notes=notes,
+    )
+    long.attrs.update(wide.attrs)
+    return Comparison(long, wide, chosen, ref.label, level, window, rs, notes)
+
+
+def compare_long(
+    results_dir: str | Path | ResultSet,
+    reference: str | None = None,
+    level: str = "district",
+    at: str = "final",
+    outcomes: list[str] | None = None,
+) -> pd.DataFrame:
+    """One row per setting, unit (street, community) and outcome; columns as in docs/analysis.md."""
+    return compare(results_dir, reference, level, at, outcomes).long
+
+
+def compare_table(
+    results_dir: str | Path,
+    reference: str | None = None,
+    level: str = "district",
+    at: str = "final",
+    outcomes: list[str] | None = None,
+) -> pd.DataFrame:
+    """The comparison table: one row per scenario (and per street or community at those levels).
+
+    Args:
+        results_dir: a results directory written by ``sanshe sweep``.
+        reference: scenario name, setting label or point id to difference against (default
+            ``baseline_2013`` if present, else the first scenario).
+        level: ``district``, ``street`` or ``community`` (must be stored).
+        at: time window: ``final`` (last month of each run), ``final-year``, ``YYYY`` or
+            ``YYYY-MM`` (see :mod:`sim.analysis.results`).
+        outcomes: outcome names (default: admin_burden, service_coverage, service_quality,
+            satisfaction, n_orgs, n_social_workers, spend, cost_per_service_hour at district level;
+            the first four at street and community level).
+
+    Returns:
+        Columns ``setting`` (scenario name, or factor values for a design point), ``scenario``,
+        ``point``, any ``design_<factor>`` columns, ``street``/``community`` at those levels,
+        ``is_reference``, ``n_runs``, then for each outcome ``<outcome>_mean``, ``_ci_low``,
+        ``_ci_high``, ``_diff``, ``_diff_ci_low``, ``_diff_ci_high``, ``_d_z``, ``_p_value``.
+        Values are in stored units (shares 0-1, yuan/year). ``attrs`` holds ``reference``,
+        ``level``, ``at``, ``window``, ``outcomes``, ``columns`` (a description of every column)
+        and ``notes``.
+
+    Raises:
+        UserError: missing directory, unknown scenario or outcome, level not stored, bad ``at``.
+    """
+    return compare(results_dir, reference, level, at, outcomes).wide
+
+
+def _wide(
+    long: pd.DataFrame, outcomes: list[Outcome], units: list[str], design_cols: list[str]
+) -> pd.DataFrame:
+    keys = ["setting", "scenario", "point", *design_cols, *units]
+    base = long.drop_duplicates(keys)[[*keys, "is_reference", "n_runs"]].reset_index(drop=True)
+    for o in outcomes:
+        part = long.loc[long["outcome"] == o.name, [*keys, *WIDE_STATS]]
+        part = part.rename(columns={s: f"{o.name}_{s}" for s in WIDE_STATS})
+        base = base.merge(part, on=keys, how="left")
+    return base
+
+
+def column_descriptions(
+    outcomes: list[Outcome], units: list[str], design_cols: list[str]
+) -> dict[str, str]:
+    """What every column of the wide table means."""
+    out = {
+        "setting": "scenario name, or the factor values of a design point",
+        "scenario": "scenario name from the manifest",
+        "point": "design point id (p00000, ...)",
+    }
+    for c in design_cols:
+        out[c] = f"value of design factor {c.removeprefix('design_')}"
+    for u in units:
+        out[u] = f"{u} name"
+    out["is_reference"] = "true for the reference setting (its differences are 0 by definition)"
+    out["n_runs"] = "replications with results in the window"
+    for o in outcomes:
+        for s in WIDE_STATS:
+            out[f"{o.name}_{s}"] = (
+                f"{o.label} [{o.unit or 'as stored'}; {o.description}]: " + (STAT_DESCRIPTIONS[s])
+            )
+    return out
+
+
+def _notes(
+    long: pd.DataFrame,
+    outcomes: list[Outcome],
+    reference: str,
+    window: Window,
+    rs: ResultSet,
+    confidence: float,
+) -> list[str]:
+    notes = [
+        f"Window: {window.describe(rs.frequency)}. Reference: {reference}.",
+        f"Intervals are t-based {confidence:.0%} CIs across replications; differences are paired "
+        "by replication (common random numbers: replication r of every setting uses the same "
+        "seed). Effect size d_z = mean difference / sd of the differences.",
+        "CIs cover run-to-run randomness only, not uncertainty in the parameters, and are not "
+        "adjusted for multiple comparisons.",
+    ]
+    if (long["n"] == 1).any():
+        notes.append(
+            "Some cells have fewer than 2 replications with a value: their CI is NaN (shown as "
+            "'n/a'); run more replications."
+        )
+    nan_outcomes = sorted(set(long.loc[long["mean"].isna(), "outcome"]))
+    if nan_outcomes:
+        notes.append(
+            "n/a means no value in any replication: " + ", ".join(nan_outcomes) + " "
+            "(e.g. cost per service hour where organizations delivered nothing)."
+        )
+    return notes
+
+
+# --- streets: who gains and who loses --------------------------------------------------------
+def street_extremes(long: pd.DataFrame, outcomes: list[Outcome]) -> pd.DataFrame:
+    """Per setting and outcome, the street that gains most and the one that gains least (or loses).
+
+    Gain is the paired difference signed so that positive is better (lower admin burden, higher
+    coverage, quality, satisfaction). Outcomes with no better direction are skipped.
+    """
+    rows = []
+    for (setting, outcome), group in long[~long["is_reference"]].groupby(
+        ["setting", "outcome"], sort=False
+    ):
+        o = OUTCOMES.get(str(outcome))
+        if o is None or o.better is None or group["diff"].isna().all():
+            continue
+        sign = 1.0 if o.better == "higher" else -1.0
+        gain = sign * group["diff"]
+        best, worst = group.loc[gain.idxmax()], group.loc[gain.idxmin()]
+        low_g = np.minimum(sign * group["diff_ci_low"], sign * group["diff_ci_high"])
+        high_g = np.maximum(sign * group["diff_ci_low"], sign * group["diff_ci_high"])
+        rows.append(
+            {
+                "setting": setting,
+                "outcome": outcome,
+                "better": o.better,
+                "most_gain_street": best["street"],
+                "most_gain_diff": best["diff"],
+                "most_gain_diff_ci_low": best["diff_ci_low"],
+                "most_gain_diff_ci_high": best["diff_ci_high"],
+                "least_gain_street": worst["street"],
+                "least_gain_diff": worst["diff"],
+                "least_gain_diff_ci_low": worst["diff_ci_low"],
+                "least_gain_diff_ci_high": worst["diff_ci_high"],
+                "n_streets": len(group),
+                "n_streets_better": int((low_g > 0).sum()),
+                "n_streets_worse": int((high_g < 0).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --- text ----------------------------------------------------------------------------------
+def diff_digits(value: float, outcome: Outcome) -> int:
+    """Decimals to show a difference: the outcome's, plus up to 3 more if it would read 0."""
+    digits = outcome.digits
+    x = abs(value * outcome.display_scale) if value is not None and np.isfinite(value) else 0.0
+    while x != 0 and round(x, digits) == 0 and digits < outcome.digits + 3:
+        digits += 1
+    return digits
+
+
+def fmt(
+    value: float,
+    outcome: Outcome,
+    signed: bool = False,
+    minus: str = "-",
+    digits: int | None = None,
+) -> str:
+    """A value in display units (e.g. 0.257 -> '25.7' for a % outcome); 'n/a' for NaN.
+
+    Signed values (differences) that would round to zero get more decimals (:func:`diff_digits`).
+    """
+    if value is None or not np.isfinite(value):
+        return "n/a" if value is None or np.isnan(value) else ("inf" if value > 0 else "-inf")
+    x = value * outcome.display_scale
+    if digits is None:
+        digits = diff_digits(value, outcome) if signed else outcome.digits
+    text = f"{x:+,.{digits}f}" if signed else f"{x:,.{digits}f}"
+    if text.lstrip("+-").strip("0.,") == "":
+        text = f"{0:.{digits}f}"  # no "-0.0" or "+0.0"
+    return text.replace("-", minus)
+
+
+def fmt_ci(
+    low: float,
+    high: float,
+    outcome: Outcome,
+    signed: bool = False,
+    minus: str = "-",
+    digits: int | None = None,
+) -> str:
+    """'[low, high]' in display units, or '[n/a]'."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "[n/a]"
+    lo = fmt(low, outcome, signed, minus, digits)
+    hi = fmt(high, outcome, signed, minus, digits)
+    return f"[{lo}, {hi}]"
+
+
+def fmt_diff(
+    row: pd.Series, outcome: Outcome, minus: str = "-", prefix: str = ""
+) -> tuple[str, str]:
+    """A difference and its CI with the same decimals: ('-39.8', '[-40.5, -39.1]')."""
+    d = diff_digits(row[f"{prefix}diff"], outcome)
+    return (
+        fmt(row[f"{prefix}diff"], outcome, True, minus, d),
+        fmt_ci(row[f"{prefix}diff_ci_low"], row[f"{prefix}diff_ci_high"], outcome, True, minus, d),
+    )
+
+
+def fmt_dz(d: float) -> str:
+    if d is None or np.isnan(d):
+        return "n/a"
+    if not np.isfinite(d):
+        return "inf" if d > 0 else "-inf"
+    return f"{d:+.2f}"
+
+
+def markdown(cmp: Comparison) -> str:
+    """The comparison as Markdown: a header with notes, then one table per outcome."""
+    rs = cmp.results
+    lines = [
+        f"# Comparison: {rs.name}, {cmp.level} level, {cmp.window.label}",
+        "",
+        f"Reference: **{cmp.reference}**. {len(rs.settings)} settings; results in `{rs.path}`.",
+        "",
+        *[f"- {n}" for n in cmp.notes],
+        "",
+    ]
+    if cmp.level == "street":
+        lines += _extremes_markdown(cmp)
+    units = cmp.units
+    for o in cmp.outcomes:
+        part = cmp.long[cmp.long["outcome"] == o.name]
+        unit = f" ({o.display_unit})" if o.display_unit else ""
+        diff_unit = f" ({o.diff_unit})" if o.diff_unit else ""
+        lines += [f"## {o.label}{unit}", "", f"{o.description}.", ""]
+        head = ["setting", *units, "n", f"mean{unit} [95% CI]", f"difference{diff_unit} [95% CI]"]
+        head.append("d_z")
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for _, r in part.iterrows():
+            diff = "(reference)" if r["is_reference"] else " ".join(fmt_diff(r, o))
+            cells = [
+                str(r["setting"]),
+                *[str(r[u]) for u in units],
+                str(int(r["n"])),
+                f"{fmt(r['mean'], o)} {fmt_ci(r['ci_low'], r['ci_high'], o)}",
+                diff,
+                "" if r["is_reference"] else fmt_dz(r["d_z"]),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _extremes_markdown(cmp: Comparison) -> list[str]:
+    ext = street_extremes(cmp.long, cmp.outcomes)
+    if ext.empty:
+        return []
+    lines = ["## Which streets gain or lose most", ""]
+    lines += extremes_sentences(ext, minus="-")
+    lines.append("")
+    return lines
+
+
+def street(name: str) -> str:
+    """'浆洗街 (Jiangxijie)' for Wuhou's streets, else the name."""
+    pinyin = PINYIN.get(str(name))
+    return f"{name} ({pinyin})" if pinyin else str(name)
+
+
+def extremes_sentences(ext: pd.DataFrame, minus: str = "-") -> list[str]:
+    """One bullet per setting and outcome: where the change is best and worst."""
+    lines = []
+    for _, r in ext.iterrows():
+        o = OUTCOMES[str(r["outcome"])]
+        best, best_ci = fmt_diff(r, o, minus, prefix="most_gain_")
+        worst, worst_ci = fmt_diff(r, o, minus, prefix="least_gain_")
+        unit = f" {o.diff_unit}" if o.diff_unit else ""
+        worst_gain = (1 if o.better == "higher" else -1) * r["least_gain_diff"]
+        verb = "loses most" if worst_gain < 0 else "gains least"
+        lines.append(
+            f"- {scenario_label(str(r['setting']))}, {o.label}: {street(r['most_gain_street'])} "
+            "gains most "
+            f"({best}{unit} {best_ci}), "
+            f"{street(r['least_gain_street'])} {verb} "
+            f"({worst}{unit} {worst_ci}); "
+            f"{r['n_streets_better']} of {r['n_streets']} streets better, "
+            f"{r['n_streets_worse']} worse (95% CI excludes 0)"
+        )
+    return lines
+
+
+def write_comparison(cmp: Comparison) -> dict[str, Path]:
+    """Write tables/compare_<level>_<at>[_vs_<reference>] .csv (wide), _long.csv, _columns.csv,
+    .md, and at street level _extremes.csv. The suffix names a reference other than the default.
+    """
+    folder = cmp.results.path / "tables"
+    stem = f"compare_{cmp.level}_{cmp.window.label}"
+    if cmp.reference != cmp.results.default_reference().label:
+        stem += "_vs_" + re.sub(r"[^\w.-]+", "_", cmp.reference).strip("_")
+    paths = {
+        "csv": folder / f"{stem}.csv",
+        "long_csv": folder / f"{stem}_long.csv",
+        "markdown": folder / f"{stem}.md",
+        "columns": folder / f"{stem}_columns.csv",
+    }
+    write_text(cmp.wide.to_csv(index=False), paths["csv"])
+    write_text(cmp.long.to_csv(index=False), paths["long_csv"])
+    write_text(markdown(cmp), paths["markdown"])
+    described = {**cmp.wide.attrs["columns"], **STAT_DESCRIPTIONS, **LONG_EXTRA}
+    cols = pd.DataFrame({"column": list(described), "meaning": [described[c] for c in described]})
+    write_text(cols.to_csv(index=False), paths["columns"])
+    if cmp.level == "street":
+        ext = street_extremes(cmp.long, cmp.outcomes)
+        paths["extremes"] = folder / f"{stem}_extremes.csv"
+        write_text(ext.to_csv(index=False), paths["extremes"])
+    return paths

@@ -1,0 +1,211 @@
+"""The district at a glance: its streets and their communities, coloured by an outcome.
+
+A schematic, not a map: one row per street (in the district's order), one cell per community. A
+cell's colour is the community's value in the last simulated month; hovering over a cell shows its
+numbers (an SVG ``<title>``), and choosing a community below the picture pins them.
+
+The picture is plain SVG drawn here, so it needs no charting library in the browser.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import solara
+from matplotlib import colormaps
+from matplotlib.colors import Normalize, to_hex
+from mesa.visualization.utils import update_counter
+
+from sim.metrics import COMMUNITY_RECORD
+from sim.model import DistrictModel
+from sim.schedule import format_month
+
+# outcome -> (title, matplotlib colour map); burden is bad when high, the others good when high
+METRICS: dict[str, tuple[str, str]] = {
+    "admin_burden": ("Administrative burden", "OrRd"),
+    "service_quality": ("Service quality", "viridis"),
+    "service_coverage": ("Service coverage", "viridis"),
+    "satisfaction": ("Satisfaction", "viridis"),
+}
+# community record columns shown for a community, with their labels
+DETAILS: dict[str, str] = {
+    "admin_burden": "admin burden",
+    "service_coverage": "coverage",
+    "service_quality": "quality",
+    "satisfaction": "satisfaction",
+    "participation": "participation",
+    "staff_burnout": "staff burnout",
+    "residents": "residents",
+    "staff": "staff",
+    "n_groups": "grassroots groups",
+    "contracted": "catalogue contract",
+    "items_refused": "items refused this month",
+    "backlog_hours": "backlog (hours)",
+}
+FRACTIONS = (*METRICS, "participation", "staff_burnout")
+NO_DATA = "#dddddd"
+
+# SVG geometry (pixels)
+LABEL_W, CELL_W, CELL_H, GAP, TOP, LEGEND_H, LEGEND_W = 118, 34, 18, 3, 24, 30, 380
+
+
+def community_frame(model: DistrictModel) -> pd.DataFrame:
+    """One row per community: street, place in the schematic, and the last month's numbers.
+
+    Before the first step only the structure (residents, staff) is known; outcomes are NaN.
+    """
+    d = model.district
+    position = np.zeros(d.n_communities, dtype=int)
+    seen: dict[int, int] = {}
+    for i, s in enumerate(d.community_street):
+        position[i] = seen.get(int(s), 0)
+        seen[int(s)] = position[i] + 1
+    frame = pd.DataFrame(
+        {
+            "community": list(d.community_names),
+            "street": [d.street_names[s] for s in d.community_street],
+            "street_label": [d.street_labels[s] for s in d.community_street],
+            "street_index": d.community_street.astype(int),
+            "position": position,
+        }
+    )
+    records = model.datacollector.model_vars.get("community", [])
+    steps = len(records)  # read once: while SolaraViz plays, the model steps in another thread
+    if steps:
+        last = records[steps - 1]
+        for name in DETAILS:
+            frame[name] = last[COMMUNITY_RECORD.index(name)]
+        frame["contracted"] = frame["contracted"].astype(bool)
+        frame["n_groups"] = frame["n_groups"].astype(int)
+    else:
+        for name in DETAILS:
+            frame[name] = np.nan
+        frame["residents"] = d.residents
+        frame["staff"] = d.staff
+    frame["month"] = format_month(model.spec.start + max(steps, 1) - 1)
+    frame["measured"] = bool(steps)
+    return frame
+
+
+def color_range(frame: pd.DataFrame, metric: str, stretch: bool) -> tuple[float, float]:
+    """The colour scale: 0 to 1 (comparable across months and settings) or this month's range."""
+    values = frame[metric].dropna()
+    if not stretch or values.empty or values.min() == values.max():
+        return (0.0, 1.0)
+    return (float(values.min()), float(values.max()))
+
+
+def cell_colors(frame: pd.DataFrame, metric: str, stretch: bool = False) -> list[str]:
+    """Hex colour of each community's cell (grey where nothing is measured yet)."""
+    cmap = colormaps[METRICS[metric][1]]
+    norm = Normalize(*color_range(frame, metric, stretch), clip=True)
+    return [NO_DATA if pd.isna(v) else to_hex(cmap(norm(v))) for v in frame[metric]]
+
+
+def community_lines(row: dict[str, Any]) -> list[str]:
+    """A community's numbers, one per line (for the hover text and the pinned panel)."""
+    lines = [f"{row['community']} ({row['street']}), {row['month']}"]
+    for name, text in DETAILS.items():
+        value = row.get(name)
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        if name in FRACTIONS:
+            lines.append(f"{text}: {value:.3f}")
+        elif name == "contracted":
+            lines.append(f"{text}: {'yes' if value else 'no'}")
+        else:
+            lines.append(f"{text}: {value:,.0f}")
+    if not row.get("measured", True):
+        lines.append("(not run yet: outcomes appear after the first month)")
+    return lines
+
+
+def district_svg(frame: pd.DataFrame, metric: str = "admin_burden", stretch: bool = False) -> str:
+    """The schematic as SVG: a row of community cells per street, and a colour legend."""
+    title, cmap_name = METRICS[metric]
+    colors = cell_colors(frame, metric, stretch)
+    n_streets = int(frame["street_index"].max()) + 1 if len(frame) else 0
+    widest = int(frame["position"].max()) + 1 if len(frame) else 0
+    width = max(LABEL_W + widest * (CELL_W + GAP) + 10, LABEL_W + LEGEND_W)
+    height = TOP + n_streets * (CELL_H + GAP) + LEGEND_H
+    month = frame["month"].iloc[0] if len(frame) else ""
+    when = month if frame["measured"].all() else f"{month} (not run yet)"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" class="sanshe-district-svg" data-metric="{metric}" '
+        f'font-family="sans-serif" font-size="11">',
+        f'<text x="0" y="14" font-size="13" font-weight="bold">{escape(title)} — '
+        f"{escape(when)}</text>",
+    ]
+    streets = frame.drop_duplicates("street_index").set_index("street_index")
+    for s in range(n_streets):
+        y = TOP + s * (CELL_H + GAP)
+        label = streets.loc[s, "street_label"]
+        name = streets.loc[s, "street"]
+        parts.append(
+            f'<text x="{LABEL_W - 6}" y="{y + CELL_H - 6}" text-anchor="end">'
+            f"<title>{escape(str(name))}</title>{escape(str(label))}</text>"
+        )
+    for i, row in enumerate(frame.to_dict("records")):
+        x = LABEL_W + int(row["position"]) * (CELL_W + GAP)
+        y = TOP + int(row["street_index"]) * (CELL_H + GAP)
+        value = row[metric]
+        shown = "" if pd.isna(value) else f"{value:.3f}"
+        tip = escape("\n".join(community_lines(row)))
+        parts.append(
+            f'<rect class="sanshe-community" data-community="{escape(str(row["community"]))}" '
+            f'data-value="{shown}" x="{x}" y="{y}" width="{CELL_W}" height="{CELL_H}" rx="3" '
+            f'fill="{colors[i]}" stroke="white"><title>{tip}</title></rect>'
+        )
+    parts.append(_legend(cmap_name, *color_range(frame, metric, stretch), y=height - LEGEND_H))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _legend(cmap_name: str, lo: float, hi: float, y: int) -> str:
+    """A horizontal colour bar with its end values."""
+    cmap = colormaps[cmap_name]
+    stops = "".join(
+        f'<stop offset="{k / 10:.1f}" stop-color="{to_hex(cmap(k / 10))}"/>' for k in range(11)
+    )
+    x, w = LABEL_W, 160
+    return (
+        f'<defs><linearGradient id="sanshe-legend-{cmap_name}">{stops}</linearGradient></defs>'
+        f'<rect x="{x}" y="{y + 8}" width="{w}" height="10" '
+        f'fill="url(#sanshe-legend-{cmap_name})"/>'
+        f'<text x="{x - 6}" y="{y + 17}" text-anchor="end">{lo:.2f}</text>'
+        f'<text x="{x + w + 6}" y="{y + 17}">{hi:.2f}</text>'
+        f'<rect x="{x + w + 50}" y="{y + 8}" width="10" height="10" fill="{NO_DATA}"/>'
+        f'<text x="{x + w + 64}" y="{y + 17}">not measured yet</text>'
+    )
+
+
+@solara.component
+def DistrictView(model: DistrictModel) -> None:
+    """The schematic, a choice of outcome, and a panel for one chosen community."""
+    update_counter.get()  # redraw after each step, like Mesa's own components
+    metric, set_metric = solara.use_state("admin_burden")
+    stretch, set_stretch = solara.use_state(False)
+    picked, set_picked = solara.use_state(None)
+    frame = community_frame(model)
+    with solara.Column(gap="4px", classes=["sanshe-district"]):
+        with solara.Row(gap="12px", style={"align-items": "center"}):
+            solara.Select("Colour by", values=list(METRICS), value=metric, on_value=set_metric)
+            solara.Checkbox(label="stretch colours", value=stretch, on_value=set_stretch)
+        solara.HTML(tag="div", unsafe_innerHTML=district_svg(frame, metric, stretch))
+        names = list(frame["community"])
+        solara.Select(
+            "Community (or hover over a cell)",
+            values=names,
+            value=picked if picked in names else None,
+            on_value=set_picked,
+            dense=True,
+        )
+        if picked in names:
+            row = frame[frame["community"] == picked].iloc[0].to_dict()
+            with solara.Column(gap="0px", classes=["sanshe-community-details"]):
+                for line in community_lines(row):
+                    solara.Text(line, style={"font-size": "0.85em", "line-height": "1.3"})

@@ -1,0 +1,185 @@
+"""End to end: ``sanshe dashboard`` in a subprocess, opened in headless Chromium with Playwright.
+
+Uses Debian's Chromium (``apt-get install chromium``; ``.ci/run`` installs it), since a test tool's
+own browser download does not work everywhere. Skipped when Chromium is absent, unless
+``SANSHE_REQUIRE_BROWSER`` is set (as in CI), which makes that a failure. Screenshots are saved to
+``tests/dashboard/artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ..conftest import ROOT
+from .conftest import REFORM
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+# Without the background-networking flags Chromium's own connections are refused on a closed
+# network; a fresh profile (user-data-dir) per run keeps runs independent.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHARTS = ("burden", "services", "satisfaction", "organizations", "workers", "spend")
+
+
+def require_browser() -> None:
+    """Skip (or fail, where SANSHE_REQUIRE_BROWSER is set) without Chromium and Playwright."""
+    required = bool(os.environ.get("SANSHE_REQUIRE_BROWSER"))
+    problem = None
+    if not CHROMIUM.is_file():
+        problem = f"{CHROMIUM} not found (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "playwright is not installed (pip install .[dashboard])"
+    if problem and required:
+        pytest.fail(f"SANSHE_REQUIRE_BROWSER is set but {problem}")
+    if problem:
+        pytest.skip(f"browser test skipped: {problem}; set SANSHE_REQUIRE_BROWSER=1 to require it")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A running ``sanshe dashboard`` on a free localhost port; its URL."""
+    require_browser()
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sim",
+                "dashboard",
+                "--port",
+                str(port),
+                "--scenario",
+                str(REFORM),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the dashboard server exited:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the dashboard server did not answer:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_run_in_a_real_browser_updates_the_charts(server, tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1400, "height": 2000},
+        )
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(server)
+
+            # first load: the reform scenario, nothing run yet, empty charts
+            status = page.locator(".sanshe-status")
+            expect(status).to_have_text("Not run yet: 48 months from 2013-01", timeout=60_000)
+            burden = page.locator(".sanshe-chart-burden")
+            expect(burden.locator(".sanshe-chart-status")).to_have_text("0 of 48 months")
+            expect(page.locator("rect.sanshe-community")).to_have_count(87)
+            chart = burden.locator("img")
+            chart.wait_for()
+            page.wait_for_function(
+                "el => el.complete && el.naturalWidth > 0", arg=chart.element_handle()
+            )
+            before = chart.screenshot()
+            page.screenshot(path=ARTIFACTS / "dashboard-first-load.png")
+
+            # Step (SolaraViz's button): one month
+            page.get_by_role("button", name="Step").click()
+            expect(status).to_have_text("Month 1 of 48 (2013-01)", timeout=30_000)
+            expect(burden.locator(".sanshe-chart-status")).to_have_text("1 of 48 months")
+
+            # Run (SolaraViz's ▶): the charts fill in month by month ...
+            page.get_by_role("button", name="▶").click()
+            later = re.compile(r"^([3-9]|[1-4][0-9]) of 48 months$")
+            expect(burden.locator(".sanshe-chart-status")).to_have_text(later, timeout=30_000)
+            page.wait_for_timeout(300)  # let the new chart image decode before comparing
+            assert chart.screenshot() != before, "the burden chart did not change"
+            # ... and Run to end runs the rest at once (unless ▶ got there first)
+            try:
+                page.get_by_role("button", name="Run to end").click(timeout=3_000)
+            except PlaywrightTimeout:
+                assert page.get_by_role("button", name="Run to end").is_disabled()
+            expect(status).to_have_text("Month 48 of 48 (2016-12)", timeout=60_000)
+            for key in CHARTS:
+                expect(page.locator(f".sanshe-chart-{key} .sanshe-chart-status")).to_have_text(
+                    "48 of 48 months", timeout=30_000
+                )
+            expect(page.locator("rect.sanshe-community[fill='#dddddd']")).to_have_count(0)
+            page.wait_for_timeout(500)
+            page.screenshot(path=ARTIFACTS / "dashboard-after-run.png")
+
+            # a lever: switch entry control off, then Reset starts a run that holds it off
+            entry = page.locator(".sanshe-levers .sanshe-lever-entry_control")
+            entry.get_by_text("in force").click()
+            expect(entry).to_contain_text("override: held at this value for the whole run")
+            expect(page.locator(".sanshe-pending")).to_contain_text("The setting has changed")
+            page.get_by_role("button", name="Reset").click()
+            expect(status).to_have_text("Not run yet: 48 months from 2013-01", timeout=30_000)
+            expect(page.locator(".sanshe-overrides")).to_contain_text("entry_control = off")
+            expect(page.locator(".sanshe-pending")).to_have_count(0)
+            page.get_by_role("button", name="Step").click()
+            expect(status).to_have_text("Month 1 of 48 (2013-01)", timeout=30_000)
+            assert not errors, errors
+        finally:
+            browser.close()

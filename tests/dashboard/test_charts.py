@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from sim.dashboard.charts import (
+    CHARTS,
+    change_months,
+    chart_png,
+    district_frame,
+    outcome_figure,
+)
+from sim.dashboard.setting import DashboardModel
+from sim.metrics import MESA_OUTCOMES
+
+from .conftest import REFORM
+
+
+@pytest.fixture(scope="module")
+def run():
+    m = DashboardModel(scenario_file=str(REFORM), seed=1)
+    m.run_for(20)
+    return m
+
+
+def test_charts_cover_what_the_issue_asks_for():
+    columns = {c for spec in CHARTS for c, _ in spec.series}
+    assert {"admin_burden", "service_coverage", "service_quality", "satisfaction"} <= columns
+    assert {"n_orgs_grassroots", "n_orgs_agency", "n_orgs_brand", "n_social_workers"} <= columns
+    assert {"purchase_appropriated_ytd", "purchase_spent_ytd"} <= columns
+
+
+def test_frame_has_every_charted_column_month_by_month(run):
+    frame = district_frame(run)
+    assert len(frame) == 20 and frame["date"].iloc[0].strftime("%Y-%m") == "2013-01"
+    for spec in CHARTS:
+        for column, _ in spec.series:
+            assert frame[column].notna().all(), column
+    # the same numbers as the model's own result table
+    district = run.results()["district"]
+    for column in MESA_OUTCOMES:
+        np.testing.assert_allclose(frame[column], district[column])
+    np.testing.assert_allclose(frame["participation"], district["participation"])
+    assert district_frame(run) is frame  # computed once per month, shared by the charts
+
+
+@pytest.mark.parametrize("spec", CHARTS, ids=lambda s: s.key)
+def test_each_chart_plots_the_months_run_so_far(run, spec):
+    fig = outcome_figure(spec, district_frame(run), run.spec.start, 48, change_months(run))
+    lines = [ln for ax in fig.axes for ln in ax.get_lines() if len(ln.get_xdata()) > 2]
+    assert len(lines) == len(spec.series)
+    assert all(len(ln.get_xdata()) == 20 for ln in lines)
+    assert "to 2014-08" in fig.texts[0].get_text()
+
+
+def test_an_empty_run_draws_empty_axes_over_the_whole_calendar():
+    m = DashboardModel(scenario_file=str(REFORM), seed=1)
+    fig = outcome_figure(CHARTS[0], district_frame(m), m.spec.start, m.spec.months)
+    assert "not run yet" in fig.texts[0].get_text()
+    assert all(
+        len(ln.get_xdata()) == 0 for ln in fig.axes[0].get_lines() if ln.get_label()[0] != "_"
+    )
+
+
+def test_lever_changes_are_marked(run):
+    assert change_months(run)[0] == 2013 * 12 + 9  # 2013-10: entry control
+    held = DashboardModel(scenario_file=str(REFORM), seed=1, entry_control=True)
+    assert 2013 * 12 + 9 not in change_months(held)
+
+
+def test_pngs_are_drawn_once_per_month_and_shared_before_the_run(run):
+    png = chart_png(run, CHARTS[0])
+    assert png.startswith(b"\x89PNG") and chart_png(run, CHARTS[0]) is png
+    a = DashboardModel(scenario_file=str(REFORM), seed=1)
+    b = DashboardModel(scenario_file=str(REFORM), seed=2, entry_enforcement=0.5)
+    assert chart_png(a, CHARTS[0]) is chart_png(b, CHARTS[0])  # same calendar and lever changes
+    a.step()
+    assert chart_png(a, CHARTS[0]) != chart_png(b, CHARTS[0])
