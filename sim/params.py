@@ -439,9 +439,9 @@ class Params(_Frozen):
         doc="Mean share of residents active in community life at the start.",
     )
     participation_max: float = param(
-        0.12,
+        0.073069,
         unit="share of residents",
-        source="assumption",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md)",
         ge=0.0,
         le=1.0,
         doc="Participation approached when self-governance effort is very high.",
@@ -473,17 +473,18 @@ class Params(_Frozen):
         doc="Grassroots groups (filed or registered) at the start, scaled by population.",
     )
     group_formation_rate: float = param(
-        0.2,
+        0.157503,
         unit="groups per 1,000 participants per month",
-        source="assumption (B8: nonprofit entry 4-5% a year as an order of magnitude)",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md); "
+        "prior note: B8: nonprofit entry 4-5% a year as an order of magnitude",
         ge=0.0,
         le=20.0,
         doc="Formation rate of grassroots groups, proportional to active residents.",
     )
     centre_formation_boost: float = param(
-        0.6,
+        2.596409,
         unit="relative increase per centre",
-        source="assumption",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md)",
         ge=0.0,
         le=10.0,
         doc="Extra formation in a street per resident service centre it hosts.",
@@ -545,9 +546,10 @@ class Params(_Frozen):
         doc="Volunteer service hours a group member gives to residents.",
     )
     registration_apply_rate: float = param(
-        0.03,
+        0.013334,
         unit="probability per month",
-        source="assumption (calibrated to A12)",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md); "
+        "prior note: calibrated to A12",
         ge=0.0,
         le=1.0,
         doc="Chance an eligible unregistered group applies to register in a month.",
@@ -586,18 +588,19 @@ class Params(_Frozen):
         doc="Social workers employed by each initial agency.",
     )
     agency_entry_rate: float = param(
-        0.6,
+        2.645675,
         unit="new agencies per month per 10 M yuan of unabsorbed budget",
-        source="assumption",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md)",
         ge=0.0,
         le=100.0,
         doc="Founding of new local agencies, driven by budget that existing agencies cannot "
         "absorb.",
     )
     agency_lookahead_months: int = param(
-        6,
+        5,
         unit="months",
-        source="assumption (the reform was announced in 2013-10, A1, before money flowed)",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md); "
+        "prior note: the reform was announced in 2013-10, A1, before money flowed",
         ge=0,
         le=36,
         doc="How far ahead would-be founders see announced budgets.",
@@ -785,9 +788,10 @@ class Params(_Frozen):
     )
     # --- procurement and projects -------------------------------------------------------------
     service_hour_price: float = param(
-        45.0,
+        47.012908,
         unit="yuan per delivered hour",
-        source="assumption (C: worker wages of a few thousand yuan a month); 以事定费 A7",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md); "
+        "prior note: C: worker wages of a few thousand yuan a month); 以事定费 A7",
         ge=1.0,
         le=1000.0,
         doc="Unit fee used to price a lot from its expected workload.",
@@ -801,9 +805,9 @@ class Params(_Frozen):
         doc="Interval at which unlet lots and uncommitted project money are offered again.",
     )
     tender_max_discount: float = param(
-        0.15,
+        0.00124,
         unit="share of fee",
-        source="assumption",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md)",
         ge=0.0,
         le=0.9,
         doc="Largest price discount a bidder offers in a tender.",
@@ -833,9 +837,9 @@ class Params(_Frozen):
         doc="Minimum capacity for a direct award (commission).",
     )
     expansion_workers_per_capacity: float = param(
-        15.0,
+        49.274496,
         unit="workers at capacity 1",
-        source="assumption",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md)",
         ge=0.0,
         le=1000.0,
         doc="How many workers an organization can add in one letting round, at capacity 1 "
@@ -1038,9 +1042,9 @@ class Params(_Frozen):
         doc="New social-work graduates entering the district pool each July.",
     )
     switchers_per_month: float = param(
-        12.0,
+        60.58223,
         unit="workers/month",
-        source="assumption",
+        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md)",
         ge=0.0,
         le=10_000.0,
         doc="Untrained career switchers available to hire each month once the pool is empty.",

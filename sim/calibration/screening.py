@@ -18,7 +18,7 @@ from SALib.analyze import morris as morris_analyze
 from SALib.sample import morris as morris_sample
 
 from sim.calibration.fit import evaluate
-from sim.calibration.targets import Targets
+from sim.calibration.targets import Targets, fmt
 
 HEADLINE = ("admin_burden", "service_coverage", "service_quality", "satisfaction")
 
@@ -86,13 +86,16 @@ def screen(
 
 
 def screening_markdown(table: pd.DataFrame, top: int = 3) -> str:
-    """For each output, its most influential parameters with mu* and interval."""
+    """For each output that any parameter moves, its most influential parameters with mu*, its
+    interval and sigma (in the output's own units)."""
     lines = ["| output | most influential parameters: mu* [95% CI] (sigma) |", "|---|---|"]
     for output, group in table.groupby("output", sort=False):
+        if not (group["mu_star"] > 0).any():
+            continue  # a policy input: no parameter moves it
         best = group.sort_values("mu_star", ascending=False).head(top)
         cells = "; ".join(
-            f"`{r.parameter}` {r.mu_star:.3g} [{max(r.mu_star - r.mu_star_conf, 0):.3g}, "
-            f"{r.mu_star + r.mu_star_conf:.3g}] ({r.sigma:.3g})"
+            f"`{r.parameter}` {fmt(r.mu_star)} [{fmt(max(r.mu_star - r.mu_star_conf, 0))}, "
+            f"{fmt(r.mu_star + r.mu_star_conf)}] ({fmt(r.sigma)})"
             for r in best.itertuples()
         )
         lines.append(f"| {output} | {cells} |")

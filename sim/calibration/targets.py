@@ -78,6 +78,15 @@ class TargetsError(ScenarioError):
     """A bad targets file."""
 
 
+def fmt(x: float) -> str:
+    """A number for a table: thousands separators for large values, 3-4 significant digits else."""
+    if not np.isfinite(x):
+        return str(x)
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}" if abs(x) >= 1 else f"{x:.3g}"
+
+
 @dataclass(frozen=True)
 class Target:
     """One observed pattern the model should reproduce."""
@@ -126,13 +135,13 @@ class Target:
 
     def describe_observed(self) -> str:
         if self.observed is not None:
-            return f"{self.observed:,.4g} ± {self.tolerance:,.4g}"
+            return f"{fmt(self.observed)} ± {fmt(self.tolerance)}"
         lo, hi = self.bounds
         if not np.isfinite(hi):
-            return f">= {lo:,.4g}"
+            return f">= {fmt(lo)}"
         if not np.isfinite(lo):
-            return f"<= {hi:,.4g}"
-        return f"{lo:,.4g} to {hi:,.4g}"
+            return f"<= {fmt(hi)}"
+        return f"{fmt(lo)} to {fmt(hi)}"
 
     def per_run(self, district: pd.DataFrame) -> pd.Series:
         """The target statistic for each replication of one scenario's district table."""

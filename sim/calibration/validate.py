@@ -15,9 +15,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
-from sim.calibration.targets import Targets, simulated_values
+from sim.calibration.targets import Targets, fmt, simulated_values
 from sim.experiment.design import Point
 from sim.experiment.runner import run_experiment
 from sim.experiment.spec import Experiment
@@ -102,7 +103,7 @@ def fit_markdown(table: pd.DataFrame) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
-        sim = f"{r.simulated_mean:,.4g} [{r.ci_low:,.4g}, {r.ci_high:,.4g}]"
+        sim = f"{fmt(r.simulated_mean)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
         what = r.quantity if r.scenario == "reform" else f"{r.quantity} ({r.scenario})"
         lines.append(
             f"| {r.target} | {what} | {r.when} ({r.statistic}) | {r.facts} | {r.observed} | {sim} "
@@ -153,14 +154,26 @@ def fit_figure(
         pad = 0.12 * (max([*finite, left, right]) - min([*finite, left, right]) or 1.0)
         ax.set_xlim(min([*finite, left]) - pad, max([*finite, right]) + pad)
         unit = "difference, reform − counterfactual" if t.scenario == "difference" else t.quantity
+        if max(abs(x) for x in finite) >= 1e5:  # money: millions of yuan
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x / 1e6:,.0f}"))
+            unit += ", million yuan"
         ax.set_xlabel(f"{unit} ({t.when}, {t.statistic})", fontsize=9)
         ax.set_title(f"{t.name} ({t.facts}): {r.within_tolerance}", fontsize=10)
         ax.tick_params(labelsize=8)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=4, fontsize=9, frameon=False)
-    fig.suptitle("Calibrated reform against the Wuhou targets", fontsize=12, y=1.0)
+    fig.suptitle("Calibrated reform against the Wuhou targets", fontsize=12, y=0.995)
+    top = 1 - 0.9 / fig.get_figheight()  # room for the title and the legend below it
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        ncol=4,
+        fontsize=9,
+        frameon=False,
+        bbox_to_anchor=(0.5, top + 0.45 / fig.get_figheight()),
+    )
     fig.text(
         0.01,
         0.005,
@@ -169,5 +182,5 @@ def fit_figure(
         "(red if outside tolerance).",
         fontsize=8,
     )
-    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.03, 1, top))
     return fig
