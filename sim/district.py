@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim.errors import ScenarioError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # B1: Wuhou's 13 streets, c. 2013-2016, with pinyin for plots that cannot render Chinese.
 WUHOU_STREETS: tuple[tuple[str, str], ...] = (
@@ -82,6 +85,8 @@ class District:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per community, in the CSV format :func:`load_district_csv` reads."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "street": [self.street_names[s] for s in self.community_street],
@@ -140,6 +145,8 @@ def load_district_csv(path: str | Path) -> District:
     Columns: street, community, residents, households, staff; optionally need_index (default 1).
     Raises :class:`ScenarioError` naming the file, the column and what is allowed.
     """
+    import pandas as pd  # here, not at import: a sweep's parent process never reads CSVs
+
     path = Path(path)
     where = str(path)
     if not path.is_file():

@@ -12,11 +12,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
     from sim.model import DistrictModel
 
 PACKAGES = ("sanshe", "mesa", "numpy", "pandas", "scipy", "pyarrow", "pydantic")
@@ -40,6 +39,9 @@ def write_parquet(table: pd.DataFrame | pa.Table, path: str | Path) -> None:
     Text columns are dictionary-encoded (they repeat: months, streets, communities); statistics are
     skipped, since result files are read whole.
     """
+    import pyarrow as pa  # here, not at import: a sweep's parent process writes no tables
+    import pyarrow.parquet as pq
+
     if not isinstance(table, pa.Table):
         table = pa.Table.from_pandas(table, preserve_index=False)
     text = [

@@ -11,7 +11,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("sim.io.pq.write_table", boom)
+    monkeypatch.setattr("pyarrow.parquet.write_table", boom)
     with pytest.raises(RuntimeError):
         write_parquet(pd.DataFrame({"a": [3]}), path)
     assert pd.read_parquet(path)["a"].tolist() == [1, 2]  # the old file is intact

@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from SALib.sample import morris as morris_sample
-from SALib.sample import sobol as sobol_sample
-from scipy.stats import qmc
 
 from sim.experiment.spec import Experiment, Factor
 from sim.scenario import Scenario, load_scenario
@@ -46,6 +43,10 @@ def salib_problem(factors: tuple[Factor, ...]) -> dict[str, Any]:
 
 def unit_samples(exp: Experiment) -> np.ndarray:
     """Raw factor values, one row per point, for lhs, sobol and morris designs."""
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+    from scipy.stats import qmc
+
     factors = exp.factors
     if exp.method == "lhs":
         unit = qmc.LatinHypercube(d=len(factors), rng=exp.root_seed).random(exp.samples)

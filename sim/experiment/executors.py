@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +35,27 @@ def _died(task: Task, why: str) -> dict[str, Any]:
         "status": "failed",
         "error": why,
     }
+
+
+def watch_parent(pid: int, interval: float = 1.0) -> None:
+    """In a worker: exit as soon as the sweep process ``pid`` is gone.
+
+    A sweep killed outright (SIGKILL, or SIGTERM before its pool shuts down) cannot tell its
+    workers to stop, and idle workers would wait for work forever. This watchdog makes every
+    interrupted sweep leave nothing running behind it.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(70)
+            except PermissionError:  # pid reused by another user's process: ours is gone
+                os._exit(70)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 class SerialExecutor:
@@ -58,7 +81,12 @@ class LocalExecutor:
         ctx = mp.get_context(method)
         if method == "forkserver":
             ctx.set_forkserver_preload(["sim.experiment.runner", "sim.model"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=watch_parent,
+            initargs=(os.getpid(),),
+        )
 
     def map_unordered(self, fn: Callable[[Task], dict], tasks: Iterable[Task]) -> Iterator[dict]:
         pending = iter(tasks)

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from sim.experiment.design import Point, design_points
 from sim.experiment.spec import Experiment, ExperimentError
@@ -58,8 +57,10 @@ class Task:
         return np.random.SeedSequence(self.root_seed, spawn_key=(self.replication,))
 
 
-def simulate(task: Task) -> dict[str, pa.Table]:
+def simulate(task: Task) -> dict[str, Any]:
     """Run the model for a task and return its tables (by level), reduced and keyed."""
+    import pyarrow as pa
+
     from sim.metrics import result_columns
     from sim.model import DistrictModel
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow.dataset as ds
+if TYPE_CHECKING:
+    import pandas as pd
 
 KEY_COLUMNS = ("experiment", "scenario", "point", "replication", "seed_entropy", "seed_spawn_key")
 
@@ -49,6 +49,8 @@ def read_status(out: Path, rid: str) -> dict[str, Any] | None:
 
 def reduce_frequency(table: pd.DataFrame, frequency: str) -> pd.DataFrame:
     """Keep monthly rows, yearly means (calendar years), or only the final month."""
+    import pandas as pd
+
     if frequency == "monthly" or table.empty:
         return table
     if frequency == "final":
@@ -77,6 +79,9 @@ def load_results(
     Key columns: experiment, scenario, point, replication, seed_entropy, seed_spawn_key, the design
     columns ``design_<name>`` (for designs), then the level's own columns (docs/outputs.md).
     """
+    import pandas as pd
+    import pyarrow.dataset as ds
+
     out = Path(out)
     folder = out / "data" / level
     if not folder.is_dir():

@@ -210,3 +210,65 @@ def test_load_results_with_a_subset_of_columns(serial_reference):
     _, out = serial_reference
     frame = load_results(out, "district", columns=["scenario", "admin_burden"])
     assert list(frame.columns) == ["scenario", "admin_burden"] and len(frame) == 8 * 6
+
+
+def _descendants(pid: int) -> list[str]:
+    out, todo = [], [str(pid)]
+    while todo:
+        kids = subprocess.run(
+            ["pgrep", "-P", todo.pop()], capture_output=True, text=True
+        ).stdout.split()
+        out += kids
+        todo += kids
+    return out
+
+
+def _running(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_killed_sweep_leaves_no_worker_behind(serial_reference, tmp_path):
+    exp, _ = serial_reference
+    out = tmp_path / "orphans"
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "sweep",
+        exp.path,
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT)
+    deadline = time.time() + 60
+    tree: list[str] = []
+    while time.time() < deadline and len(tree) < 3:  # forkserver, tracker and workers are up
+        tree = _descendants(proc.pid)
+        time.sleep(0.05)
+    assert len(tree) >= 3, "the sweep should have started its workers"
+    proc.kill()  # SIGKILL the sweep process alone, not its process group
+    proc.wait()
+    deadline = time.time() + 15
+    while time.time() < deadline and any(_running(p) for p in tree):
+        time.sleep(0.2)
+    assert not [p for p in tree if _running(p)], "processes left running after the sweep was killed"
+
+
+def test_a_sweeps_parent_process_stays_light():
+    # The parent plans runs and collects statuses; only workers need the model and table libraries.
+    code = (
+        "import sys; import sim.cli; from sim.experiment import runner, executors, spec, design, store; "
+        "heavy = [m for m in ('pandas', 'pyarrow', 'scipy', 'SALib', 'mesa', 'matplotlib') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert proc.stdout.strip() == ""
