@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m sim sweep experiments/headline.toml --out results/headline
 	$(PY) -m sim sweep experiments/sensitivity.toml --out results/sensitivity
-	$(PY) -m sim report results/headline --sensitivity results/sensitivity
+	$(PY) -m sim report results/headline --sensitivity results/sensitivity \
+		$(if $(wildcard results/calibration/wuhou/validation.csv),--calibration results/calibration/wuhou)
 	@echo "open results/headline/report.html"
 
 test: $(STAMP)

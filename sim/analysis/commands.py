@@ -93,7 +93,13 @@ def _report(args: argparse.Namespace) -> int:
     say = _say(args.quiet)
     say(f"report on {args.results}")
     out = build_report(
-        args.results, args.sensitivity, args.reference, args.at, progress=say, kinds=args.kind
+        args.results,
+        args.sensitivity,
+        args.reference,
+        args.at,
+        progress=say,
+        kinds=args.kind,
+        calibration_dir=args.calibration,
     )
     if args.quiet:
         print(out)
@@ -163,6 +169,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     r.add_argument("--sensitivity", metavar="DIR",
                    help="results of a morris or sobol experiment (e.g. results/sensitivity): "
                         "names the assumptions that matter most")  # fmt: skip
+    r.add_argument("--calibration", metavar="DIR",
+                   help="a calibration's results (e.g. results/calibration/wuhou): its unmet "
+                        "targets and influential parameters join the caveats")  # fmt: skip
     r.add_argument("--reference", metavar="SCENARIO", help="reference scenario")
     r.add_argument("--at", default="final-year", help=AT_HELP + " (default final-year)")
     r.add_argument("--kind", action="append", choices=KIND_CHOICES,

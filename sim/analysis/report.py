@@ -404,7 +404,63 @@ def sensitivity_html(table: pd.DataFrame | None, source: ResultSet | None) -> st
     )
 
 
-def caveats_html(cmp: Comparison, focus: Setting | None, rs: ResultSet) -> str:
+def calibration_caveats(calibration_dir: str | Path | None) -> list[str]:
+    """Caveats from a stored calibration (``sanshe validate-fit`` and ``sanshe screen`` outputs):
+    the targets not met, and the parameters the targets and outcomes depend on most."""
+    if calibration_dir is None:
+        return [
+            "The model's free parameters are calibrated to the Wuhou record; how well each target "
+            "is met, and which assumptions the results depend on most, is in docs/validation.md "
+            "(pass --calibration results/calibration/wuhou to list them here)."
+        ]
+    folder = Path(calibration_dir)
+    items = []
+    fit_path = folder / "validation.csv"
+    if fit_path.is_file():
+        fit = pd.read_csv(fit_path)
+        missed = fit[fit["within_tolerance"] != "yes"]
+        met = len(fit) - len(missed)
+        seeds = int(fit["replications"].max())
+        text = f"Calibration: {met} of {len(fit)} targets met on {seeds} fresh seeds."
+        if len(missed):
+            text += (
+                " Not met: "
+                + "; ".join(
+                    f"{r.target} ({r.facts}): "
+                    + (
+                        f"{r.simulated_mean:,.0f}"
+                        if abs(r.simulated_mean) >= 1000
+                        else f"{r.simulated_mean:.3g}"
+                    )
+                    + f" against {r.observed}"
+                    for r in missed.itertuples()
+                )
+                + " (see docs/validation.md for why they were not forced)."
+            )
+        items.append(text)
+    morris_path = folder / "screening" / "morris.csv"
+    if morris_path.is_file():
+        morris = pd.read_csv(morris_path)
+        top = morris[(morris["rank"] == 1) & (morris["mu_star"] > 0)]
+        by_param: dict[str, list[str]] = {}
+        for r in top.itertuples():
+            by_param.setdefault(r.parameter, []).append(str(r.output).removeprefix("target "))
+        items.append(
+            "Morris screening of the calibrated parameters: the outputs depend most on "
+            + "; ".join(f"{p} ({', '.join(outs)})" for p, outs in by_param.items())
+            + ". These are assumptions; distrust them first."
+        )
+    if not items:
+        raise UserError(
+            f"--calibration {folder}: no validation.csv or screening/morris.csv there (allowed: a "
+            "directory written by sanshe validate-fit and sanshe screen)"
+        )
+    return items
+
+
+def caveats_html(
+    cmp: Comparison, focus: Setting | None, rs: ResultSet, calibration: list[str] | None = None
+) -> str:
     items = [
         "Confidence intervals cover the model's run-to-run randomness (replications) only. They "
         "do not cover uncertainty in the parameters, most of which are assumptions, nor in the "
@@ -439,6 +495,7 @@ def caveats_html(cmp: Comparison, focus: Setting | None, rs: ResultSet) -> str:
                 f"{A5_2016 / 1e6:.2f} M spent on the 139 catalogue items in 2016 (A5) plus about "
                 "4 M on projects (A6)."
             )
+    items += calibration or []
     return "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
 
 
@@ -507,6 +564,7 @@ def build_report(
     at: str = "final-year",
     progress: Callable[[str], None] | None = None,
     kinds: list[str] | None = None,
+    calibration_dir: str | Path | None = None,
 ) -> Path:
     """Write RESULTS_DIR/report.html with its tables (tables/) and figures (figures/).
 
@@ -519,12 +577,15 @@ def build_report(
         at: the time window of the tables (default ``final-year``).
         progress: called with a line of progress text at each step.
         kinds: figure kinds to draw (default: every kind that applies; see sim.analysis.plots).
+        calibration_dir: optionally, a calibration's results (validation.csv and
+            screening/morris.csv), whose unmet targets and influential parameters join the caveats.
     """
     from sim.analysis.plots import make_figures
     from sim.analysis.sensitivity import sensitivity_table, write_sensitivity
 
     say = progress or (lambda _msg: None)
     rs = ResultSet(results_dir)
+    cal_items = calibration_caveats(calibration_dir)  # a bad --calibration fails before any work
     ref = rs.setting(reference) if reference else rs.default_reference()
     sens_rs = None  # open it now, so a bad --sensitivity fails before any work is done
     if rs.method in ("morris", "sobol"):
@@ -611,7 +672,7 @@ def build_report(
         "headline": ("Headline tables", tables),
         "figures": ("Figures", figures_html(plots)),
         "streets": ("Streets: who gains and who loses", streets_html(cmp_street, focus)),
-        "caveats": ("Key caveats", caveats_html(cmp, focus, rs)),
+        "caveats": ("Key caveats", caveats_html(cmp, focus, rs, cal_items)),
         "sensitivity": ("Assumptions that matter most", sensitivity_html(table, sens_rs)),
         "provenance": ("Provenance", provenance_html(rs, sens_rs)),
     }

@@ -2,6 +2,7 @@ import re
 from html.parser import HTMLParser
 
 import numpy as np
+import pandas as pd
 import pytest
 from SALib.sample import morris as morris_sample
 
@@ -132,3 +133,36 @@ def test_report_rejects_a_bad_sensitivity_dir_before_working(tmp_path):
     with pytest.raises(UserError, match="allowed: the results of a morris or sobol design"):
         build_report(tmp_path / "r", sensitivity_dir=tmp_path / "s")
     assert not (tmp_path / "r" / "tables").exists()
+
+
+def test_calibration_caveats_list_misses_and_influential_parameters(tmp_path):
+    from sim.analysis.report import calibration_caveats
+
+    (tmp_path / "screening").mkdir()
+    pd.DataFrame(
+        {
+            "target": ["orgs", "spend_2014"],
+            "facts": ["A13", "A5"],
+            "observed": ["1,450 ± 100", "30,850,000 ± 3,085,000"],
+            "simulated_mean": [1431.0, 26_380_858.0],
+            "replications": [30, 30],
+            "within_tolerance": ["yes", "no"],
+        }
+    ).to_csv(tmp_path / "validation.csv", index=False)
+    pd.DataFrame(
+        {
+            "output": ["target orgs", "target orgs", "service_quality (2016, reform)"],
+            "parameter": ["group_formation_rate", "switchers_per_month", "participation_max"],
+            "mu_star": [4000.0, 10.0, 0.04],
+            "rank": [1, 2, 1],
+        }
+    ).to_csv(tmp_path / "screening" / "morris.csv", index=False)
+    fit, screening = calibration_caveats(tmp_path)
+    assert "1 of 2 targets met on 30 fresh seeds" in fit and "spend_2014 (A5)" in fit
+    assert "orgs (A13)" not in fit
+    assert "group_formation_rate (orgs)" in screening
+    assert "participation_max (service_quality (2016, reform))" in screening
+    assert "switchers_per_month" not in screening
+    assert "docs/validation.md" in calibration_caveats(None)[0]
+    with pytest.raises(UserError, match="--calibration"):
+        calibration_caveats(tmp_path / "nowhere")
