@@ -39,23 +39,15 @@ def experiment(tmp: Path, replications: int, levels: str, name: str) -> Path:
     return path
 
 
+def sweep_command(path: Path, out: Path, executor: str, workers: int) -> list[str]:
+    """``sanshe sweep`` as a subprocess command, quiet."""
+    return [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--quiet",
+            "--executor", executor, "--workers", str(workers)]  # fmt: skip
+
+
 def sweep(path: Path, out: Path, executor: str, workers: int) -> float:
-    cmd = [
-        sys.executable,
-        "-m",
-        "sim",
-        "sweep",
-        str(path),
-        "--out",
-        str(out),
-        "--quiet",
-        "--executor",
-        executor,
-        "--workers",
-        str(workers),
-    ]
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    subprocess.run(sweep_command(path, out, executor, workers), check=True, cwd=ROOT)
     return time.perf_counter() - start
 
 
@@ -107,18 +99,7 @@ def _tree_memory_mb(pid: int) -> tuple[float, float]:
 def bench_memory(workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = experiment(Path(tmp), 1000, '["district", "street"]', "memory")
-        cmd = [
-            sys.executable,
-            "-m",
-            "sim",
-            "sweep",
-            str(path),
-            "--out",
-            str(Path(tmp) / "out"),
-            "--quiet",
-            "--workers",
-            str(workers),
-        ]
+        cmd = sweep_command(path, Path(tmp) / "out", "local", workers)
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT)
         peak, peak_rss, samples = 0.0, 0.0, []

@@ -172,21 +172,16 @@ def test_yearly_and_final_frequencies(tmp_path):
     assert (final["month"] == "2014-12").all() and len(final) == 2 * 87
 
 
+def sweep_command(experiment: str, out, workers: int = 2) -> list[str]:
+    """``sanshe sweep`` on the local executor, as a subprocess command."""
+    return [sys.executable, "-m", "sim", "sweep", experiment, "--workers", str(workers),
+            "--out", str(out), "--quiet"]  # fmt: skip
+
+
 def test_resume_after_sigkill_gives_the_same_dataset(serial_reference, tmp_path):
     exp, ref = serial_reference
     out = tmp_path / "killed"
-    cmd = [
-        sys.executable,
-        "-m",
-        "sim",
-        "sweep",
-        exp.path,
-        "--workers",
-        "2",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
+    cmd = sweep_command(exp.path, out)
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -234,18 +229,7 @@ def _running(pid: str) -> bool:
 def test_killed_sweep_leaves_no_worker_behind(serial_reference, tmp_path):
     exp, _ = serial_reference
     out = tmp_path / "orphans"
-    cmd = [
-        sys.executable,
-        "-m",
-        "sim",
-        "sweep",
-        exp.path,
-        "--workers",
-        "2",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
+    cmd = sweep_command(exp.path, out)
     proc = subprocess.Popen(cmd, cwd=ROOT)
     deadline = time.time() + 60
     tree: list[str] = []
