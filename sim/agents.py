@@ -1,37 +1,47 @@
 """Mesa agents of the district: who they are and what state they hold.
 
 Every agent is a ``mesa.Agent`` registered with the model (so ``model.agents_by_type``,
-``AgentSet.select`` and ``groupby`` work as usual), and its state lives in a row of a model table
-(:mod:`sim.tables`). Behaviour is written once per population in :mod:`sim.processes`, as numpy
-operations over the tables: a month touches thousands of agents, and per-agent Python would
-dominate the run time (see ``benchmarks/``).
+``AgentSet.select`` and ``groupby`` work as usual), and its state lives in a row of a table of the
+model's world (:mod:`sim.world`, :mod:`sim.tables`). Behaviour is written once per population in
+:mod:`sim.processes`, as numpy operations over the tables: a month touches thousands of agents,
+and per-agent Python would dominate the run time (see ``benchmarks/``).
+
+The model creates and removes these objects (:meth:`sim.model.DistrictModel.sync_agents`) from
+the world's recorded row changes; processes never see them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import mesa
 
+from sim.district import District
 from sim.tables import Column
+from sim.world import (  # noqa: F401  (kind codes, re-exported for users of sim.agents)
+    AGENCY,
+    BRAND,
+    DEPARTMENT,
+    GRASSROOTS,
+    KIND_NAMES,
+    STREET_ISSUER,
+    World,
+)
 
-if TYPE_CHECKING:
-    from sim.model import DistrictModel
 
-# Organization kinds (codes stored in model.orgs.kind)
-GRASSROOTS, AGENCY, BRAND = 0, 1, 2
-KIND_NAMES = {GRASSROOTS: "grassroots", AGENCY: "agency", BRAND: "brand"}
+class WorldModel(Protocol):
+    """What an agent needs of its model: the world its row lives in, and the district."""
 
-# Issuer kinds (model.issuers.kind)
-DEPARTMENT, STREET_ISSUER = 0, 1
+    world: World
+    district: District
 
 
 class _RowAgent(mesa.Agent):
-    """An agent whose state is one row of a model table."""
+    """An agent whose state is one row of a table of the model's world."""
 
-    model: DistrictModel
+    model: WorldModel  # a sim.model.DistrictModel
 
-    def __init__(self, model: DistrictModel, row: int) -> None:
+    def __init__(self, model: WorldModel, row: int) -> None:
         super().__init__(model)
         self.row = int(row)
 
@@ -51,13 +61,13 @@ class Department(_RowAgent):
 class Street(_RowAgent):
     """Street office (街道): relays and adds items; hosts service centres.
 
-    Its issuing behaviour is a row of ``model.issuers`` (``issuer_row``); its facilities are a row
-    of ``model.streets``.
+    Its issuing behaviour is a row of ``world.issuers`` (``issuer_row``); its facilities are a row
+    of ``world.streets``.
     """
 
     service_centres = Column("streets", "resident service centres in the street")
 
-    def __init__(self, model: DistrictModel, row: int, issuer_row: int) -> None:
+    def __init__(self, model: WorldModel, row: int, issuer_row: int) -> None:
         super().__init__(model, row)
         self.issuer_row = int(issuer_row)
 
@@ -67,7 +77,7 @@ class Street(_RowAgent):
 
     @property
     def compliance(self) -> float:
-        return float(self.model.issuers.compliance[self.issuer_row])
+        return float(self.model.world.issuers.compliance[self.issuer_row])
 
 
 class Community(_RowAgent):
@@ -83,7 +93,7 @@ class Community(_RowAgent):
     @property
     def lot_holders(self) -> list[int]:
         """Rows of the organizations holding its lots (-1 where a lot has no holder)."""
-        lots = self.model.lots
+        lots = self.model.world.lots
         return lots.holder[lots.community == self.row].tolist()
 
     @property
@@ -118,7 +128,7 @@ class SocialOrganization(_RowAgent):
     @property
     def workers(self) -> int:
         """Social workers it employs."""
-        w = self.model.workers
+        w = self.model.world.workers
         return int(((w.employer == self.row) & w.alive).sum())
 
 

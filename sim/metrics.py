@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import AGENCY, BRAND, GRASSROOTS
-from sim.processes.procurement import local_share_and_hhi
 from sim.schedule import format_month
+from sim.tables import Table
 
 if TYPE_CHECKING:
     from sim.model import DistrictModel
@@ -161,7 +161,7 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     by_kind = {k: int((alive & (o.kind == k)).sum()) for k in (GRASSROOTS, AGENCY, BRAND)}
     employed = w.alive & (w.employer >= 0)
     n_emp = int(employed.sum())
-    local, hhi = local_share_and_hhi(model)
+    local, hhi = local_share_and_hhi(o)
     pro = alive & (o.kind != GRASSROOTS)
     spend = float(o.contract_income.sum() + o.project_income.sum())  # incl. funded items
     service_delivered = float(c.org_item_delivered.sum() + c.project_hours.sum())
@@ -243,6 +243,18 @@ def model_reporters() -> dict[str, Any]:
     names = (*MESA_OUTCOMES, *DISTRICT_COLUMNS)
     reporters.update({name: partial(district_value, name=name) for name in names})
     return reporters
+
+
+def local_share_and_hhi(orgs: Table) -> tuple[float, float]:
+    """Share of this month's contract and project money won by local (non-brand) organizations,
+    and the Herfindahl-Hirschman index of that money across organizations (0-1)."""
+    money = orgs.contract_income + orgs.project_income
+    total = money.sum()
+    if total <= 0:
+        return float("nan"), float("nan")
+    shares = money / total
+    local = shares[orgs.kind != BRAND].sum()
+    return float(local), float((shares**2).sum())
 
 
 def gini(x: np.ndarray) -> float:

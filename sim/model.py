@@ -1,4 +1,9 @@
-"""The district model: one step is one month, processes 1-9 of MODEL_BRIEF in order."""
+"""The district model, Mesa's face of the simulation: one step is one month.
+
+The state lives in a :class:`~sim.world.World` (built by :func:`~sim.population.build_world`);
+each month runs the processes of :data:`MONTH` on it, then the Mesa agents follow the world's
+row changes (:meth:`DistrictModel.sync_agents`) and the DataCollector measures (process 9).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.agents import ORG_CLASSES, Community, Department, Residents, SocialWorker, Street
 from sim.errors import ScenarioError
 from sim.metrics import build_results, model_reporters
 from sim.params import Params, Policy
@@ -19,14 +25,25 @@ from sim.processes.items import flow_items
 from sim.processes.labour import staff_organizations, workers_month
 from sim.processes.organizations import organizations_month
 from sim.processes.policy import apply_policy
-from sim.processes.procurement import YearBooks, appropriate
+from sim.processes.procurement import appropriate
 from sim.processes.residents import serve_residents
 from sim.scenario import Scenario, default_scenario
+from sim.tables import Table
+from sim.world import STREAMS, Process, Streams, World, YearBooks
 
-# Independent random streams, one per process family: a lever that changes how often one process
-# draws does not shift the draws of the others, so scenarios compared on the same seed share as
-# much randomness as possible (common random numbers).
-STREAMS = ("init", "items", "entry", "procurement", "orgs", "labour")
+# Processes 1-8 of a month, in order (see docs/ODD.md, 'Process overview and scheduling'); each
+# is called as process(world, policy, params). Process 9 (measure) is the DataCollector.
+MONTH: tuple[Process, ...] = (
+    apply_policy,  # 1. policy
+    appropriate,  # 4a. budgets; letting contracts and projects when due
+    flow_items,  # 2-3. items flow down; entry control
+    staff_organizations,  # 8a. organizations staff up for their work
+    deliver,  # 5b. organizations deliver; payments
+    allocate_staff_time,  # 5a. community staff time
+    serve_residents,  # 6. residents are served
+    organizations_month,  # 7. organizations live and die
+    workers_month,  # 8b. social workers
+)
 
 
 def seed_sequence(rng: Any) -> np.random.SeedSequence:
@@ -66,10 +83,6 @@ class DistrictModel(mesa.Model):
         children = seq.spawn(len(STREAMS) + 1)
         super().__init__(rng=np.random.default_rng(children[0]))
         self.seed_info = {"entropy": seq.entropy, "spawn_key": list(seq.spawn_key)}
-        self.streams = {
-            name: np.random.default_rng(child)
-            for name, child in zip(STREAMS, children[1:], strict=True)
-        }
 
         spec = scenario if scenario is not None else default_scenario()
         if overrides:
@@ -78,19 +91,28 @@ class DistrictModel(mesa.Model):
         self.schedule = spec.schedule
         self.params: Params = spec.params
         self.district = spec.district
-        # Month of the run, 0-based, set at each step; negative in the burn-in months before it.
-        self.first_t = -self.params.burn_in_months
-        self.t = self.first_t
-        self.month_index = spec.start + self.t
-        self.policy: Policy = self.schedule.at(0)
-        self.books: dict[int, YearBooks] = {}
-        self.month_stats: Counter[str] = Counter()
-        self.brand_invited = 0
-        self.project_money = 0.0  # project money not yet committed this budget year
-        self.org_agents: list[mesa.Agent] = []
-        self.worker_agents: list[mesa.Agent] = []
-        build_world(self)
-        self.org_load = np.zeros(len(self.orgs))
+        self.policy: Policy = self.schedule.at(0)  # the policy of the current month
+        # All state the processes act on (sim.world); the model adds the Mesa face.
+        self.world: World = build_world(
+            self.params,
+            self.district,
+            self.schedule,
+            Streams.from_seeds(children[1:]),
+            start=spec.start,
+            first_t=-self.params.burn_in_months,
+        )
+        n_c, n_s, n_d = (
+            self.district.n_communities,
+            self.district.n_streets,
+            self.params.n_departments,
+        )
+        Community.create_agents(self, n_c, row=np.arange(n_c))
+        Residents.create_agents(self, n_c, row=np.arange(n_c))
+        Department.create_agents(self, n_d, row=np.arange(n_d))
+        Street.create_agents(self, n_s, row=np.arange(n_s), issuer_row=np.arange(n_d, n_d + n_s))
+        self.org_agents: list[mesa.Agent] = []  # by row of world.orgs
+        self.worker_agents: list[mesa.Agent] = []  # by row of world.workers
+        self.sync_agents()
         self.agent_steps = 0
         self._burn_in()
 
@@ -108,41 +130,91 @@ class DistrictModel(mesa.Model):
     def _burn_in(self) -> None:
         """Simulate ``burn_in_months`` before the first month under its policy, unrecorded, then
         forget their money and counters: the run starts from the district's own steady state."""
-        for t in range(self.first_t, 0):
+        w = self.world
+        for t in range(w.first_t, 0):
             self._month(t)
-        self.books = {}
-        self.lots.remaining = 0.0  # commitments of burn-in contracts are forgotten with the books
-        self.month_stats = Counter()
-        self.t = 0
-        self.month_index = self.spec.start
+        w.books = {}
+        w.lots.remaining = 0.0  # commitments of burn-in contracts are forgotten with the books
+        w.month_stats = Counter()
+        w.t = 0
         self.policy = self.schedule.at(0)
 
     def _month(self, t: int) -> None:
-        """Processes 1-8 of month ``t``."""
-        self.t = t
-        self.month_index = self.spec.start + t
+        """Processes 1-8 of month ``t``, then the Mesa agents follow the world's tables."""
+        w = self.world
+        w.t = t
         self.policy = self.schedule.at(t)
-        self.month_stats = Counter()
-        apply_policy(self)  # 1. policy
-        appropriate(self)  # 4a. budgets; letting contracts and projects when due
-        flow_items(self)  # 2-3. items flow down; entry control
-        staff_organizations(self)  # 8a. organizations staff up for their work
-        deliver(self)  # 5b. organizations deliver; payments
-        allocate_staff_time(self)  # 5a. community staff time
-        serve_residents(self)  # 6. residents are served
-        organizations_month(self)  # 7. organizations live and die
-        workers_month(self)  # 8b. social workers
+        w.month_stats = Counter()
+        for process in MONTH:
+            process(w, self.policy, self.params)
+        self.sync_agents()
         self.agent_steps += len(self.agents)
 
-    # -- helpers used by processes --------------------------------------------------------------
+    def sync_agents(self) -> None:
+        """Create and remove the Mesa agents of the organization and worker rows the world added
+        or removed since the last call, in the order it did so."""
+        orgs = self.world.orgs
+        for change in self.world.take_changes():
+            rows = change.rows
+            if change.table == "orgs" and change.added:
+                cls = ORG_CLASSES[int(orgs.kind[rows[0]])]  # one kind per World.add_orgs call
+                self.org_agents.extend(cls.create_agents(self, len(rows), row=rows))
+            elif change.table == "workers" and change.added:
+                self.worker_agents.extend(SocialWorker.create_agents(self, len(rows), row=rows))
+            else:
+                agents = self.org_agents if change.table == "orgs" else self.worker_agents
+                for r in rows:
+                    agents[r].remove()
+
+    # -- the world, as seen from the model (read-only views for metrics, users and Mesa tools) --
+    @property
+    def communities(self) -> Table:
+        return self.world.communities
+
+    @property
+    def streets(self) -> Table:
+        return self.world.streets
+
+    @property
+    def issuers(self) -> Table:
+        return self.world.issuers
+
+    @property
+    def lots(self) -> Table:
+        return self.world.lots
+
+    @property
+    def orgs(self) -> Table:
+        return self.world.orgs
+
+    @property
+    def workers(self) -> Table:
+        return self.world.workers
+
+    @property
+    def books(self) -> dict[int, YearBooks]:
+        return self.world.books
+
+    @property
+    def month_stats(self) -> Counter[str]:
+        return self.world.month_stats
+
+    @property
+    def other_orgs(self) -> int:
+        return self.world.other_orgs
+
+    @property
+    def t(self) -> int:
+        """Month of the run, 0-based, set at each step; negative in the burn-in months."""
+        return self.world.t
+
+    @property
+    def month_index(self) -> int:
+        return self.world.month_index
+
     def year_books(self) -> YearBooks:
         """The books of the current calendar year."""
-        return self.books.setdefault(self.month_index // 12, YearBooks())
-
-    def workers_per_org(self) -> np.ndarray:
-        w = self.workers
-        employed = w.alive & (w.employer >= 0)
-        return np.bincount(w.employer[employed], None, len(self.orgs))
+        return self.world.year_books()
 
     # -- outputs --------------------------------------------------------------------------------
     def results(self) -> dict[str, pd.DataFrame]:
@@ -152,7 +224,7 @@ class DistrictModel(mesa.Model):
     def budget_books(self) -> pd.DataFrame:
         """Money by calendar year: appropriated, committed, spent and unspent, per budget line."""
         rows = []
-        for year, b in sorted(self.books.items()):
+        for year, b in sorted(self.world.books.items()):
             rows.append(
                 {
                     "year": year,

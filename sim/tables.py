@@ -4,8 +4,8 @@ Each agent population (communities, organizations, social workers, ...) keeps it
 :class:`Table`: one numpy array per attribute, one row per agent ever created. Rows are never
 reused, so a row index identifies an agent for the whole run; agents that leave keep their row with
 ``alive`` set to False. The Mesa agent objects (:mod:`sim.agents`) read and write their row
-through :class:`Column` descriptors, so ``org.capacity`` and ``model.orgs.capacity[org.row]`` are
-the same number.
+through :class:`Column` descriptors, so ``org.capacity`` and ``model.world.orgs.capacity[org.row]``
+are the same number.
 """
 
 from __future__ import annotations
@@ -64,7 +64,10 @@ class Table:
 
 
 class Column:
-    """Descriptor exposing one row of a model table as an agent attribute."""
+    """Descriptor exposing one row of a world table as an agent attribute.
+
+    The agent has ``row`` and ``model``; the table is ``agent.model.world.<table>``.
+    """
 
     def __init__(self, table: str, doc: str = "") -> None:
         self.table = table
@@ -76,7 +79,7 @@ class Column:
     def __get__(self, agent: Any, owner: type | None = None) -> Any:
         if agent is None:
             return self
-        return getattr(agent.model, self.table)._data[self.name][agent.row].item()
+        return getattr(agent.model.world, self.table)._data[self.name][agent.row].item()
 
     def __set__(self, agent: Any, value: Any) -> None:
-        getattr(agent.model, self.table)._data[self.name][agent.row] = value
+        getattr(agent.model.world, self.table)._data[self.name][agent.row] = value

@@ -9,16 +9,14 @@ of which expires undone each month. Work pressure drives burnout, which costs ho
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model import DistrictModel
+from sim.params import Params, Policy
+from sim.world import World
 
 
-def allocate_staff_time(model: DistrictModel) -> None:
-    p, c = model.params, model.communities
+def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
+    p, c = params, world.communities
     regular = c.staff * p.staff_hours_per_month * (1 - p.burnout_absence * c.burnout)
     available = regular * (1 + p.overtime_cap)
     statutory = p.statutory_share * regular

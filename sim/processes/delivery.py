@@ -9,20 +9,16 @@ give volunteer hours in their home community.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.agents import GRASSROOTS
-
-if TYPE_CHECKING:
-    from sim.model import DistrictModel
+from sim.params import Params, Policy
+from sim.world import GRASSROOTS, World
 
 
-def deliver(model: DistrictModel) -> None:
-    p, o, w, c = model.params, model.orgs, model.workers, model.communities
+def deliver(world: World, policy: Policy, params: Params) -> None:
+    p, o, w, c = params, world.orgs, world.workers, world.communities
     n_o, n_c = len(o), len(c)
-    books = model.year_books()
+    books = world.year_books()
 
     employed = w.alive & (w.employer >= 0)
     emp = w.employer[employed]
@@ -33,7 +29,7 @@ def deliver(model: DistrictModel) -> None:
     burn = np.bincount(emp, w.burnout[employed], n_o) / np.maximum(n_workers, 1)
 
     # Work owed: catalogue and funded items of the lots it holds, plus projects.
-    lots = model.lots
+    lots = world.lots
     holder = lots.holder
     has = holder >= 0
     item_hours = np.bincount(holder[has], lots.item_hours[has], n_o)
@@ -118,7 +114,7 @@ def deliver(model: DistrictModel) -> None:
     o.quality = np.where(is_group & (n_workers == 0), vol_quality, pro_quality)
     o.contract_income = contract_income
     o.project_income = project_income
-    model.org_load = np.where(np.isinf(load), 2.0, load)
-    used = np.minimum(1.0, model.org_load[emp])
+    world.org_load = np.where(np.isinf(load), 2.0, load)
+    used = np.minimum(1.0, world.org_load[emp])
     w.hours[:] = 0.0
     w.hours[employed] = eff * used

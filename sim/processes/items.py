@@ -18,27 +18,25 @@ the cost.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model import DistrictModel
+from sim.params import Params, Policy
+from sim.world import World
 
 
-def flow_items(model: DistrictModel) -> None:
+def flow_items(world: World, policy: Policy, params: Params) -> None:
     """Draw this month's items and route them to community staff or contract holders."""
-    p, pol, c, iss = model.params, model.policy, model.communities, model.issuers
-    rates = model.item_rates  # communities x issuers, items per month
+    p, pol, c, iss = params, policy, world.communities, world.issuers
+    rates = world.item_rates  # communities x issuers, items per month
     u = iss.unlisted_share
-    cat_share = model.catalogue_share[pol.catalogue_size]  # by category (A3)
+    cat_share = world.catalogue_share[pol.catalogue_size]  # by category (A3)
     listed_rate = rates @ (1 - u)
-    rng = model.streams["items"]
+    rng = world.streams.items
     catalogue_ck = rng.poisson(np.outer(listed_rate, cat_share))  # communities x categories
     catalogue = catalogue_ck.sum(axis=1)
     other_listed = rng.poisson(listed_rate * (1 - cat_share.sum()))
 
-    entry = model.streams["entry"]
+    entry = world.streams.entry
     if pol.entry_control:
         comply = pol.entry_enforcement * iss.compliance
         refuse = pol.entry_enforcement * p.refusal_propensity
@@ -59,9 +57,9 @@ def flow_items(model: DistrictModel) -> None:
 
     # Funded items fall in the categories evenly; catalogue and funded items of a category go to
     # the holder of that lot, if there is one.
-    lots = model.lots
+    lots = world.lots
     k = cat_share.size
-    funded_ck = model.streams["entry"].multinomial(funded, np.full(k, 1 / k)) if k else funded
+    funded_ck = world.streams.entry.multinomial(funded, np.full(k, 1 / k)) if k else funded
     held = (lots.holder >= 0).reshape(-1, k)
     to_org_ck = np.where(held, catalogue_ck + funded_ck, 0)
     to_staff = catalogue + other_listed + funded + accepted - to_org_ck.sum(axis=1)

@@ -12,23 +12,18 @@ July.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.agents import GRASSROOTS
-from sim.population import add_workers, remove_workers
-
-if TYPE_CHECKING:
-    from sim.model import DistrictModel
+from sim.params import Params, Policy
+from sim.world import GRASSROOTS, World
 
 JUNE, JULY = 5, 6  # month-of-year indices (0 = January)
 
 
-def wages(model: DistrictModel, employer: np.ndarray, certified: np.ndarray) -> np.ndarray:
+def wages(world: World, params: Params, employer: np.ndarray, certified: np.ndarray) -> np.ndarray:
     """Monthly wage an employer pays: higher-capacity organizations pay more."""
-    p = model.params
-    cap = model.orgs.capacity[employer]
+    p = params
+    cap = world.orgs.capacity[employer]
     return (
         p.wage_base
         * (1 + p.wage_capacity_premium * cap)
@@ -36,10 +31,10 @@ def wages(model: DistrictModel, employer: np.ndarray, certified: np.ndarray) -> 
     )
 
 
-def staff_organizations(model: DistrictModel) -> None:
+def staff_organizations(world: World, policy: Policy, params: Params) -> None:
     """Hire and lay off so each organization can staff the work it holds this month."""
-    p, o, w, lots = model.params, model.orgs, model.workers, model.lots
-    rng = model.streams["labour"]
+    p, o, w, lots = params, world.orgs, world.workers, world.lots
+    rng = world.streams.labour
     n_o = len(o)
     holder = lots.holder
     has = holder >= 0
@@ -69,29 +64,33 @@ def staff_organizations(model: DistrictModel) -> None:
         fire = ranked[rank < surplus[emp_sorted]]
         w.employer[fire] = -1
         w.tenure[fire] = 0
-        model.month_stats["layoffs"] += len(fire)
+        world.month_stats["layoffs"] += len(fire)
 
     short = np.maximum(target - have, 0)
     hiring = np.flatnonzero(short > 0)
     if len(hiring):
-        _hire(model, hiring, short, rng)
-    set_wages(model)
+        _hire(world, params, hiring, short, rng)
+    set_wages(world, params)
 
 
-def set_wages(model: DistrictModel) -> None:
+def set_wages(world: World, params: Params) -> None:
     """Wages of everyone employed now (new hires included), from their employer and certificate."""
-    w = model.workers
+    w = world.workers
     employed = w.alive & (w.employer >= 0)
-    w.wage = np.where(employed, wages(model, np.maximum(w.employer, 0), w.certified), 0.0)
+    w.wage = np.where(employed, wages(world, params, np.maximum(w.employer, 0), w.certified), 0.0)
 
 
 def _hire(
-    model: DistrictModel, hiring: np.ndarray, short: np.ndarray, rng: np.random.Generator
+    world: World,
+    params: Params,
+    hiring: np.ndarray,
+    short: np.ndarray,
+    rng: np.random.Generator,
 ) -> None:
-    p, w = model.params, model.workers
+    p, w = params, world.workers
     pool = np.flatnonzero(w.alive & (w.employer < 0))
     pool = pool[np.argsort(-w.skill[pool], kind="stable")]
-    offer = wages(model, hiring, np.zeros(len(hiring), bool))
+    offer = wages(world, params, hiring, np.zeros(len(hiring), bool))
     hiring = hiring[np.lexsort((rng.random(len(hiring)), -offer))]
     switchers = rng.poisson(p.switchers_per_month)
     taken = 0
@@ -105,31 +104,31 @@ def _hire(
         if rest > 0 and switchers > 0:
             k = min(rest, switchers)
             switchers -= k
-            add_workers(model, k, employer=org, skill=rng.uniform(0.05, 0.2, k))
-            model.month_stats["switchers_hired"] += k
+            world.add_workers(k, employer=org, skill=rng.uniform(0.05, 0.2, k))
+            world.month_stats["switchers_hired"] += k
             rest -= k
-        model.month_stats["hires"] += need - rest
+        world.month_stats["hires"] += need - rest
 
 
-def workers_month(model: DistrictModel) -> None:
+def workers_month(world: World, policy: Policy, params: Params) -> None:
     """Skill, burnout, certification, wages, quits and new entrants."""
-    p, w = model.params, model.workers
-    rng = model.streams["labour"]
+    p, w = params, world.workers
+    rng = world.streams.labour
     n = len(w)
     alive = w.alive
     employed = alive & (w.employer >= 0)
     emp = np.maximum(w.employer, 0)
     practice = np.where(employed, w.hours / p.worker_hours_per_month, 0.0)
-    supervision = 0.5 + model.orgs.capacity[emp]
+    supervision = 0.5 + world.orgs.capacity[emp]
     gain = p.skill_growth * (1 - w.skill) * practice * supervision
     w.skill = np.clip(w.skill + np.where(employed, gain, -p.skill_decay * w.skill), 0, 1)
-    load = np.where(employed, model.org_load[emp] if len(model.org_load) else 0.0, 0.0)
+    load = np.where(employed, world.org_load[emp] if len(world.org_load) else 0.0, 0.0)
     burn_target = np.clip((load - 0.9) * 2, 0, 1)
     w.burnout = w.burnout + p.worker_burnout_rate * (burn_target - w.burnout)
     w.tenure = w.tenure + employed
 
     draws = rng.random((3, n))
-    if model.month_index % 12 == JUNE:
+    if world.month_index % 12 == JUNE:
         sits = alive & ~w.certified & (draws[0] < 0.5)
         passes = draws[1] < p.certification_base + 0.45 * w.skill
         w.certified = w.certified | (sits & passes)
@@ -137,15 +136,15 @@ def workers_month(model: DistrictModel) -> None:
     gap = np.clip((p.outside_wage - w.wage) / max(p.outside_wage, 1.0), 0, 1)
     quit_p = p.quit_base + p.quit_pay_sensitivity * gap + p.quit_burnout_sensitivity * w.burnout
     quits = employed & (draws[2] < quit_p)
-    model.month_stats["quits"] += int(quits.sum())
+    world.month_stats["quits"] += int(quits.sum())
     leave_draw = rng.random(n)
     leaves = quits & (leave_draw < p.leave_sector_share)
     to_pool = quits & ~leaves
     w.employer[to_pool] = -1
     w.tenure[to_pool] = 0
     pool_exit = alive & (w.employer < 0) & ~quits & (leave_draw < p.pool_exit_rate)
-    remove_workers(model, np.flatnonzero(leaves | pool_exit))
+    world.remove_workers(np.flatnonzero(leaves | pool_exit))
 
-    if model.month_index % 12 == JULY:
+    if world.month_index % 12 == JULY:
         k = rng.poisson(p.graduates_per_year)
-        add_workers(model, k, skill=rng.uniform(0.2, 0.35, k))
+        world.add_workers(k, skill=rng.uniform(0.2, 0.35, k))

@@ -13,28 +13,22 @@ Registered organizations outside community services are counted as an aggregate 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.agents import AGENCY, BRAND, GRASSROOTS
-from sim.params import Policy
-from sim.population import NEVER, add_orgs, remove_orgs
-
-if TYPE_CHECKING:
-    from sim.model import DistrictModel
+from sim.params import Params, Policy
+from sim.world import AGENCY, BRAND, GRASSROOTS, NEVER, World
 
 B4_MEMBERS = Policy.model_fields["registration_members"].default
 B4_CAPITAL = Policy.model_fields["registration_capital"].default
 
 
-def settle_finances(model: DistrictModel) -> None:
-    p, o, w = model.params, model.orgs, model.workers
+def settle_finances(world: World, policy: Policy, params: Params) -> None:
+    p, o, w = params, world.orgs, world.workers
     n_o = len(o)
     employed = w.alive & (w.employer >= 0)
     wage_bill = np.bincount(w.employer[employed], w.wage[employed], n_o) * p.employer_cost_factor
     group = o.kind == GRASSROOTS
-    incubated = o.incubated_until > model.t
+    incubated = o.incubated_until > world.t
     relief = np.where(o.hosted | incubated, p.hosted_cost_factor, 1.0)
     running = np.where(group, o.members * p.group_activity_cost_per_member, p.agency_overhead)
     # Groups spend most of a micro-project grant on the activities it pays for.
@@ -48,13 +42,13 @@ def settle_finances(model: DistrictModel) -> None:
     o.neg_months = np.where(o.alive & (o.reserves < 0), o.neg_months + 1, 0)
 
 
-def learn(model: DistrictModel) -> None:
+def learn(world: World, policy: Policy, params: Params) -> None:
     """Capacity and reputation."""
-    p, o, pol = model.params, model.orgs, model.policy
+    p, o, pol = params, world.orgs, policy
     active = o.delivered_hours > 0
-    incubated = o.incubated_until > model.t
+    incubated = o.incubated_until > world.t
     brand = o.alive & (o.kind == BRAND)
-    n_brand = np.bincount(o.street[brand], None, model.district.n_streets)
+    n_brand = np.bincount(o.street[brand], None, len(world.streets))
     spill = (n_brand / (n_brand + 1.0))[o.street] * (o.kind == AGENCY)
     local_registered = o.registered & (o.kind != BRAND)
     growth = (
@@ -69,9 +63,9 @@ def learn(model: DistrictModel) -> None:
     o.reputation = np.where(active, o.reputation + 0.2 * (o.quality - o.reputation), o.reputation)
 
 
-def change_members(model: DistrictModel) -> None:
-    p, o, c = model.params, model.orgs, model.communities
-    rng = model.streams["orgs"]
+def change_members(world: World, policy: Policy, params: Params) -> None:
+    p, o, c = params, world.orgs, world.communities
+    rng = world.streams.orgs
     group = o.alive & (o.kind == GRASSROOTS)
     rel = c.participation / max(p.participation_initial, 1e-9)
     home = np.maximum(o.community, 0)
@@ -80,10 +74,10 @@ def change_members(model: DistrictModel) -> None:
     o.members = np.where(group, o.members + joins - leaves, o.members)
 
 
-def form_groups(model: DistrictModel) -> None:
-    p, c = model.params, model.communities
-    rng = model.streams["orgs"]
-    centres = model.streets.service_centres[c.street]
+def form_groups(world: World, policy: Policy, params: Params) -> None:
+    p, c = params, world.communities
+    rng = world.streams.orgs
+    centres = world.streets.service_centres[c.street]
     rate = p.group_formation_rate * c.residents * c.participation / 1000
     rate = rate * (1 + p.centre_formation_boost * centres)
     new = rng.poisson(rate)
@@ -92,8 +86,7 @@ def form_groups(model: DistrictModel) -> None:
     if k == 0:
         return
     members = 3 + rng.poisson(max(p.members_initial_mean - 3, 0), k)
-    add_orgs(
-        model,
+    world.add_orgs(
         GRASSROOTS,
         k,
         community=home,
@@ -102,50 +95,49 @@ def form_groups(model: DistrictModel) -> None:
         capacity=rng.beta(2, 5, k),
         reserves=members * p.dues_per_member * rng.uniform(0, 3, k),
     )
-    model.month_stats["formed"] += k
+    world.month_stats["formed"] += k
 
 
-def found_agencies(model: DistrictModel) -> None:
+def found_agencies(world: World, policy: Policy, params: Params) -> None:
     """New local agencies when announced budgets exceed what agencies can absorb."""
-    p, o = model.params, model.orgs
-    rng = model.streams["orgs"]
-    horizon = range(model.t, model.t + p.agency_lookahead_months + 1)
+    p, o = params, world.orgs
+    rng = world.streams.orgs
+    horizon = range(world.t, world.t + p.agency_lookahead_months + 1)
     budget = max(
-        model.schedule.at(s).purchase_budget + model.schedule.at(s).project_budget for s in horizon
+        world.schedule.at(s).purchase_budget + world.schedule.at(s).project_budget for s in horizon
     )
     pros = o.alive & (o.kind != GRASSROOTS)
-    workers = model.workers_per_org()
+    workers = world.workers_per_org()
     absorb = (workers + p.expansion_workers_per_capacity * o.capacity) * pros
     absorb_yuan = absorb.sum() * p.worker_hours_per_month * p.service_hour_price * 12
     gap = max(0.0, budget - absorb_yuan)
     k = rng.poisson(p.agency_entry_rate * gap / 1e7)
     if k == 0:
         return
-    street_p = model.streets.population / model.streets.population.sum()
-    add_orgs(
-        model,
+    street_p = world.streets.population / world.streets.population.sum()
+    world.add_orgs(
         AGENCY,
         k,
         street=rng.choice(len(street_p), k, p=street_p),
         capacity=rng.uniform(0.2, 0.45, k),
         reserves=p.agency_initial_reserves * rng.uniform(0.5, 1.5, k),
     )
-    model.month_stats["agencies_founded"] += k
+    world.month_stats["agencies_founded"] += k
 
 
-def register(model: DistrictModel) -> None:
-    p, o, pol = model.params, model.orgs, model.policy
-    rng = model.streams["orgs"]
+def register(world: World, policy: Policy, params: Params) -> None:
+    p, o, pol = params, world.orgs, policy
+    rng = world.streams.orgs
     n = len(o)
     draws = rng.random((2, n))
     # Agencies register as 民办非企业单位 after a fixed delay; A12 concerns community groups only.
     pro = o.alive & ~o.registered & (o.kind != GRASSROOTS)
-    pro &= model.t - o.born_step >= p.agency_registration_delay
+    pro &= world.t - o.born_step >= p.agency_registration_delay
     o.registered = o.registered | pro
-    o.registered_step = np.where(pro, model.t, o.registered_step)
+    o.registered_step = np.where(pro, world.t, o.registered_step)
 
     unreg = o.alive & ~o.registered & (o.kind == GRASSROOTS)
-    supported = (o.incubated_until > model.t) | o.hosted
+    supported = (o.incubated_until > world.t) | o.hosted
     if pol.registration_prior_approval:
         o.approved = o.approved | (unreg & (draws[0] < p.prior_approval_rate * (1 + supported)))
     eligible = unreg & (o.members >= pol.registration_members)
@@ -154,22 +146,22 @@ def register(model: DistrictModel) -> None:
         eligible &= o.approved
     applies = eligible & (draws[1] < p.registration_apply_rate * np.where(supported, 3.0, 1.0))
     o.registered = o.registered | applies
-    o.registered_step = np.where(applies, model.t, o.registered_step)
+    o.registered_step = np.where(applies, world.t, o.registered_step)
     looser = (
         pol.registration_members < B4_MEMBERS
         or pol.registration_capital < B4_CAPITAL
         or not pol.registration_prior_approval
     )
     o.new_rule = o.new_rule | (applies & looser)
-    model.month_stats["registrations"] += int(applies.sum())
-    model.month_stats["registrations_new_rule"] += int(applies.sum()) if looser else 0
+    world.month_stats["registrations"] += int(applies.sum())
+    world.month_stats["registrations_new_rule"] += int(applies.sum()) if looser else 0
 
 
-def support(model: DistrictModel) -> None:
+def support(world: World, policy: Policy, params: Params) -> None:
     """Incubation places and office space in service centres."""
-    p, o, pol = model.params, model.orgs, model.policy
-    rng = model.streams["orgs"]
-    t = model.t
+    p, o, pol = params, world.orgs, policy
+    rng = world.streams.orgs
+    t = world.t
     slots = pol.incubation_centres * p.incubation_slots
     busy = int((o.alive & (o.incubated_until > t)).sum())
     free = slots - busy
@@ -181,25 +173,25 @@ def support(model: DistrictModel) -> None:
             chosen = cand[np.argsort(-score, kind="stable")[:free]]
             o.incubated_until[chosen] = t + p.incubation_months
             o.reserves[chosen] += p.incubation_grant
-            model.year_books().incubation_grants += p.incubation_grant * len(chosen)
-            model.month_stats["incubated"] += len(chosen)
+            world.year_books().incubation_grants += p.incubation_grant * len(chosen)
+            world.month_stats["incubated"] += len(chosen)
 
     group = np.flatnonzero(o.alive & (o.kind == GRASSROOTS))
     o.hosted = False
-    if len(group) == 0 or model.streets.service_centres.sum() == 0:
+    if len(group) == 0 or world.streets.service_centres.sum() == 0:
         return
     street = o.street[group]
     order = np.lexsort((-o.members[group], -o.registered[group].astype(int), street))
     s_sorted = street[order]
     rank = np.arange(len(order)) - np.searchsorted(s_sorted, s_sorted)
-    capacity = model.streets.service_centres * p.centre_slots
+    capacity = world.streets.service_centres * p.centre_slots
     o.hosted[group[order[rank < capacity[s_sorted]]]] = True
 
 
-def exit_organizations(model: DistrictModel) -> None:
-    p, o = model.params, model.orgs
-    rng = model.streams["orgs"]
-    age = model.t - o.born_step
+def exit_organizations(world: World, policy: Policy, params: Params) -> None:
+    p, o = params, world.orgs
+    rng = world.streams.orgs
+    age = world.t - o.born_step
     size = np.where(o.kind == GRASSROOTS, 10.0 / (o.members + 5.0), 1.0)
     hazard = p.exit_base_rate / 12 * (1 + p.exit_youth_multiplier * np.exp(-age / 24)) * size
     draw = rng.random(len(o))
@@ -207,23 +199,23 @@ def exit_organizations(model: DistrictModel) -> None:
     insolvent = o.neg_months >= p.insolvency_months
     out = o.alive & ((draw < hazard) | dissolved | insolvent)
     rows = np.flatnonzero(out)
-    model.month_stats["exits"] += len(rows)
-    model.month_stats["exits_registered"] += int(o.registered[rows].sum())
-    remove_orgs(model, rows)
+    world.month_stats["exits"] += len(rows)
+    world.month_stats["exits_registered"] += int(o.registered[rows].sum())
+    world.remove_orgs(rows)
 
     # Organizations outside community services: an aggregate stock with B8's rates.
-    entries = rng.poisson(model.other_orgs * p.other_orgs_entry / 12)
-    leaving = rng.binomial(model.other_orgs, p.exit_base_rate / 12)
-    model.other_orgs += int(entries) - int(leaving)
+    entries = rng.poisson(world.other_orgs * p.other_orgs_entry / 12)
+    leaving = rng.binomial(world.other_orgs, p.exit_base_rate / 12)
+    world.other_orgs += int(entries) - int(leaving)
 
 
-def organizations_month(model: DistrictModel) -> None:
+def organizations_month(world: World, policy: Policy, params: Params) -> None:
     """All of process 7, in order."""
-    settle_finances(model)
-    learn(model)
-    change_members(model)
-    form_groups(model)
-    found_agencies(model)
-    register(model)
-    support(model)
-    exit_organizations(model)
+    settle_finances(world, policy, params)
+    learn(world, policy, params)
+    change_members(world, policy, params)
+    form_groups(world, policy, params)
+    found_agencies(world, policy, params)
+    register(world, policy, params)
+    support(world, policy, params)
+    exit_organizations(world, policy, params)

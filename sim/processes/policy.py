@@ -6,34 +6,28 @@ process turns the levers that are resources into facilities and agents.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.agents import BRAND
-from sim.population import add_orgs, add_workers
-
-if TYPE_CHECKING:
-    from sim.model import DistrictModel
+from sim.params import Params, Policy
+from sim.world import BRAND, World
 
 
-def apply_policy(model: DistrictModel) -> None:
-    pol, p = model.policy, model.params
-    streets = model.streets
+def apply_policy(world: World, policy: Policy, params: Params) -> None:
+    pol, p = policy, params
+    streets = world.streets
     # Service centres go round-robin over the most populous streets (A11: 9 centres, 8 streets).
     ranked = np.argsort(-streets.population, kind="stable")[: pol.service_centre_streets]
     centres = np.zeros(len(streets), np.int32)
     np.add.at(centres, ranked[np.arange(pol.service_centres) % len(ranked)], 1)
     streets.service_centres = centres
 
-    arriving = pol.brand_agencies - model.brand_invited
+    arriving = pol.brand_agencies - world.brand_invited
     if arriving <= 0:
         return
-    rng = model.streams["orgs"]
-    model.brand_invited += arriving
+    rng = world.streams.orgs
+    world.brand_invited += arriving
     share = streets.population / streets.population.sum()
-    rows = add_orgs(
-        model,
+    rows = world.add_orgs(
         BRAND,
         arriving,
         street=rng.choice(len(streets), arriving, p=share),
@@ -42,12 +36,11 @@ def apply_policy(model: DistrictModel) -> None:
         reserves=p.brand_reserves,
         registered=True,
         approved=True,
-        registered_step=model.t,
+        registered_step=world.t,
     )
     k = p.brand_imported_workers
     n = arriving * k
-    add_workers(
-        model,
+    world.add_workers(
         n,
         employer=np.repeat(rows, k),
         skill=rng.uniform(0.6, 0.8, n),

@@ -14,74 +14,51 @@ monthly for work actually delivered, so what organizations cannot absorb stays u
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.agents import BRAND, GRASSROOTS
-
-if TYPE_CHECKING:
-    from sim.model import DistrictModel
+from sim.params import Params, Policy
+from sim.world import GRASSROOTS, World
 
 PURCHASE_LEVERS = ("purchase_budget", "catalogue_size", "procurement_mode", "tender_min_capacity")
 
 
-@dataclass
-class YearBooks:
-    """Money of one calendar year, by budget line (yuan)."""
-
-    purchase_appropriated: float = 0.0
-    purchase_committed: float = 0.0
-    purchase_spent: float = 0.0
-    project_appropriated: float = 0.0
-    project_committed: float = 0.0
-    project_spent: float = 0.0
-    funded_item_spent: float = 0.0  # paid by issuers with funded items (费随事转)
-    incubation_grants: float = 0.0  # seed grants to organizations entering incubation
-    lots_offered: int = 0
-    lots_let: int = 0  # planned lots awarded this year
-    lots_relet: int = 0  # lots awarded again after their holder folded
-    projects_applied: int = 0
-    projects_funded: int = 0
-    notes: list[str] = field(default_factory=list)
+def months_left_in_year(world: World) -> int:
+    """Months from this one to the end of its calendar year (12 in January)."""
+    return 12 - (world.month_index % 12)
 
 
-def months_left_in_year(model: DistrictModel) -> int:
-    return 12 - (model.month_index % 12)
-
-
-def appropriate(model: DistrictModel) -> None:
+def appropriate(world: World, policy: Policy, params: Params) -> None:
     """Add this month's twelfth of each budget line; plan, let and re-let when due."""
-    books = model.year_books()
-    pol = model.policy
+    books = world.year_books()
+    pol = policy
     books.purchase_appropriated += pol.purchase_budget / 12
     books.project_appropriated += pol.project_budget / 12
-    new_year = model.month_index % 12 == 0 or model.t in (0, model.first_t)
-    quarter = model.month_index % model.params.retender_months == 0
-    new_projects = new_year or model.schedule.changed(model.t, "project_budget")
+    new_year = world.month_index % 12 == 0 or world.t in (0, world.first_t)
+    quarter = world.month_index % params.retender_months == 0
+    new_projects = new_year or world.schedule.changed(world.t, "project_budget")
     if new_projects:
-        plan_projects(model)  # last year's projects end before lots are weighed against them
-    if new_year or any(model.schedule.changed(model.t, lever) for lever in PURCHASE_LEVERS):
-        plan_lots(model)
-        award_lots(model)
+        # last year's projects end before lots are weighed against them
+        plan_projects(world, policy, params)
+    if new_year or any(world.schedule.changed(world.t, lever) for lever in PURCHASE_LEVERS):
+        plan_lots(world, policy, params)
+        award_lots(world, policy, params)
     elif quarter:
-        award_lots(model)  # lots still unlet, or left by an organization that folded
+        award_lots(world, policy, params)  # lots still unlet, or left by a folded organization
     if new_projects or quarter:
-        call_projects(model)
+        call_projects(world, policy, params)
 
 
-def expected_lot_hours(model: DistrictModel) -> np.ndarray:
+def expected_lot_hours(world: World, policy: Policy, params: Params) -> np.ndarray:
     """Expected monthly hours of catalogue items in each lot (community x category, flattened)."""
-    share = model.catalogue_share[model.policy.catalogue_size]
-    listed = model.item_rates @ (1 - model.issuers.unlisted_share)
-    return (np.outer(listed, share) * model.params.hours_per_item).ravel()
+    share = world.catalogue_share[policy.catalogue_size]
+    listed = world.item_rates @ (1 - world.issuers.unlisted_share)
+    return (np.outer(listed, share) * params.hours_per_item).ravel()
 
 
-def org_headroom(model: DistrictModel) -> np.ndarray:
+def org_headroom(world: World, params: Params) -> np.ndarray:
     """Hours per month each organization could staff if it won more work now."""
-    o, p, lots = model.orgs, model.params, model.lots
-    workers = model.workers_per_org()
+    o, p, lots = world.orgs, params, world.lots
+    workers = world.workers_per_org()
     has = lots.holder >= 0
     held = np.bincount(lots.holder[has], lots.hours[has], len(o))
     own_projects = np.where(o.kind != GRASSROOTS, o.project_hours, 0.0)
@@ -89,25 +66,25 @@ def org_headroom(model: DistrictModel) -> np.ndarray:
     return np.where(o.alive, hours - own_projects - held, 0.0)
 
 
-def plan_lots(model: DistrictModel) -> None:
+def plan_lots(world: World, policy: Policy, params: Params) -> None:
     """Close current contracts and decide which lots to buy for the rest of the year."""
-    pol, p, lots = model.policy, model.params, model.lots
-    books = model.year_books()
+    pol, p, lots = policy, params, world.lots
+    books = world.year_books()
     lots.last_holder = np.where(lots.holder >= 0, lots.holder, lots.last_holder)
     lots.holder = -1
     lots.month_fee = 0.0
     lots.hours = 0.0
     lots.planned = False
     lots.awarded = False
-    release_commitments(model, np.arange(len(lots)))
-    left = months_left_in_year(model)
+    release_commitments(world, np.arange(len(lots)))
+    left = months_left_in_year(world)
     money = pol.purchase_budget * left / 12
-    hours = expected_lot_hours(model)
+    hours = expected_lot_hours(world, policy, params)
     fees = hours * p.service_hour_price * left
     if money <= 0 or hours.sum() <= 0:
         return
     # Buy the lots of the most burdened communities (expected hours per staff member) first.
-    burden = hours.reshape(len(model.communities), -1).sum(axis=1) / model.communities.staff
+    burden = hours.reshape(len(world.communities), -1).sum(axis=1) / world.communities.staff
     order = np.lexsort((-hours, -burden[lots.community]))
     fits = np.cumsum(fees[order]) <= money
     chosen = order[fits & (fees[order] > 0)]
@@ -115,29 +92,29 @@ def plan_lots(model: DistrictModel) -> None:
     books.lots_offered += len(chosen)
 
 
-def release_commitments(model: DistrictModel, rows: np.ndarray) -> None:
+def release_commitments(world: World, rows: np.ndarray) -> None:
     """Money promised under contracts that end early is no longer committed (in the books of the
     year the contract was let)."""
-    lots = model.lots
+    lots = world.lots
     open_rows = rows[lots.remaining[rows] > 0]
     for year in np.unique(lots.year[open_rows]):
         mine = open_rows[lots.year[open_rows] == year]
-        if int(year) in model.books:
-            model.books[int(year)].purchase_committed -= float(lots.remaining[mine].sum())
+        if int(year) in world.books:
+            world.books[int(year)].purchase_committed -= float(lots.remaining[mine].sum())
     lots.remaining[rows] = 0.0
 
 
-def award_lots(model: DistrictModel) -> None:
+def award_lots(world: World, policy: Policy, params: Params) -> None:
     """Award planned lots that have no holder, for the months left in the year."""
-    pol, p, lots, o = model.policy, model.params, model.lots, model.orgs
-    rng = model.streams["procurement"]
-    books = model.year_books()
+    pol, p, lots, o = policy, params, world.lots, world.orgs
+    rng = world.streams.procurement
+    books = world.year_books()
     open_lots = np.flatnonzero(lots.planned & (lots.holder < 0))
     if len(open_lots) == 0:
         return
-    release_commitments(model, open_lots)  # left by an organization that folded
-    left = months_left_in_year(model)
-    hours = expected_lot_hours(model)
+    release_commitments(world, open_lots)  # left by an organization that folded
+    left = months_left_in_year(world)
+    hours = expected_lot_hours(world, policy, params)
     fees = hours * p.service_hour_price * left
     if pol.procurement_mode == "tender":
         eligible = o.alive & o.registered & (o.kind != GRASSROOTS)
@@ -147,7 +124,7 @@ def award_lots(model: DistrictModel) -> None:
     bidders = np.flatnonzero(eligible)
     if len(bidders) == 0:
         return
-    headroom = org_headroom(model)[bidders]
+    headroom = org_headroom(world, params)[bidders]
     same_street = o.street[bidders][None, :] == lots.street[open_lots][:, None]
     noise = rng.normal(0.0, 0.05, (len(open_lots), len(bidders)))
     discount = rng.uniform(0.0, p.tender_max_discount, (len(open_lots), len(bidders)))
@@ -173,7 +150,7 @@ def award_lots(model: DistrictModel) -> None:
         lots.month_fee[lot] = price / left
         lots.hours[lot] = hours[lot]
         lots.remaining[lot] = price
-        lots.year[lot] = model.month_index // 12
+        lots.year[lot] = world.month_index // 12
         books.purchase_committed += price
         if lots.awarded[lot]:
             books.lots_relet += 1
@@ -182,23 +159,23 @@ def award_lots(model: DistrictModel) -> None:
             lots.awarded[lot] = True
 
 
-def plan_projects(model: DistrictModel) -> None:
+def plan_projects(world: World, policy: Policy, params: Params) -> None:
     """End running projects and set aside the project money for the rest of the year."""
-    o = model.orgs
+    o = world.orgs
     o.project_community = -1
     o.project_month_fee = 0.0
     o.project_hours = 0.0
-    model.project_money = model.policy.project_budget * months_left_in_year(model) / 12
+    world.project_money = policy.project_budget * months_left_in_year(world) / 12
 
 
-def call_projects(model: DistrictModel) -> None:
+def call_projects(world: World, policy: Policy, params: Params) -> None:
     """Fund projects by competitive call from the money not yet committed this year."""
-    p, o = model.params, model.orgs
-    rng = model.streams["procurement"]
-    books = model.year_books()
-    left = months_left_in_year(model)
+    p, o = params, world.orgs
+    rng = world.streams.procurement
+    books = world.year_books()
+    left = months_left_in_year(world)
     candidates = np.flatnonzero(o.alive & o.registered & (o.project_community < 0))
-    if model.project_money <= 0 or len(candidates) == 0:
+    if world.project_money <= 0 or len(candidates) == 0:
         return
     applies = rng.random(len(candidates)) < p.project_apply_rate
     score = o.capacity[candidates] + 0.5 * o.reputation[candidates]
@@ -207,16 +184,16 @@ def call_projects(model: DistrictModel) -> None:
     books.projects_applied += len(applicants)
     is_group = o.kind[applicants] == GRASSROOTS
     grant = np.where(is_group, p.project_grant_group, p.project_grant_agency) * left / 12
-    c = model.communities
+    c = world.communities
     # An agency serves the least-covered community of its street not yet targeted by a project
     # (ties broken at random, so agencies in one street spread out).
     claimed = np.bincount(o.project_community[o.project_community >= 0], None, len(c)).astype(float)
     jitter = rng.random(len(c)) * 1e-6
     for k in np.argsort(-score[applies], kind="stable"):
-        if grant[k] <= 0 or grant[k] > model.project_money:
+        if grant[k] <= 0 or grant[k] > world.project_money:
             continue
         org = applicants[k]
-        model.project_money -= grant[k]
+        world.project_money -= grant[k]
         if is_group[k]:
             target = o.community[org]
             hour_cost = p.project_group_hour_cost
@@ -231,16 +208,3 @@ def call_projects(model: DistrictModel) -> None:
         o.project_hours[org] = grant[k] / left / hour_cost
         books.project_committed += grant[k]
         books.projects_funded += 1
-
-
-def local_share_and_hhi(model: DistrictModel) -> tuple[float, float]:
-    """Share of this month's contract and project money won by local (non-brand) organizations,
-    and the Herfindahl-Hirschman index of that money across organizations (0-1)."""
-    o = model.orgs
-    money = o.contract_income + o.project_income
-    total = money.sum()
-    if total <= 0:
-        return float("nan"), float("nan")
-    shares = money / total
-    local = shares[o.kind != BRAND].sum()
-    return float(local), float((shares**2).sum())

@@ -10,16 +10,14 @@ the committee's self-governance effort.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model import DistrictModel
+from sim.params import Params, Policy
+from sim.world import World
 
 
-def serve_residents(model: DistrictModel) -> None:
-    p, c = model.params, model.communities
+def serve_residents(world: World, policy: Policy, params: Params) -> None:
+    p, c = params, world.communities
     q_staff = p.staff_base_quality * (1 - p.burnout_quality_penalty * c.burnout)
     base_need = c.residents * p.need_hours_per_resident * c.need_index
     supply = c.hours_services + c.volunteer_hours + c.project_hours
@@ -50,7 +48,7 @@ def serve_residents(model: DistrictModel) -> None:
 
     w = p.satisfaction_weight_coverage
     target = w * c.service_coverage + (1 - w) * c.service_quality
-    if model.t == model.first_t:  # the first simulated month: residents judge what they get
+    if world.t == world.first_t:  # the first simulated month: residents judge what they get
         c.satisfaction = target
     else:
         c.satisfaction = c.satisfaction + p.satisfaction_adjust * (target - c.satisfaction)

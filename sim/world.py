@@ -1,0 +1,422 @@
+"""The model's state: one declared dataclass, :class:`World`, that the monthly processes act on.
+
+Every process in :mod:`sim.processes` has the signature ``process(world, policy, params)``: the
+world it reads and changes, the policy in force this month (a :class:`~sim.params.Policy`) and the
+model parameters (:class:`~sim.params.Params`). Processes never see the Mesa model.
+
+The world holds
+
+- the agent tables (:mod:`sim.tables`; one row per agent, rows never reused): ``communities``,
+  ``streets``, ``issuers`` (departments, then streets), ``lots`` (purchase lots), ``orgs`` and
+  ``workers``;
+- the fixed structure drawn at the start: ``item_rates`` and ``catalogue_share``;
+- the books (one :class:`YearBooks` per calendar year) and this month's counters;
+- the clock (``t``, ``first_t``, ``start``), the policy timeline (``schedule``, for processes that
+  look ahead or ask what changed), and the random streams (:class:`Streams`).
+
+Mesa agent objects are not in the world: they belong to the model layer (:mod:`sim.model`,
+:mod:`sim.agents`). Rows are created and removed only through :meth:`World.add_orgs`,
+:meth:`World.add_workers`, :meth:`World.remove_orgs` and :meth:`World.remove_workers`, which
+record each change in ``world.changes`` (in order); the model takes them with
+:meth:`World.take_changes` and creates or removes the matching Mesa agents. A world built for a
+unit test simply lets them pile up (or ignores them).
+
+For tests, :func:`blank_world` builds a small world by hand (see its docstring); the full world of
+a scenario comes from :func:`sim.population.build_world`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+import numpy as np
+
+from sim.params import Params, Policy
+from sim.schedule import PolicySchedule
+from sim.tables import Table
+
+# Organization kinds (codes stored in world.orgs.kind)
+GRASSROOTS, AGENCY, BRAND = 0, 1, 2
+KIND_NAMES = {GRASSROOTS: "grassroots", AGENCY: "agency", BRAND: "brand"}
+
+# Issuer kinds (world.issuers.kind)
+DEPARTMENT, STREET_ISSUER = 0, 1
+
+# "Never" for step columns: months can be negative (burn-in), so -1 cannot mean never.
+NEVER = np.iinfo(np.int32).min
+
+ORG_SCHEMA: dict[str, Any] = {
+    "kind": np.int8,
+    "alive": bool,
+    "registered": bool,
+    "registered_step": np.int32,  # NEVER if never registered in the simulation
+    "new_rule": bool,  # registered under a threshold below the 1998 rule (B4)
+    "approved": bool,  # has prior approval from a sponsoring unit
+    "born_step": np.int32,  # negative for organizations older than the run
+    "exit_step": np.int32,
+    "street": np.int32,
+    "community": np.int32,  # home community (grassroots); -1 for agencies
+    "capacity": float,
+    "reputation": float,
+    "reserves": float,
+    "members": float,
+    "incubated_until": np.int32,  # NEVER if never incubated
+    "hosted": bool,  # hosted in a resident service centre
+    "neg_months": np.int32,  # consecutive months with negative reserves
+    # this month's work and money
+    "expected_hours": float,  # contract + project hours it staffs for
+    "demand_hours": float,
+    "delivered_hours": float,
+    "quality": float,  # quality of what it delivered this month
+    "income": float,
+    "costs": float,
+    "contract_income": float,
+    "project_income": float,
+    # public-interest project
+    "project_community": np.int32,  # -1 if no project
+    "project_month_fee": float,
+    "project_hours": float,  # hours per month the project pays for
+}
+
+WORKER_SCHEMA: dict[str, Any] = {
+    "alive": bool,
+    "employer": np.int32,  # -1: in the pool
+    "skill": float,
+    "certified": bool,
+    "wage": float,
+    "tenure": np.int32,
+    "burnout": float,
+    "hours": float,  # hours worked this month
+    "born_step": np.int32,
+    "exit_step": np.int32,
+}
+
+COMMUNITY_FLOATS = (
+    # structure
+    "residents",
+    "households",
+    "staff",
+    "need_index",
+    # state carried from month to month
+    "participation",
+    "satisfaction",
+    "burnout",
+    "backlog",
+    "coverage_memory",
+    # this month's item flow (counts)
+    "items_issued",
+    "items_received",
+    "items_refused",
+    "items_withheld",
+    "items_funded",
+    "items_unlisted_accepted",
+    # this month's hours
+    "staff_item_hours",  # items landing on staff this month
+    "org_item_hours",  # items handed to the contract holder this month
+    "org_item_delivered",
+    "org_item_quality",
+    "undone_hours",  # refused, withdrawn, expired or returned-and-dropped item hours
+    "hours_regular",
+    "hours_available",
+    "hours_statutory",
+    "hours_admin",
+    "hours_self_governance",
+    "hours_services",
+    "hours_used",
+    "admin_demand",
+    "staff_items_done",
+    "admin_burden",
+    "volunteer_hours",
+    "volunteer_quality_hours",
+    "project_hours",
+    "project_quality_hours",
+    "need_hours",
+    "served_hours",
+    "delivered_hours",
+    "service_coverage",
+    "service_quality",
+    "purchase_spend",
+    "lots_held",
+)
+COMMUNITY_SCHEMA: dict[str, Any] = {name: float for name in COMMUNITY_FLOATS} | {"street": np.int32}
+
+STREET_SCHEMA: dict[str, Any] = {"service_centres": np.int32, "population": float}
+
+ISSUER_SCHEMA: dict[str, Any] = {
+    "kind": np.int8,
+    "street": np.int32,
+    "item_weight": float,
+    "unlisted_share": float,
+    "compliance": float,
+    "funding": float,
+}
+
+LOT_SCHEMA: dict[str, Any] = {
+    "community": np.int32,
+    "category": np.int32,
+    "street": np.int32,
+    "holder": np.int32,  # row of the organization holding the lot, or -1
+    "last_holder": np.int32,  # holder before the last planning (incumbent)
+    "planned": bool,  # bought this budget year
+    "awarded": bool,  # awarded at least once this budget year
+    "month_fee": float,  # yuan per month under the current contract
+    "hours": float,  # expected catalogue hours per month (以事定费)
+    "remaining": float,  # committed contract money not yet paid
+    "year": np.int32,  # calendar year of the current contract (whose books hold its commitment)
+    "item_hours": float,  # catalogue and funded item hours handed to the holder this month
+    "funded_items": float,  # funded items among them
+    "delivered": float,
+    "quality": float,
+    "pay": float,
+}
+
+
+@dataclass
+class YearBooks:
+    """Money of one calendar year, by budget line (yuan)."""
+
+    purchase_appropriated: float = 0.0
+    purchase_committed: float = 0.0
+    purchase_spent: float = 0.0
+    project_appropriated: float = 0.0
+    project_committed: float = 0.0
+    project_spent: float = 0.0
+    funded_item_spent: float = 0.0  # paid by issuers with funded items (费随事转)
+    incubation_grants: float = 0.0  # seed grants to organizations entering incubation
+    lots_offered: int = 0
+    lots_let: int = 0  # planned lots awarded this year
+    lots_relet: int = 0  # lots awarded again after their holder folded
+    projects_applied: int = 0
+    projects_funded: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Independent random streams, one per process family.
+
+    A lever that changes how often one process draws does not shift the draws of the others, so
+    scenarios compared on the same seed share as much randomness as possible (common random
+    numbers).
+    """
+
+    init: np.random.Generator  # building the world
+    items: np.random.Generator  # item flow (process 2)
+    entry: np.random.Generator  # entry control (process 3)
+    procurement: np.random.Generator  # tenders, commissions, project calls (process 4)
+    orgs: np.random.Generator  # organizations' lives, brand arrivals (processes 1, 7)
+    labour: np.random.Generator  # the labour market (process 8)
+
+    @classmethod
+    def from_seeds(cls, seeds: Sequence[np.random.SeedSequence]) -> Streams:
+        """One generator per stream, from seeds in the order of :data:`STREAMS`."""
+        return cls(*(np.random.default_rng(s) for s in seeds))
+
+    @classmethod
+    def from_seed(cls, seed: int | np.random.SeedSequence) -> Streams:
+        """All streams spawned from one seed (handy for tests)."""
+        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        return cls.from_seeds(seq.spawn(len(STREAMS)))
+
+
+STREAMS = tuple(f.name for f in fields(Streams))
+
+
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """Rows added to or removed from an agent table (``orgs`` or ``workers``)."""
+
+    table: Literal["orgs", "workers"]
+    rows: np.ndarray
+    added: bool
+
+
+@dataclass(eq=False)
+class World:
+    """Everything a run's processes read and change. See the module docstring."""
+
+    # tables (sim.tables.Table), one row per agent
+    communities: Table  # COMMUNITY_SCHEMA
+    streets: Table  # STREET_SCHEMA
+    issuers: Table  # ISSUER_SCHEMA: departments first, then one per street
+    lots: Table  # LOT_SCHEMA: one per community and item category
+    orgs: Table  # ORG_SCHEMA
+    workers: Table  # WORKER_SCHEMA
+    # structure drawn at the start
+    item_rates: np.ndarray  # communities x issuers: expected items per month
+    catalogue_share: np.ndarray  # (types + 1) x categories: listed volume of the first k types
+    # the clock and the policy timeline
+    schedule: PolicySchedule
+    start: int  # month index (months since year 0) of run month 0
+    first_t: int  # first simulated month (negative: burn-in)
+    t: int  # current month of the run, 0-based (negative in burn-in)
+    streams: Streams
+    # books and counters
+    books: dict[int, YearBooks] = field(default_factory=dict)
+    month_stats: Counter[str] = field(default_factory=Counter)
+    brand_invited: int = 0  # brand agencies brought in so far
+    project_money: float = 0.0  # project money not yet committed this budget year
+    other_orgs: int = 0  # registered organizations outside community services (a stock)
+    org_load: np.ndarray = field(default_factory=lambda: np.zeros(0))  # work / staff hours
+    changes: list[RowChange] = field(default_factory=list)  # see take_changes
+
+    # -- time and books -------------------------------------------------------------------------
+    @property
+    def month_index(self) -> int:
+        """Calendar month of ``t`` (months since year 0; ``% 12 == 0`` is January)."""
+        return self.start + self.t
+
+    def year_books(self) -> YearBooks:
+        """The books of the current calendar year."""
+        return self.books.setdefault(self.month_index // 12, YearBooks())
+
+    def workers_per_org(self) -> np.ndarray:
+        """Employed social workers of each organization row."""
+        w = self.workers
+        employed = w.alive & (w.employer >= 0)
+        return np.bincount(w.employer[employed], None, len(self.orgs))
+
+    # -- rows come and go -----------------------------------------------------------------------
+    def add_orgs(self, kind: int, n: int, **cols: Any) -> np.ndarray:
+        """Create ``n`` organizations of one kind; returns their rows."""
+        if n <= 0:
+            return np.empty(0, dtype=np.int64)
+        defaults = {
+            "alive": True,
+            "registered_step": NEVER,
+            "born_step": self.t,
+            "exit_step": NEVER,
+            "community": -1,
+            "incubated_until": NEVER,
+            "project_community": -1,
+            "reputation": 0.5,
+        }
+        rows = self.orgs.append(n, kind=kind, **{**defaults, **cols})
+        self.changes.append(RowChange("orgs", rows, added=True))
+        return rows
+
+    def add_workers(self, n: int, **cols: Any) -> np.ndarray:
+        """Create ``n`` social workers; returns their rows."""
+        if n <= 0:
+            return np.empty(0, dtype=np.int64)
+        defaults = {"alive": True, "employer": -1, "born_step": self.t, "exit_step": NEVER}
+        rows = self.workers.append(n, **{**defaults, **cols})
+        self.changes.append(RowChange("workers", rows, added=True))
+        return rows
+
+    def remove_orgs(self, rows: np.ndarray) -> None:
+        """Organizations fold: their workers go to the pool and their lots lose their holder."""
+        if len(rows) == 0:
+            return
+        orgs, workers = self.orgs, self.workers
+        orgs.alive[rows] = False
+        orgs.exit_step[rows] = self.t
+        orgs.project_community[rows] = -1
+        gone = np.zeros(len(orgs), bool)
+        gone[rows] = True
+        emp = workers.employer
+        laid_off = (emp >= 0) & workers.alive
+        laid_off &= gone[np.maximum(emp, 0)]
+        workers.employer[laid_off] = -1
+        workers.tenure[laid_off] = 0
+        holder = self.lots.holder
+        ended = (holder >= 0) & gone[np.maximum(holder, 0)]
+        holder[ended] = -1
+        self.changes.append(RowChange("orgs", np.asarray(rows), added=False))
+
+    def remove_workers(self, rows: np.ndarray) -> None:
+        """Social workers leave the sector in this district."""
+        if len(rows) == 0:
+            return
+        self.workers.alive[rows] = False
+        self.workers.employer[rows] = -1
+        self.workers.exit_step[rows] = self.t
+        self.changes.append(RowChange("workers", np.asarray(rows), added=False))
+
+    def take_changes(self) -> list[RowChange]:
+        """The row changes since the last call, in order (and forget them)."""
+        changes, self.changes = self.changes, []
+        return changes
+
+
+Process = Callable[[World, Policy, Params], None]
+"""A monthly process: reads and changes the world under this month's policy and the parameters."""
+
+
+def blank_world(
+    community_street: Sequence[int] = (0, 0, 1),
+    *,
+    n_departments: int = 2,
+    item_categories: int = 2,
+    n_item_types: int = 200,
+    start: int = 2013 * 12,
+    months: int = 12,
+    t: int = 0,
+    policy: dict[str, Any] | None = None,
+    seed: int = 0,
+    **community_cols: Any,
+) -> World:
+    """A small hand-built world for unit tests of single processes.
+
+    Communities (one per entry of ``community_street``, giving its street) with 1000 residents,
+    400 households, 10 staff and need index 1, unless ``community_cols`` gives other values for
+    any community column (scalars or one value per community). Streets and their issuer rows,
+    ``n_departments`` department issuers (equal weights, no unlisted items, compliance and
+    funding 0.5), one empty lot per community and category, no organizations and no workers.
+    Item rates and the catalogue are zero: set ``world.item_rates`` and ``world.catalogue_share``
+    if the test needs items. The policy timeline is ``policy`` (lever -> value, held constant)
+    for ``months`` months from ``start``; the clock is at month ``t``, with no burn-in.
+
+    Add agents with :meth:`World.add_orgs` and :meth:`World.add_workers`, e.g.::
+
+        w = blank_world((0, 1))
+        w.add_orgs(AGENCY, 1, street=0, capacity=0.6, registered=True)
+        w.add_workers(3, employer=0, skill=0.5)
+        deliver(w, w.schedule.at(w.t), Params())
+    """
+    street_of = np.asarray(community_street, dtype=np.int32)
+    n_c = len(street_of)
+    n_s = int(street_of.max()) + 1 if n_c else 0
+    n_i = n_departments + n_s
+    structure = {"residents": 1000.0, "households": 400.0, "staff": 10.0, "need_index": 1.0}
+    communities = Table(COMMUNITY_SCHEMA, capacity=max(n_c, 1))
+    communities.append(n_c, street=street_of, **(structure | community_cols))
+    streets = Table(STREET_SCHEMA, capacity=max(n_s, 1))
+    streets.append(n_s, population=np.bincount(street_of, communities.residents, n_s))
+    issuers = Table(ISSUER_SCHEMA, capacity=max(n_i, 1))
+    issuers.append(
+        n_i,
+        kind=np.r_[np.full(n_departments, DEPARTMENT), np.full(n_s, STREET_ISSUER)],
+        street=np.r_[np.full(n_departments, -1), np.arange(n_s)],
+        item_weight=np.r_[np.full(n_departments, 1 / max(n_departments, 1)), np.ones(n_s)],
+        compliance=0.5,
+        funding=0.5,
+    )
+    k = item_categories
+    lots = Table(LOT_SCHEMA, capacity=max(n_c * k, 1))
+    lots.append(
+        n_c * k,
+        community=np.repeat(np.arange(n_c), k),
+        category=np.tile(np.arange(k), n_c),
+        street=np.repeat(street_of, k),
+        holder=-1,
+        last_holder=-1,
+    )
+    return World(
+        communities=communities,
+        streets=streets,
+        issuers=issuers,
+        lots=lots,
+        orgs=Table(ORG_SCHEMA, capacity=16),
+        workers=Table(WORKER_SCHEMA, capacity=16),
+        item_rates=np.zeros((n_c, n_i)),
+        catalogue_share=np.zeros((n_item_types + 1, k)),
+        schedule=PolicySchedule.build(policy or {}, start, months),
+        start=start,
+        first_t=t,
+        t=t,
+        streams=Streams.from_seed(seed),
+    )

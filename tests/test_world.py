@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+from sim import DistrictModel, Params
+from sim.processes.community_work import allocate_staff_time
+from sim.processes.delivery import deliver
+from sim.world import AGENCY, BRAND, GRASSROOTS, RowChange, blank_world
+
+from .conftest import finished_run
+
+
+def test_blank_world_has_the_shape_asked_for():
+    w = blank_world((0, 0, 1, 2), n_departments=3, item_categories=2, staff=[5, 6, 7, 8])
+    assert len(w.communities) == 4 and len(w.streets) == 3 and len(w.issuers) == 6
+    assert len(w.lots) == 8 and len(w.orgs) == 0 and len(w.workers) == 0
+    assert w.communities.staff.tolist() == [5, 6, 7, 8]
+    assert w.streets.population.tolist() == [2000, 1000, 1000]
+    assert w.item_rates.shape == (4, 6) and w.month_index == 2013 * 12
+    assert w.schedule.at(0).entry_control is False
+    assert blank_world(policy={"entry_control": True}).schedule.at(5).entry_control is True
+
+
+def test_rows_come_and_go_through_the_world_with_their_changes_recorded():
+    w = blank_world((0, 1))
+    a = w.add_orgs(AGENCY, 2, street=[0, 1], capacity=0.5, registered=True)
+    g = w.add_orgs(GRASSROOTS, 1, street=0, community=0, members=10)
+    staff = w.add_workers(3, employer=[0, 0, 1], skill=0.5)
+    w.lots.holder[[0, 2]] = [0, 1]
+    w.remove_orgs(np.array([0]))
+    # The folded agency's workers go to the pool and its lot loses its holder; others stay.
+    assert not w.orgs.alive[0] and w.orgs.alive[1:].all() and w.orgs.exit_step[0] == w.t
+    assert w.workers.employer.tolist() == [-1, -1, 1]
+    assert w.lots.holder[[0, 2]].tolist() == [-1, 1]
+    w.remove_workers(np.array([2]))
+    changes = w.take_changes()
+    assert [(c.table, c.added, c.rows.tolist()) for c in changes] == [
+        ("orgs", True, a.tolist()),
+        ("orgs", True, g.tolist()),
+        ("workers", True, staff.tolist()),
+        ("orgs", False, [0]),
+        ("workers", False, [2]),
+    ]
+    assert w.take_changes() == [] and isinstance(changes[0], RowChange)
+
+
+def test_delivery_is_capped_by_the_holders_workers():
+    # A hand-built world: one agency with two workers holds one lot; the work handed to it
+    # grows past what two workers can do (2 x worker_hours_per_month), and delivery stops there.
+    params = Params()
+    per_worker = params.worker_hours_per_month
+    delivered = []
+    for item_hours in (100.0, 250.0, 400.0, 800.0):
+        w = blank_world((0,), item_categories=1)
+        w.add_orgs(AGENCY, 1, street=0, capacity=0.6, registered=True)
+        w.add_workers(2, employer=0, skill=0.5)
+        w.lots.holder[0] = 0
+        w.lots.hours[0] = item_hours
+        w.lots.item_hours[0] = item_hours
+        w.communities.org_item_hours = item_hours
+        deliver(w, w.schedule.at(w.t), params)
+        delivered.append(w.communities.org_item_delivered[0])
+        # What the holder cannot staff goes back to the community's staff.
+        assert w.communities.staff_item_hours[0] == pytest.approx(item_hours - delivered[-1])
+    assert delivered[:2] == pytest.approx([100.0, 250.0])
+    assert delivered[2:] == pytest.approx([2 * per_worker, 2 * per_worker])
+
+
+def test_more_items_on_staff_raise_the_admin_burden():
+    params = Params()
+    w = blank_world((0, 0, 0), staff=10.0)
+    w.communities.staff_item_hours = [0.0, 200.0, 600.0]
+    allocate_staff_time(w, w.schedule.at(w.t), params)
+    burden = w.communities.admin_burden
+    assert burden[0] < burden[1] < burden[2]
+    assert (w.communities.hours_used <= w.communities.hours_available + 1e-9).all()
+
+
+def test_mesa_agents_follow_the_world_rows():
+    m = finished_run("wuhou_reform", 1)
+    w = m.world
+    assert m.orgs is w.orgs and m.t == w.t == m.spec.months - 1
+    alive_orgs = {a.row for a in m.org_agents if a.model is m and a in m.agents}
+    assert alive_orgs == set(np.flatnonzero(w.orgs.alive).tolist())
+    assert len(m.org_agents) == len(w.orgs) and len(m.worker_agents) == len(w.workers)
+    brands = [a for a in m.agents if type(a).__name__ == "BrandAgency"]
+    assert len(brands) == int((w.orgs.alive & (w.orgs.kind == BRAND)).sum()) > 0
+    assert w.changes == []  # every change was synced
+
+
+def test_a_fresh_model_has_synced_its_initial_agents():
+    m = DistrictModel(rng=5)
+    assert m.world.changes == []
+    assert len(m.org_agents) == len(m.world.orgs) > 0
