@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench docs clean
+.PHONY: demo test lint format bench bench-smoke docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found %s); .python-version selects 3.12 under pyenv" % sys.version.split()[0])'
@@ -33,9 +33,17 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format sim tests benchmarks
 	$(VENV)/bin/ruff check --fix sim tests benchmarks
 
+# Benchmarks (minutes; figures and how to read them in benchmarks/README.md). bench-smoke runs
+# each script once in a tiny size, so CI notices when one breaks; its figures mean nothing.
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_runner.py
+	$(PY) benchmarks/bench_scale.py --scales 10
+
+bench-smoke: $(STAMP)
+	$(PY) benchmarks/bench_model.py --smoke
+	$(PY) benchmarks/bench_runner.py --smoke
+	$(PY) benchmarks/bench_scale.py --smoke
 
 docs: $(STAMP)
 	$(PY) -m sim docs
