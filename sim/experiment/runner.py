@@ -59,13 +59,19 @@ class Task:
 
 def simulate(task: Task) -> dict[str, Any]:
     """Run the model for a task and return its tables (by level), reduced and keyed."""
-    import pyarrow as pa
-
-    from sim.metrics import result_columns
     from sim.model import DistrictModel
 
     model = DistrictModel(task.scenario, rng=task.seed())
     model.run_for(task.scenario.months)
+    return keyed_tables(model, task)
+
+
+def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
+    """A finished run's tables (Arrow, by level), reduced to the task's frequency and keyed."""
+    import pyarrow as pa
+
+    from sim.metrics import result_columns
+
     keys = {
         "experiment": task.experiment,
         "scenario": task.scenario.name,
@@ -86,10 +92,13 @@ def simulate(task: Task) -> dict[str, Any]:
             )
             for lv in task.levels
         }
+    # Each key as an Arrow scalar of the type numpy would give it, repeated in Arrow (a numpy
+    # string array per key and level cost more than writing the file).
+    scalars = {k: pa.array(np.full(1, v))[0] for k, v in keys.items()}
     out = {}
     for level, table in tables.items():
         n = table.num_rows
-        columns = {k: pa.array(np.full(n, v)) for k, v in keys.items()}
+        columns = {k: pa.repeat(v, n) for k, v in scalars.items()}
         columns.update(zip(table.column_names, table.columns, strict=True))
         out[level] = pa.table(columns)
     return out
