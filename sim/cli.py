@@ -49,14 +49,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def final_year_table(tables: dict[str, pd.DataFrame]) -> str:
-    """Mean outcomes by street over the run's last calendar year, with the district last."""
+    """The key outcomes by street, with the district last, over the default window (the run's last
+    calendar year), in display units (sim/outputs.py)."""
+    from sim.outputs import OUTPUTS, key_outcomes
+
     street, district = tables["street"], tables["district"]
     year = int(district["year"].max())
-    cols = ["admin_burden", "service_coverage", "service_quality", "satisfaction"]
+    cols = key_outcomes()
     by_street = street[street["year"] == year].groupby("street", sort=False)[cols].mean()
     by_street.loc["(district)"] = district[district["year"] == year][cols].mean()
-    by_street.index.name = f"{year} mean"
-    return by_street.round(3).to_string()
+    shown = by_street.apply(lambda col: col.map(OUTPUTS[col.name].format))
+    shown.columns = [OUTPUTS[c].axis_label for c in cols]
+    shown.index.name = f"{year} mean"
+    return shown.to_string()
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -103,11 +108,19 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from sim.docs_gen import write_parameter_docs
+    from sim.docs_gen import write_output_docs, write_parameter_docs
 
-    stale = write_parameter_docs(Path(args.out), check=args.check)
+    folder = Path(args.dir)
+    stale = [
+        str(path)
+        for path, write in (
+            (folder / "parameters.md", write_parameter_docs),
+            (folder / "outputs.md", write_output_docs),
+        )
+        if write(path, check=args.check)
+    ]
     if args.check and stale:
-        print(f"{args.out} is stale: run `make docs`", file=sys.stderr)
+        print(f"{', '.join(stale)} stale: run `make docs`", file=sys.stderr)
         return 1
     return 0
 
@@ -147,8 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar (for CI and logs)")
     sweep.set_defaults(func=_sweep)
 
-    docs = sub.add_parser("docs", help="regenerate docs/parameters.md from the code")
-    docs.add_argument("--out", default="docs/parameters.md")
+    docs = sub.add_parser(
+        "docs", help="regenerate docs/parameters.md and docs/outputs.md from the code"
+    )
+    docs.add_argument("--dir", default="docs", help="folder of the two pages (default docs)")
     docs.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     docs.set_defaults(func=_docs)
 

@@ -143,10 +143,12 @@ def save_run(model: DistrictModel, out: str | Path) -> dict[str, pd.DataFrame]:
 
     The manifest is written last, so a directory with a manifest holds a complete run.
     """
+    from sim.outputs import to_arrow
+
     out = Path(out)
     tables = model.results()
     for level, df in tables.items():
-        write_parquet(df, out / f"{level}.parquet")
+        write_parquet(to_arrow(df, level), out / f"{level}.parquet")
     write_parquet(model.budget_books(), out / "budget.parquet")
     write_json(run_manifest(model), out / "manifest.json")
     return tables

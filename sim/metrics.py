@@ -1,156 +1,57 @@
-"""Process 9: measure. Monthly records and the tidy result tables.
+"""Process 9: measure. Monthly records, Mesa's DataCollector, and the tidy result tables.
 
-Community rows are recorded as arrays each month; street and district outcomes are aggregated
-from them by one function (:func:`aggregate`), so the three levels always agree: shares are ratios
-of sums (hours), and satisfaction and participation are weighted by residents. Every column is
-documented in ``docs/outputs.md``.
+What is measured is declared once, in :mod:`sim.outputs`. Each month the :class:`Recorder` writes
+the community outputs (one row per community) and the district-only outputs into preallocated
+arrays; street and district values of community outputs are aggregated from those rows by one
+function (:func:`aggregate`), so the three levels always agree: shares are ratios of sums (hours),
+and weighted means (satisfaction, participation, burnout, quality) use the declared weights.
+
+Mesa's tools (``mesa.batch_run``, SolaraViz, ``get_model_vars_dataframe``) read the model's
+:class:`OutputCollector`, a DataCollector whose reporters are every district output as a scalar,
+computed from the recorder's arrays when asked for rather than copied month by month.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import mesa
 import numpy as np
 import pandas as pd
 
 from sim.agents import AGENCY, BRAND, GRASSROOTS
+from sim.outputs import Output, aggregated_outputs, at_level, community_outputs, district_measured
 from sim.schedule import format_month
 from sim.tables import Table
 
 if TYPE_CHECKING:
     from sim.model import DistrictModel
 
-# community column -> table column
-COMMUNITY_COLUMNS = {
-    "residents": "residents",
-    "staff": "staff",
-    "admin_burden": "admin_burden",
-    "admin_hours": "hours_admin",
-    "staff_hours_available": "hours_available",
-    "staff_hours_used": "hours_used",
-    "self_governance_hours": "hours_self_governance",
-    "staff_service_hours": "hours_services",
-    "items_issued": "items_issued",
-    "items_received": "items_received",
-    "items_refused": "items_refused",
-    "items_withheld": "items_withheld",
-    "items_funded": "items_funded",
-    "items_unlisted_accepted": "items_unlisted_accepted",
-    "backlog_hours": "backlog",
-    "undone_item_hours": "undone_hours",
-    "org_item_hours": "org_item_delivered",
-    "volunteer_hours": "volunteer_hours",
-    "project_hours": "project_hours",
-    "service_need_hours": "need_hours",
-    "served_hours": "served_hours",
-    "delivered_hours": "delivered_hours",
-    "service_coverage": "service_coverage",
-    "service_quality": "service_quality",
-    "satisfaction": "satisfaction",
-    "participation": "participation",
-    "staff_burnout": "burnout",
-    "purchase_spend": "purchase_spend",
-    "lots_held": "lots_held",
-}
-SUMMED = (
-    "residents",
-    "staff",
-    "admin_hours",
-    "staff_hours_available",
-    "staff_hours_used",
-    "self_governance_hours",
-    "staff_service_hours",
-    "items_issued",
-    "items_received",
-    "items_refused",
-    "items_withheld",
-    "items_funded",
-    "items_unlisted_accepted",
-    "backlog_hours",
-    "undone_item_hours",
-    "org_item_hours",
-    "volunteer_hours",
-    "project_hours",
-    "service_need_hours",
-    "served_hours",
-    "delivered_hours",
-    "purchase_spend",
-    "lots_held",
-    "contracted",
-    "n_groups",
-)
-OUTCOMES = ("admin_burden", "service_coverage", "service_quality", "satisfaction")
 
-
-COMMUNITY_RECORD = (*COMMUNITY_COLUMNS, "n_groups", "contracted")
-
-
-def community_record(model: DistrictModel) -> np.ndarray:
-    """This month's community columns as one array (rows in ``COMMUNITY_RECORD`` order).
-
-    One array rather than a dict of arrays keeps Mesa's per-step deepcopy to a single memcpy.
-    """
+# Community outputs measured from other tables than the community table (the rest are read from
+# their ``source`` column); ratios without a source are computed from their numerator and
+# denominator when the tables are built.
+def _n_groups(model: DistrictModel) -> np.ndarray:
     c, o = model.communities, model.orgs
     groups = o.alive & (o.kind == GRASSROOTS)
-    return np.vstack(
-        [getattr(c, col) for col in COMMUNITY_COLUMNS.values()]
-        + [
-            np.bincount(o.community[groups], None, len(c)),
-            c.lots_held > 0,
-        ]
-    ).astype(float)
+    return np.bincount(o.community[groups], None, len(c))
 
 
-DISTRICT_COLUMNS = (
-    "n_orgs",
-    "n_orgs_grassroots",
-    "n_orgs_agency",
-    "n_orgs_brand",
-    "n_orgs_other",
-    "n_registered",
-    "n_registered_new_rule",
-    "registrations",
-    "registrations_new_rule",
-    "orgs_formed",
-    "agencies_founded",
-    "org_exits",
-    "org_entry_rate",
-    "org_exit_rate",
-    "org_exits_registered",
-    "n_incubated",
-    "n_hosted",
-    "mean_capacity",
-    "mean_capacity_professional",
-    "contracts_active",
-    "projects_active",
-    "contract_hhi",
-    "local_money_share",
-    "n_social_workers",
-    "social_workers_pool",
-    "mean_skill",
-    "certified_share",
-    "turnover",
-    "hires",
-    "switchers_hired",
-    "layoffs",
-    "purchase_spend",
-    "project_spend",
-    "funded_item_spend",
-    "cost_per_service_hour",
-    "purchase_appropriated_ytd",
-    "purchase_spent_ytd",
-    "project_appropriated_ytd",
-    "project_spent_ytd",
-    "coverage_gini",
-    "quality_p10_p90",
-    "service_centres",
-    "streets_with_centres",
-    "incubation_centres",
-    "entry_control",
-    "purchase_budget",
-    "project_budget",
-)
+def _contracted(model: DistrictModel) -> np.ndarray:
+    return model.communities.lots_held > 0
+
+
+COMMUNITY_MEASURES: dict[str, Callable[[DistrictModel], np.ndarray]] = {
+    "n_groups": _n_groups,
+    "contracted": _contracted,
+}
+
+
+def recorded_community_outputs() -> list[Output]:
+    """Community outputs recorded each month (in table order)."""
+    return [o for o in community_outputs() if o.source or o.measure or o.name in COMMUNITY_MEASURES]
 
 
 def district_record(model: DistrictModel) -> dict[str, Any]:
@@ -218,33 +119,6 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     }
 
 
-# District outcomes also offered to Mesa's tools month by month (results() recomputes them for all
-# months at once with the same function, aggregate).
-MESA_OUTCOMES = (*OUTCOMES, "items_refused")
-
-
-def district_value(model: DistrictModel, name: str) -> Any:
-    """One district column for this month (computed once per month, then read from a cache)."""
-    cache = model.__dict__.get("_district_cache")
-    if cache is None or cache[0] != model.steps:
-        record = community_record(model)
-        cols = {k: record[i][None, :] for i, k in enumerate(COMMUNITY_RECORD)}
-        summed = aggregate(cols, np.zeros(len(model.communities), np.int64), 1)
-        values = district_record(model) | {k: float(summed[k][0, 0]) for k in MESA_OUTCOMES}
-        cache = (model.steps, values)
-        model._district_cache = cache
-    return cache[1][name]
-
-
-def model_reporters() -> dict[str, Any]:
-    """DataCollector reporters: the community array, and each district column on its own, so
-    Mesa's own tools (``batch_run``, ``get_model_vars_dataframe``) see flat district columns."""
-    reporters: dict[str, Any] = {"community": community_record}
-    names = (*MESA_OUTCOMES, *DISTRICT_COLUMNS)
-    reporters.update({name: partial(district_value, name=name) for name in names})
-    return reporters
-
-
 def local_share_and_hhi(orgs: Table) -> tuple[float, float]:
     """Share of this month's contract and project money won by local (non-brand) organizations,
     and the Herfindahl-Hirschman index of that money across organizations (0-1)."""
@@ -270,44 +144,163 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if len(x) else np.nan
 
 
-RATIOS = (
-    "admin_burden",
-    "service_coverage",
-    "service_quality",
-    "satisfaction",
-    "participation",
-    "staff_burnout",
-    "admin_hours_per_staff",
-    "n_communities",
-)
+# -- recording ----------------------------------------------------------------------------------
+class Recorder:
+    """This run's monthly outputs in preallocated arrays (grown by doubling if the model is
+    stepped past its scenario's months).
+
+    ``community[s, j, i]`` is community output j (:attr:`community_names`) of community i in
+    recorded month s; ``district[s, k]`` is district-only output k (:attr:`district_names`). Both
+    are float64 (exact for the counts); the declared types are applied when tables are built.
+    ``n`` months are recorded; it is raised only after a month's rows are written, so a reader in
+    another thread (SolaraViz) never sees a half-written month.
+    """
+
+    def __init__(self, model: DistrictModel, capacity: int) -> None:
+        self.n_communities = len(model.communities)
+        community = recorded_community_outputs()
+        self.community_outputs = community
+        self.community_names = [o.name for o in community]
+        self._community_reads: list[Callable[[DistrictModel], np.ndarray]] = [
+            _community_reader(o) for o in community
+        ]
+        district = district_measured()
+        self.district_outputs = district
+        self.district_names = [o.name for o in district]
+        self._district_measures = {o.name: o.measure for o in district if o.measure is not None}
+        capacity = max(int(capacity), 1)
+        self.community = np.zeros((capacity, len(community), self.n_communities))
+        self.district = np.zeros((capacity, len(district)))
+        self.n = 0
+
+    def record(self, model: DistrictModel) -> None:
+        """Write this month's rows."""
+        s = self.n
+        if s == len(self.district):
+            self._grow()
+        np.stack([read(model) for read in self._community_reads], out=self.community[s])
+        values = district_record(model)
+        for name, measure in self._district_measures.items():
+            values[name] = measure(model)
+        self.district[s] = [values[name] for name in self.district_names]
+        self.n = s + 1
+
+    def _grow(self) -> None:
+        size = 2 * len(self.district)
+        community = np.zeros((size, *self.community.shape[1:]))
+        community[: self.n] = self.community[: self.n]
+        district = np.zeros((size, self.district.shape[1]))
+        district[: self.n] = self.district[: self.n]
+        self.community, self.district = community, district
+
+    def community_columns(self, n: int | None = None) -> dict[str, np.ndarray]:
+        """Recorded community outputs of the first ``n`` months, each months x communities."""
+        n = self.n if n is None else n
+        rec = self.community[:n]
+        return {name: rec[:, j, :] for j, name in enumerate(self.community_names)}
+
+    def district_columns(self, n: int | None = None) -> dict[str, np.ndarray]:
+        """Every district output of the first ``n`` months (aggregated community outputs, then
+        district-only ones), typed as declared, in table order."""
+        n = self.n if n is None else n
+        cols = self.community_columns(n)
+        summed = aggregate(cols, np.zeros(self.n_communities, np.int64), 1)
+        out: dict[str, np.ndarray] = {}
+        district = self.district[:n]
+        index = {name: k for k, name in enumerate(self.district_names)}
+        for o in at_level("district"):
+            if o.name in index:
+                out[o.name] = _typed(district[:, index[o.name]], o.dtype_at("district"))
+            else:
+                out[o.name] = _typed(summed[o.name][:, 0], o.dtype_at("district"))
+        return out
 
 
+def _community_reader(o: Output) -> Callable[[DistrictModel], np.ndarray]:
+    if o.measure is not None:
+        return o.measure
+    if o.name in COMMUNITY_MEASURES:
+        return COMMUNITY_MEASURES[o.name]
+    source = o.source
+    assert source is not None
+    return lambda model: getattr(model.communities, source)
+
+
+def _typed(values: np.ndarray, dtype: str) -> np.ndarray:
+    return values if dtype == "float64" else values.astype(dtype)
+
+
+def reporter_value(model: DistrictModel, name: str) -> Any:
+    """A district output in the last recorded month (what a DataCollector reporter returns)."""
+    recorder: Recorder = model.recorder
+    n = recorder.n
+    if n == 0:
+        return None
+    return recorder.district_columns(n)[name][n - 1].item()
+
+
+class OutputCollector(mesa.DataCollector):
+    """Mesa's DataCollector over the :class:`Recorder`: one scalar reporter per district output.
+
+    ``collect`` records the month into the recorder's arrays (no per-reporter calls, no deep
+    copies); ``model_vars`` (what ``batch_run`` and ``get_model_vars_dataframe`` read) is built
+    from those arrays when read, and cached until the next month. The reporters themselves
+    (:func:`reporter_value`) give the same values for the last recorded month.
+    """
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder: Recorder | None = None
+        self._vars_cache: tuple[int, dict[str, list[Any]]] | None = None
+        names = [o.name for o in at_level("district")]
+        super().__init__(model_reporters={k: partial(reporter_value, name=k) for k in names})
+        self._recorder = recorder
+
+    @property  # type: ignore[override]
+    def model_vars(self) -> dict[str, list[Any]]:
+        if self._recorder is None:  # during DataCollector.__init__
+            return self._init_vars
+        n = self._recorder.n
+        if self._vars_cache is None or self._vars_cache[0] != n:
+            columns = self._recorder.district_columns(n)
+            self._vars_cache = (n, {k: v.tolist() for k, v in columns.items()})
+        return self._vars_cache[1]
+
+    @model_vars.setter
+    def model_vars(self, value: dict[str, list[Any]]) -> None:
+        self._init_vars = value
+
+    def collect(self, model: DistrictModel) -> None:
+        """Record this month (process 9)."""
+        self._recorder.record(model)  # type: ignore[union-attr]
+        self._collection_steps.append(model.time)
+
+
+# -- aggregation and tables ---------------------------------------------------------------------
 def aggregate(
     cols: dict[str, np.ndarray], groups: np.ndarray, n_groups: int
 ) -> dict[str, np.ndarray]:
-    """Sum community columns (each steps x communities) into groups and recompute the shares.
+    """Aggregate recorded community outputs (each months x communities) into groups.
 
-    Shares are ratios of sums (hours); satisfaction and participation are weighted by residents,
-    burnout by staff. Returns arrays of shape steps x groups.
+    Follows each output's declared aggregation: sums, ratios of sums, weighted means, counts.
+    Returns float arrays of shape months x groups (types are applied by the table builders).
     """
     onehot = np.zeros((len(groups), n_groups))
     onehot[np.arange(len(groups)), groups] = 1.0
-    out = {name: cols[name] @ onehot for name in SUMMED}
-    weighted = {
-        "quality": (cols["service_quality"] * cols["delivered_hours"]) @ onehot,
-        "satisfaction": (cols["satisfaction"] * cols["residents"]) @ onehot,
-        "participation": (cols["participation"] * cols["residents"]) @ onehot,
-        "burnout": (cols["staff_burnout"] * cols["staff"]) @ onehot,
-    }
-    out["admin_burden"] = _ratio(out["admin_hours"], out["staff_hours_used"])
-    out["service_coverage"] = _ratio(out["served_hours"], out["service_need_hours"])
-    out["service_quality"] = _ratio(weighted["quality"], out["delivered_hours"])
-    out["satisfaction"] = _ratio(weighted["satisfaction"], out["residents"])
-    out["participation"] = _ratio(weighted["participation"], out["residents"])
-    out["staff_burnout"] = _ratio(weighted["burnout"], out["staff"])
-    out["admin_hours_per_staff"] = _ratio(out["admin_hours"], out["staff"])
-    out["n_communities"] = np.broadcast_to(onehot.sum(axis=0).astype(np.int64), out["staff"].shape)
-    return out
+    outputs = aggregated_outputs()
+    out: dict[str, np.ndarray] = {}
+    for o in outputs:
+        if o.aggregate == "sum":
+            out[o.name] = cols[o.name] @ onehot
+    shape = next(iter(out.values())).shape if out else (len(next(iter(cols.values()))), n_groups)
+    for o in outputs:
+        if o.aggregate == "ratio":
+            out[o.name] = _ratio(out[o.numerator], out[o.denominator])
+        elif o.aggregate == "weighted":
+            w = o.weight
+            out[o.name] = _ratio((cols[o.name] * cols[w]) @ onehot, out[w])
+        elif o.aggregate == "count":
+            out[o.name] = np.broadcast_to(onehot.sum(axis=0).astype(np.int64), shape)
+    return {o.name: out[o.name] for o in outputs if o.name in out}
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -315,17 +308,17 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def result_columns(model: DistrictModel) -> dict[str, dict[str, np.ndarray]]:
-    """The result tables as columns of equal length, by level (one row per month and unit)."""
+    """The result tables as columns of equal length, by level (one row per month and unit), each
+    column of its declared type (:func:`sim.outputs.column_types`); missing values are NaN."""
     d = model.district
-    records = model.datacollector.model_vars
-    n_steps = len(records["community"])
+    rec: Recorder = model.recorder
+    n_steps = rec.n
     if n_steps == 0:
         return {"district": {}, "street": {}, "community": {}}
     steps = np.arange(1, n_steps + 1)
     months = np.array([format_month(model.spec.start + s - 1) for s in steps])
     years = np.array([int(m[:4]) for m in months])
-    rec = np.stack(records["community"])  # steps x record columns x communities
-    cols = {name: rec[:, i, :] for i, name in enumerate(COMMUNITY_RECORD)}
+    cols = rec.community_columns(n_steps)
     n_c, n_s = d.n_communities, d.n_streets
 
     def keys(n_units: int) -> dict[str, np.ndarray]:
@@ -338,22 +331,20 @@ def result_columns(model: DistrictModel) -> dict[str, dict[str, np.ndarray]]:
     community = keys(n_c)
     community["community"] = np.tile(np.array(d.community_names), n_steps)
     community["street"] = np.tile(np.array(d.street_names)[d.community_street], n_steps)
-    for name in COMMUNITY_RECORD:
-        community[name] = cols[name].ravel()
-    community["admin_hours_per_staff"] = community["admin_hours"] / community["staff"]
-    community["contracted"] = community["contracted"].astype(bool)
-    community["n_groups"] = community["n_groups"].astype(np.int64)
+    for o in at_level("community"):
+        # a recorded column, or a ratio computed from recorded columns
+        values = cols[o.name] if o.name in cols else _ratio(cols[o.numerator], cols[o.denominator])
+        community[o.name] = _typed(values.ravel(), o.dtype_at("community"))
 
     street = keys(n_s)
     street["street"] = np.tile(np.array(d.street_names), n_steps)
-    street.update({k: v.ravel() for k, v in aggregate(cols, d.community_street, n_s).items()})
+    by_street = aggregate(cols, d.community_street, n_s)
+    for o in at_level("street"):
+        street[o.name] = _typed(by_street[o.name].ravel(), o.dtype_at("street"))
 
     district = keys(1)
     district["district"] = np.repeat(np.array([d.name]), n_steps)
-    summed = aggregate(cols, np.zeros(n_c, np.int64), 1)
-    district.update({k: v.ravel() for k, v in summed.items() if k != "purchase_spend"})
-    for name in DISTRICT_COLUMNS:
-        district[name] = np.array(records[name])
+    district.update(rec.district_columns(n_steps))
     return {"district": district, "street": street, "community": community}
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.agents import ORG_CLASSES, Community, Department, Residents, SocialWorker, Street
 from sim.errors import ScenarioError
-from sim.metrics import build_results, model_reporters
+from sim.metrics import OutputCollector, Recorder, build_results
 from sim.params import Params, Policy
 from sim.population import build_world
 from sim.processes.community_work import allocate_staff_time
@@ -116,7 +116,10 @@ class DistrictModel(mesa.Model):
         self.agent_steps = 0
         self._burn_in()
 
-        self.datacollector = mesa.DataCollector(model_reporters=model_reporters())
+        # 9. measure: outputs (sim/outputs.py) go to preallocated arrays; Mesa's tools read them
+        # through a DataCollector whose reporters are every district output, as scalars.
+        self.recorder = Recorder(self, self.spec.months)
+        self.datacollector = OutputCollector(self.recorder)
         self.running = True
 
     # -- the month ------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_run_writes_tables_and_manifest(tmp_path, capsys):
     assert {"git_commit", "versions", "scenario_hash"} <= set(manifest)
     assert manifest["versions"]["mesa"].startswith("3.")
     printed = capsys.readouterr().out
-    assert "玉林" in printed and "(district)" in printed and "admin_burden" in printed
+    assert "玉林" in printed and "(district)" in printed and "admin burden (%)" in printed
 
 
 def test_set_overrides_reach_the_model(tmp_path):

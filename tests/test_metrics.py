@@ -1,13 +1,16 @@
 import mesa
+import numpy as np
 import pandas as pd
 import pytest
 
 from sim import DistrictModel
-from sim.metrics import DISTRICT_COLUMNS, district_record, gini
+from sim.metrics import district_record, gini
+from sim.outputs import district_measured
 
 
-def test_district_columns_are_declared(reform):
-    assert tuple(district_record(reform)) == DISTRICT_COLUMNS
+def test_district_record_measures_every_declared_district_output(reform):
+    declared = {o.name for o in district_measured() if o.measure is None}
+    assert set(district_record(reform)) == declared
 
 
 def test_gini():
@@ -27,6 +30,10 @@ def test_mesa_batch_run_drives_the_model_by_keyword():
     )
     df = pd.DataFrame(rows).set_index("entry_control")
     assert {"admin_burden", "service_quality", "items_refused", "n_orgs"} <= set(df.columns)
+    # every district output, each a scalar (no community array column in batch_run rows)
+    assert {"participation", "staff_burnout", "admin_hours", "n_social_workers"} <= set(df.columns)
+    assert "community" not in df.columns
+    assert all(np.isscalar(v) for row in rows for v in row.values())
     assert df.loc[False, "items_refused"] == 0 and df.loc[True, "items_refused"] > 0
 
 

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.outputs import DEFAULT_WINDOW
+
 AT_HELP = (
     "time window: final (last month of each run), final-year (mean over the last calendar year), "
     "YYYY (a year's mean) or YYYY-MM (one month)"
@@ -122,7 +124,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="scenario (or point id) to compare against; default baseline_2013 if "
                         "present, else the first")  # fmt: skip
     c.add_argument("--level", default="district", help="district, street or community")
-    c.add_argument("--at", default="final", help=AT_HELP + " (default final)")
+    c.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
     c.add_argument("--outcomes", metavar="A,B,...",
                    help="outcomes (default: admin_burden, service_coverage, service_quality, "
                         "satisfaction, n_orgs, n_social_workers, spend, "
@@ -138,7 +140,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("results", metavar="RESULTS_DIR")
     p.add_argument("--kind", action="append", choices=KIND_CHOICES,
                    help="figure kind (repeatable; default: every kind that applies)")  # fmt: skip
-    p.add_argument("--at", default="final-year", help=AT_HELP + " (default final-year)")
+    p.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
     p.add_argument("--reference", metavar="SCENARIO", help="reference scenario")
     p.add_argument("--sensitivity", metavar="DIR",
                    help="results of a morris or sobol experiment, for the sensitivity "
@@ -153,7 +155,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "RESULTS_DIR/tables/sensitivity_<method>_<at>.csv and .md.",
     )
     s.add_argument("results", metavar="RESULTS_DIR")
-    s.add_argument("--at", default="final-year", help=AT_HELP + " (default final-year)")
+    s.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
     s.add_argument("--outcomes", metavar="A,B,...", help="outcomes (default: the key outcomes, "
                    "organizations, social workers, spend)")  # fmt: skip
     s.add_argument("--quiet", action="store_true")
@@ -173,7 +175,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="a calibration's results (e.g. results/calibration/wuhou): its unmet "
                         "targets and influential parameters join the caveats")  # fmt: skip
     r.add_argument("--reference", metavar="SCENARIO", help="reference scenario")
-    r.add_argument("--at", default="final-year", help=AT_HELP + " (default final-year)")
+    r.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
     r.add_argument("--kind", action="append", choices=KIND_CHOICES,
                    help="figure kinds to include (repeatable; default: every kind that "
                         "applies)")  # fmt: skip

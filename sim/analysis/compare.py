@@ -29,6 +29,7 @@ from sim.analysis.results import LEVEL_UNITS, ResultSet, Window, parse_at, scena
 from sim.analysis.stats import CONFIDENCE, summarize, summarize_paired, welch_bounds
 from sim.errors import UserError
 from sim.io import write_text
+from sim.outputs import DEFAULT_WINDOW, diff_digits, format_value
 
 WIDE_STATS = ("mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high", "d_z", "p_value")
 STAT_DESCRIPTIONS = {
@@ -80,7 +81,7 @@ def compare(
     results_dir: str | Path | ResultSet,
     reference: str | None = None,
     level: str = "district",
-    at: str = "final",
+    at: str = DEFAULT_WINDOW,
     outcomes: list[str] | None = None,
     confidence: float = CONFIDENCE,
 ) -> Comparison:
@@ -170,7 +171,7 @@ def compare_long(
     results_dir: str | Path | ResultSet,
     reference: str | None = None,
     level: str = "district",
-    at: str = "final",
+    at: str = DEFAULT_WINDOW,
     outcomes: list[str] | None = None,
 ) -> pd.DataFrame:
     """One row per setting, unit (street, community) and outcome; columns as in docs/analysis.md."""
@@ -181,7 +182,7 @@ def compare_table(
     results_dir: str | Path,
     reference: str | None = None,
     level: str = "district",
-    at: str = "final",
+    at: str = DEFAULT_WINDOW,
     outcomes: list[str] | None = None,
 ) -> pd.DataFrame:
     """The comparison table: one row per scenario (and per street or community at those levels).
@@ -318,15 +319,6 @@ def street_extremes(long: pd.DataFrame, outcomes: list[Outcome]) -> pd.DataFrame
 
 
 # --- text ----------------------------------------------------------------------------------
-def diff_digits(value: float, outcome: Outcome) -> int:
-    """Decimals to show a difference: the outcome's, plus up to 3 more if it would read 0."""
-    digits = outcome.digits
-    x = abs(value * outcome.display_scale) if value is not None and np.isfinite(value) else 0.0
-    while x != 0 and round(x, digits) == 0 and digits < outcome.digits + 3:
-        digits += 1
-    return digits
-
-
 def fmt(
     value: float,
     outcome: Outcome,
@@ -336,17 +328,9 @@ def fmt(
 ) -> str:
     """A value in display units (e.g. 0.257 -> '25.7' for a % outcome); 'n/a' for NaN.
 
-    Signed values (differences) that would round to zero get more decimals (:func:`diff_digits`).
+    The one display rule of every table, :func:`sim.outputs.format_value`.
     """
-    if value is None or not np.isfinite(value):
-        return "n/a" if value is None or np.isnan(value) else ("inf" if value > 0 else "-inf")
-    x = value * outcome.display_scale
-    if digits is None:
-        digits = diff_digits(value, outcome) if signed else outcome.digits
-    text = f"{x:+,.{digits}f}" if signed else f"{x:,.{digits}f}"
-    if text.lstrip("+-").strip("0.,") == "":
-        text = f"{0:.{digits}f}"  # no "-0.0" or "+0.0"
-    return text.replace("-", minus)
+    return format_value(value, outcome, signed, minus, digits)
 
 
 def fmt_ci(

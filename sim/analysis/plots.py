@@ -40,7 +40,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.compare import Comparison, compare
 from sim.analysis.fonts import font_families, place_label, safe_text
-from sim.analysis.outcomes import KEY_OUTCOMES, OUTCOMES, Outcome
+from sim.analysis.outcomes import KEY_OUTCOMES, OUTCOMES, Outcome, adhoc_outcome
 from sim.analysis.results import ResultSet, Setting
 from sim.analysis.results import scenario_label as _scenario_label
 from sim.analysis.stats import CONFIDENCE, summarize
@@ -491,7 +491,7 @@ def response_curves(
         groups = list(long.groupby(group_keys, sort=False)) if group_keys else [((), long)]
         colors = _colors(len(groups))
         for ax, name in zip(axes.flat, names, strict=False):
-            o = OUTCOMES.get(name) or Outcome(name, name, "", name, (name,))
+            o = OUTCOMES.get(name) or adhoc_outcome(name)
             for k, (key, part) in enumerate(groups):
                 part = part[part["outcome"] == name].sort_values(x_factor["column"])
                 x = part[x_factor["column"]].to_numpy(float)

@@ -8,7 +8,9 @@ Time windows (``--at``):
 * ``final`` — each run's last stored row: its last month (monthly results), its last calendar year
   (yearly results, already a mean) or the stored final month (final results);
 * ``final-year`` — each run's last calendar year, the mean over its months (less noisy than a
-  single month; this is what the report uses);
+  single month). This is the default window of every command, table and view
+  (``sim.outputs.DEFAULT_WINDOW``); for a store that keeps only each run's final month
+  (``frequency = "final"``) the default falls back to ``final``;
 * ``YYYY`` — calendar year YYYY, the mean over its months;
 * ``YYYY-MM`` — one month (monthly results only).
 """
@@ -25,6 +27,7 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.experiment.store import KEY_COLUMNS, load_manifest, load_results
+from sim.outputs import DEFAULT_WINDOW
 
 LEVEL_UNITS = {"district": [], "street": ["street"], "community": ["street", "community"]}
 TIME_COLUMNS = ("step", "month", "year")
@@ -214,6 +217,8 @@ class ResultSet:
         window = at if isinstance(at, Window) else parse_at(at)
         run = ["point", "replication"]
         freq = self.frequency
+        if freq == "final" and window.kind == "final-year" and window == parse_at(DEFAULT_WINDOW):
+            window = Window("final")  # the default, where only each run's last month is stored
         if freq == "final" and window.kind != "final":
             raise UserError(
                 f"--at {window.label}: {self.path} stores only each run's final month "

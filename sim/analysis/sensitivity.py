@@ -31,11 +31,16 @@ METHODS = ("morris", "sobol")
 DEFAULT_OUTCOMES = [*KEY_OUTCOMES, "n_orgs", "n_social_workers", "spend"]
 
 
+def factor_name(factor: dict[str, Any]) -> str:
+    """A factor's name in tables: its key, with ``_scale`` if its values are multipliers."""
+    return f"{factor['key']}_scale" if factor.get("scale") else str(factor["key"])
+
+
 def salib_problem(factors: list[dict[str, Any]]) -> dict[str, Any]:
     """The SALib problem from the manifest's factors (same as sim.experiment.design's)."""
     return {
         "num_vars": len(factors),
-        "names": [f["key"] for f in factors],
+        "names": [factor_name(f) for f in factors],
         "bounds": [[float(f["min"]), float(f["max"])] for f in factors],
     }
 

@@ -19,8 +19,9 @@ from SALib.sample import morris as morris_sample
 
 from sim.calibration.fit import evaluate
 from sim.calibration.targets import Targets, fmt
+from sim.outputs import key_outcomes
 
-HEADLINE = ("admin_burden", "service_coverage", "service_quality", "satisfaction")
+HEADLINE = tuple(key_outcomes())
 
 
 def screen(

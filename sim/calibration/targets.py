@@ -215,7 +215,7 @@ def _count(raw: dict, key: str, default: int, where: str, lo: int = 1) -> int:
 
 def load_targets(path: str | Path, district_columns: tuple[str, ...] | None = None) -> Targets:
     """Read and validate a targets file. ``district_columns`` checks quantities if given."""
-    from sim.metrics import DISTRICT_COLUMNS, RATIOS, SUMMED
+    from sim.outputs import at_level
 
     path = Path(path)
     where = str(path)
@@ -224,7 +224,7 @@ def load_targets(path: str | Path, district_columns: tuple[str, ...] | None = No
     for key in raw:
         if key not in allowed_top:
             raise _fail(where, key, "is not a targets-file key", ", ".join(allowed_top))
-    columns = district_columns or (*DISTRICT_COLUMNS, *SUMMED, *RATIOS)
+    columns = district_columns or tuple(o.name for o in at_level("district"))
     rows = raw.get("target")
     if not isinstance(rows, list) or not rows:
         raise _fail(where, "target", "no [[target]] tables", "one or more [[target]] tables")

@@ -14,31 +14,46 @@ from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 import matplotlib.dates as mdates
-import numpy as np
 import pandas as pd
 import reacton.ipywidgets as rw
 import solara
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sim.metrics import COMMUNITY_RECORD
 from sim.model import DistrictModel
+from sim.outputs import OUTPUTS, Output
 from sim.schedule import format_month
 
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """One chart: which district columns it plots, and how."""
+    """One chart: which district outputs it plots, and how. Units, display scale and y range come
+    from the output table (sim/outputs.py), so a chart shows the numbers the tables show."""
 
     key: str
     title: str
     series: tuple[tuple[str, str], ...]  # (column, legend label)
-    ylabel: str
-    share: bool = False  # a 0-1 share: fixed y axis from 0 to 1
-    scale: float = 1.0  # divide values by this (yuan -> million yuan)
     dashed: tuple[str, ...] = ()  # columns drawn dashed (budgets)
     right: tuple[str, ...] = ()  # columns on a second y axis, on the right
     right_label: str = ""
+
+    def _outputs(self, right: bool) -> list[Output]:
+        return [OUTPUTS[c] for c, _ in self.series if (c in self.right) == right]
+
+    @property
+    def scale(self) -> float:
+        """Display scale of the plotted outputs (one per chart: they share the axes' units)."""
+        return OUTPUTS[self.series[0][0]].display_scale
+
+    @property
+    def ylabel(self) -> str:
+        """The left axis' display unit(s)."""
+        return " / ".join(dict.fromkeys(o.display_unit for o in self._outputs(False)))
+
+    @property
+    def share(self) -> bool:
+        """Every series a bounded 0-1 quantity: a fixed y axis from 0 to 100 % or points."""
+        return all("0-1" in o.unit or "share" in o.unit for o in self._outputs(False))
 
 
 CHARTS: tuple[ChartSpec, ...] = (
@@ -46,22 +61,16 @@ CHARTS: tuple[ChartSpec, ...] = (
         "burden",
         "Administrative burden",
         (("admin_burden", "share of staff hours on admin items"),),
-        "share",
-        share=True,
     ),
     ChartSpec(
         "services",
         "Service coverage and quality",
         (("service_coverage", "coverage"), ("service_quality", "quality")),
-        "share",
-        share=True,
     ),
     ChartSpec(
         "satisfaction",
         "Resident satisfaction",
         (("satisfaction", "satisfaction"), ("participation", "participation")),
-        "share",
-        share=True,
     ),
     ChartSpec(
         "organizations",
@@ -71,7 +80,6 @@ CHARTS: tuple[ChartSpec, ...] = (
             ("n_orgs_agency", "local agencies"),
             ("n_orgs_brand", "brand agencies"),
         ),
-        "groups",
         right=("n_orgs_agency", "n_orgs_brand"),
         right_label="agencies",
     ),
@@ -79,7 +87,6 @@ CHARTS: tuple[ChartSpec, ...] = (
         "workers",
         "Social workers",
         (("n_social_workers", "employed"), ("social_workers_pool", "without a post")),
-        "workers",
     ),
     ChartSpec(
         "spend",
@@ -90,8 +97,6 @@ CHARTS: tuple[ChartSpec, ...] = (
             ("project_appropriated_ytd", "project budget"),
             ("project_spent_ytd", "project spent"),
         ),
-        "million yuan",
-        scale=1e6,
         dashed=("purchase_appropriated_ytd", "project_appropriated_ytd"),
     ),
 )
@@ -99,28 +104,21 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
 
 def district_frame(model: DistrictModel) -> pd.DataFrame:
-    """The district reporters so far, one row per month, with a ``date`` column.
+    """The district outputs so far, one row per month, with a ``date`` column.
 
-    ``participation`` is not a district reporter; it is taken from the community records with the
-    model's own weighting (by residents). Computed once per model and month: every chart reads it.
-    While SolaraViz plays, the model steps in another thread (and the DataCollector appends one
-    reporter after another), so the frame is built from the first ``n`` records of every reporter,
-    ``n`` being the number all of them have.
+    Read from the model's recorder (the arrays behind its DataCollector), so the numbers are those
+    of the result tables. Computed once per model and month: every chart reads it. While
+    SolaraViz plays, the model steps in another thread; the recorder's month count is read once
+    and only complete months are used.
     """
-    records = model.datacollector.model_vars
-    n = min((len(v) for v in records.values()), default=0)
+    n = model.recorder.n
     cached = _FRAMES.get(model)
     if cached is not None and cached[0] == n:
         return cached[1]
     if n == 0:
         df = district_frame_empty()
     else:
-        df = pd.DataFrame({k: list(v[:n]) for k, v in records.items() if k != "community"})
-        community = np.stack(records["community"][:n])
-        rows = {name: i for i, name in enumerate(COMMUNITY_RECORD)}
-        residents = community[:, rows["residents"], :]
-        weighted = (community[:, rows["participation"], :] * residents).sum(axis=1)
-        df["participation"] = weighted / residents.sum(axis=1)
+        df = pd.DataFrame(model.recorder.district_columns(n))
         df.insert(0, "date", month_dates(model.spec.start, n))
     _FRAMES[model] = (n, df)
     return df
@@ -168,7 +166,7 @@ def outcome_figure(
         style = "--" if column in spec.dashed else "-"
         label = f"{name} (right)" if column in spec.right else name
         if len(frame):
-            values = frame[column].astype(float) / spec.scale
+            values = frame[column].astype(float) * spec.scale
             (line,) = target.plot(frame["date"], values, style, color=color, label=label, lw=1.6)
         else:
             (line,) = target.plot([], [], style, color=color, label=label)
@@ -177,7 +175,7 @@ def outcome_figure(
         if axis is None:
             continue
         if spec.share or not len(frame):
-            axis.set_ylim(0, 1)
+            axis.set_ylim(0, spec.scale if spec.share else 1)
         else:
             axis.set_ylim(bottom=0)
             axis.set_ylim(top=max(axis.get_ylim()[1], 1))

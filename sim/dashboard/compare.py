@@ -24,20 +24,19 @@ from matplotlib.figure import Figure
 from sim.dashboard.controls import LeverControls
 from sim.dashboard.setting import Setting, check_overrides, load
 from sim.errors import UserError
+from sim.outputs import DEFAULT_WINDOW, OUTPUTS, format_value, key_outcomes
 
-# (column, title, unit) of the district outcomes compared
-OUTCOMES: tuple[tuple[str, str, str], ...] = (
-    ("admin_burden", "Administrative burden", "share"),
-    ("service_coverage", "Service coverage", "share"),
-    ("service_quality", "Service quality", "share"),
-    ("satisfaction", "Satisfaction", "share"),
-    ("n_social_workers", "Social workers", "workers"),
-    ("n_orgs", "Organizations", "organizations"),
+# (column, title, display unit) of the district outcomes compared: the key outcomes, workers and
+# organizations, labelled and scaled as declared in sim/outputs.py
+OUTCOMES: tuple[tuple[str, str, str], ...] = tuple(
+    (name, OUTPUTS[name].label.capitalize(), OUTPUTS[name].display_unit)
+    for name in (*key_outcomes(), "n_social_workers", "n_orgs")
 )
 MAX_REPLICATIONS = 10
 BOLD = {"font-weight": "bold"}
 HEADING = {"font-weight": "bold", "font-size": "1.2em", "margin-top": "16px"}
 STORE_COLUMNS = ("mean", "diff", "diff_ci_low", "diff_ci_high")
+STORE_STATS = sorted(STORE_COLUMNS, key=len, reverse=True)  # longest suffix first
 
 
 def run_settings(a: Setting, b: Setting, replications: int) -> pd.DataFrame:
@@ -110,20 +109,36 @@ def final_year(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def formatted(table: pd.DataFrame) -> pd.DataFrame:
-    """The final-year table with numbers as text: 3 decimals for shares, 1 for counts."""
+    """The final-year table with numbers as text in display units (sim/outputs.py), the unit of a
+    difference for the differences."""
     out = table.copy()
+    outputs = [OUTPUTS[column] for column, _, _ in OUTCOMES]
     for col in ("A", "B", "B − A", "B − A (min)", "B − A (max)"):
+        signed = "−" in col
         out[col] = [
-            f"{v:+.3f}"
-            if "−" in col and u == "share"
-            else f"{v:.3f}"
-            if u == "share"
-            else f"{v:+,.1f}"
-            if "−" in col
-            else f"{v:,.1f}"
-            for v, u in zip(table[col], table["unit"], strict=True)
+            format_value(v, o, signed, digits=o.digits if signed else None)
+            for v, o in zip(table[col], outputs, strict=True)
         ]
+    out["unit"] = [o.display_unit for o in outputs]
+    out["difference unit"] = [o.diff_unit for o in outputs]
     return out
+
+
+def display_store_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A store comparison table (:func:`store_table`) with each outcome's numbers as text in
+    display units, and the units in the column names."""
+    out = table.copy()
+    names = {}
+    for col in table.columns:
+        stat = next((s for s in STORE_STATS if col.endswith(f"_{s}")), None)
+        o = OUTPUTS.get(col.removesuffix(f"_{stat}")) if stat else None
+        if o is None:
+            continue
+        signed = stat != "mean"
+        out[col] = [format_value(v, o, signed, digits=o.digits) for v in table[col]]
+        unit = o.diff_unit if signed else o.display_unit
+        names[col] = f"{o.label} {stat.replace('_', ' ')} ({unit})"
+    return out.rename(columns=names)
 
 
 def difference_figure(diff: pd.DataFrame) -> Figure:
@@ -131,14 +146,16 @@ def difference_figure(diff: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(10, 5.2), dpi=96, layout="constrained")
     axes = fig.subplots(2, 3, sharex=True).ravel()
     dates = pd.to_datetime(diff["month"], format="%Y-%m")
-    for ax, (column, title, unit) in zip(axes, OUTCOMES, strict=True):
+    for ax, (column, title, _) in zip(axes, OUTCOMES, strict=True):
+        o = OUTPUTS[column]  # in display units, as every table shows them
+        k = o.display_scale
         ax.axhline(0, color="0.5", linewidth=0.8)
         ax.fill_between(
-            dates, diff[f"{column}_min"], diff[f"{column}_max"], color="#1f77b4", alpha=0.2
+            dates, k * diff[f"{column}_min"], k * diff[f"{column}_max"], color="#1f77b4", alpha=0.2
         )
-        ax.plot(dates, diff[f"{column}_mean"], color="#1f77b4", linewidth=1.6)
+        ax.plot(dates, k * diff[f"{column}_mean"], color="#1f77b4", linewidth=1.6)
         ax.set_title(f"{title}: B − A", fontsize=9, loc="left")
-        ax.set_ylabel(unit, fontsize=8)
+        ax.set_ylabel(o.diff_unit, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(mdates.YearLocator())
@@ -150,7 +167,7 @@ def store_table(
     results_dir: str | Path,
     reference: str | None = None,
     level: str = "district",
-    at: str = "final",
+    at: str = DEFAULT_WINDOW,
 ) -> pd.DataFrame:
     """The analysis package's comparison table for a results store, trimmed for the screen:
     setting, runs, and per outcome the mean and the paired difference from the reference with its
@@ -244,7 +261,7 @@ def CompareView(a: Setting, choices: Mapping[str, Path], results_dir: Path | Non
 def StoreTable(results_dir: Path) -> None:
     """The comparison table of a results store (``sanshe compare``), with its reference."""
     level, set_level = solara.use_state("district")
-    at, set_at = solara.use_state("final")
+    at, set_at = solara.use_state(DEFAULT_WINDOW)
     reference, set_reference = solara.use_state(None)
     try:
         table = store_table(results_dir, reference, level, at)
@@ -264,6 +281,6 @@ def StoreTable(results_dir: Path) -> None:
         solara.Select("Reference", values=settings, value=reference, on_value=set_reference)
         solara.Select("Level", values=["district", "street"], value=level, on_value=set_level)
         solara.Select("At", values=["final", "final-year"], value=at, on_value=set_at)
-    solara.DataFrame(table.round(4), items_per_page=20, scrollable=True)
+    solara.DataFrame(display_store_table(table), items_per_page=20, scrollable=True)
     for note in table.attrs.get("notes", []) or []:
         solara.Text(str(note), style={"font-size": "0.8em"})

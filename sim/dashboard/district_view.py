@@ -19,8 +19,8 @@ from matplotlib import colormaps
 from matplotlib.colors import Normalize, to_hex
 from mesa.visualization.utils import update_counter
 
-from sim.metrics import COMMUNITY_RECORD
 from sim.model import DistrictModel
+from sim.outputs import OUTPUTS
 from sim.schedule import format_month
 
 # outcome -> (title, matplotlib colour map); burden is bad when high, the others good when high
@@ -45,7 +45,6 @@ DETAILS: dict[str, str] = {
     "items_refused": "items refused this month",
     "backlog_hours": "backlog (hours)",
 }
-FRACTIONS = (*METRICS, "participation", "staff_burnout")
 NO_DATA = "#dddddd"
 
 # SVG geometry (pixels)
@@ -72,14 +71,11 @@ def community_frame(model: DistrictModel) -> pd.DataFrame:
             "position": position,
         }
     )
-    records = model.datacollector.model_vars.get("community", [])
-    steps = len(records)  # read once: while SolaraViz plays, the model steps in another thread
+    steps = model.recorder.n  # read once: while SolaraViz plays, the model steps in a thread
     if steps:
-        last = records[steps - 1]
+        last = model.recorder.community_columns(steps)
         for name in DETAILS:
-            frame[name] = last[COMMUNITY_RECORD.index(name)]
-        frame["contracted"] = frame["contracted"].astype(bool)
-        frame["n_groups"] = frame["n_groups"].astype(int)
+            frame[name] = last[name][steps - 1].astype(OUTPUTS[name].dtype_at("community"))
     else:
         for name in DETAILS:
             frame[name] = np.nan
@@ -112,12 +108,11 @@ def community_lines(row: dict[str, Any]) -> list[str]:
         value = row.get(name)
         if value is None or (isinstance(value, float) and np.isnan(value)):
             continue
-        if name in FRACTIONS:
-            lines.append(f"{text}: {value:.3f}")
-        elif name == "contracted":
+        if name == "contracted":
             lines.append(f"{text}: {'yes' if value else 'no'}")
-        else:
-            lines.append(f"{text}: {value:,.0f}")
+        else:  # in display units, as everywhere (sim.outputs)
+            o = OUTPUTS[name]
+            lines.append(f"{text}: {o.format(value)} {o.display_unit}")
     if not row.get("measured", True):
         lines.append("(not run yet: outcomes appear after the first month)")
     return lines

@@ -71,6 +71,7 @@ def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
     import pyarrow as pa
 
     from sim.metrics import result_columns
+    from sim.outputs import to_arrow
 
     keys = {
         "experiment": task.experiment,
@@ -83,13 +84,11 @@ def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
     }
     if task.frequency == "monthly":  # straight from the model's arrays, no pandas round trip
         levels = result_columns(model)
-        tables = {lv: pa.table(levels[lv]) for lv in task.levels}
+        tables = {lv: to_arrow(levels[lv], lv) for lv in task.levels}
     else:
         frames = model.results()
         tables = {
-            lv: pa.Table.from_pandas(
-                reduce_frequency(frames[lv], task.frequency), preserve_index=False
-            )
+            lv: to_arrow(reduce_frequency(frames[lv], task.frequency), lv, task.frequency)
             for lv in task.levels
         }
     # Each key as an Arrow scalar of the type numpy would give it, repeated in Arrow (a numpy

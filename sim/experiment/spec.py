@@ -65,8 +65,10 @@ class Factor:
 
     @property
     def column(self) -> str:
-        """Column holding this factor's value in the results."""
-        return f"design_{self.name}"
+        """Column holding this factor's value in the results: ``design_<name>``, or
+        ``design_<name>_scale`` for a scaled factor, whose value is a multiplier of the base
+        scenario's value rather than the value itself."""
+        return f"design_{self.name}_scale" if self.scale else f"design_{self.name}"
 
     @property
     def kind(self) -> str:

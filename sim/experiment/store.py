@@ -48,20 +48,28 @@ def read_status(out: Path, rid: str) -> dict[str, Any] | None:
 
 
 def reduce_frequency(table: pd.DataFrame, frequency: str) -> pd.DataFrame:
-    """Keep monthly rows, yearly means (calendar years), or only the final month."""
-    import pandas as pd
+    """Keep monthly rows, yearly rows (calendar years), or only the final month.
+
+    Yearly rows are the means of the monthly values, except lever echoes, which keep the value in
+    force in the year's last month (and their type); see ``sim.outputs.Output.dtype_at``.
+    """
+    from sim.outputs import OUTPUTS
 
     if frequency == "monthly" or table.empty:
         return table
     if frequency == "final":
         return table[table["step"] == table["step"].max()].reset_index(drop=True)
     keys = [c for c in ("year", "street", "community", "district") if c in table.columns]
-    numeric = [
-        c
-        for c in table.columns
-        if c not in (*keys, "step", "month") and pd.api.types.is_numeric_dtype(table[c])
-    ]
-    return table.groupby(keys, sort=False)[numeric].mean().reset_index()
+    values = [c for c in table.columns if c not in (*keys, "step", "month")]
+    how = {
+        c: "last" if c in OUTPUTS and OUTPUTS[c].kind == "lever" else "mean"
+        for c in values
+        if c in OUTPUTS or table[c].dtype.kind in "iufb"
+    }
+    frame = table[[*keys, *how]].copy()
+    means = [c for c, h in how.items() if h == "mean"]
+    frame[means] = frame[means].astype(float)
+    return frame.groupby(keys, sort=False).agg(how).reset_index()
 
 
 def load_manifest(out: str | Path) -> dict[str, Any]:

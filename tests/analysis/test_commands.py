@@ -34,7 +34,7 @@ def test_compare_street_level_names_the_streets(store, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Which streets gain or lose most" in out and "(Jiangxijie)" in out
-    assert (store / "tables" / "compare_street_final_extremes.csv").is_file()
+    assert (store / "tables" / "compare_street_final-year_extremes.csv").is_file()
 
 
 @pytest.mark.parametrize(

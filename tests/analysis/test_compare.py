@@ -42,7 +42,7 @@ def test_table_shape_columns_and_reference(store):
             assert f"{o}_{stat}" in table.columns
     assert table.attrs["reference"] == "baseline_2013"
     assert set(table.attrs["columns"]) >= set(table.columns)
-    assert table.attrs["at"] == "final"
+    assert table.attrs["at"] == "final-year"  # the default window everywhere
 
 
 def test_means_and_paired_differences_have_known_answers(store):

@@ -186,12 +186,13 @@ def test_tradeoff_points_are_setting_means(rs):
 def test_response_curves_for_a_grid(tmp_path):
     values = crn_values({"a": 0.6, "b": 0.5, "c": 0.45}, n=4)
     design = {
-        k: [{"design_purchase_budget": x}] for k, x in zip(values, (0.0, 1.0, 2.0), strict=True)
+        k: [{"design_purchase_budget_scale": x}]
+        for k, x in zip(values, (0.0, 1.0, 2.0), strict=True)
     }
     factors = [
         {
             "key": "policy.purchase_budget",
-            "column": "design_purchase_budget",
+            "column": "design_purchase_budget_scale",
             "values": [0.0, 1.0, 2.0],
             "min": None,
             "max": None,
@@ -203,9 +204,9 @@ def test_response_curves_for_a_grid(tmp_path):
     )
     result = ResultSet(tmp_path)
     assert [s.label for s in result.settings] == [
-        "purchase_budget=0",
-        "purchase_budget=1",
-        "purchase_budget=2",
+        "purchase_budget_scale=0",
+        "purchase_budget_scale=1",
+        "purchase_budget_scale=2",
     ]
     plot = plots.response_curves(result, at="final")
     ax = plot.figure.axes[0]

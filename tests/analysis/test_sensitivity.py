@@ -20,7 +20,14 @@ from .helpers import make_store
 FACTORS = [
     {"key": "params.a", "column": "design_a", "values": [], "min": 0.0, "max": 1.0, "scale": False},
     {"key": "params.b", "column": "design_b", "values": [], "min": 0.0, "max": 2.0, "scale": False},
-    {"key": "policy.c", "column": "design_c", "values": [], "min": 1.0, "max": 3.0, "scale": True},
+    {
+        "key": "policy.c",
+        "column": "design_c_scale",
+        "values": [],
+        "min": 1,
+        "max": 3,
+        "scale": True,
+    },
 ]
 
 
@@ -68,10 +75,10 @@ def test_morris_matches_salib_and_ranks_the_known_answer(tmp_path):
     for k, name in enumerate(problem["names"]):
         assert got.loc[name, "mu_star"] == pytest.approx(expected["mu_star"][k], abs=1e-12)
         assert got.loc[name, "mu_star_conf"] == pytest.approx(expected["mu_star_conf"][k])
-    assert list(table["factor"]) == ["params.a", "params.b", "policy.c"]
+    assert list(table["factor"]) == ["params.a", "params.b", "policy.c_scale"]
     assert list(table["rank"]) == [1, 2, 3]
     assert got.loc["params.a", "mu_star"] == pytest.approx(0.5)  # its coefficient x its range
-    assert got.loc["policy.c", "mu_star"] == pytest.approx(0.0, abs=1e-12)
+    assert got.loc["policy.c_scale", "mu_star"] == pytest.approx(0.0, abs=1e-12)
     assert "averaged over 2 replications" in table.attrs["note"]
     assert list(top_factors(table, k=1)["factor"]) == ["params.a"]
     paths = write_sensitivity(rs, table)

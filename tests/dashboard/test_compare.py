@@ -54,7 +54,7 @@ def test_final_year_table(reform_vs_baseline):
     table = final_year(reform_vs_baseline)
     assert table.attrs["year"] == "2016"
     assert list(table["outcome"]) == [t for _, t, _ in OUTCOMES]
-    burden = table.set_index("outcome").loc["Administrative burden"]
+    burden = table.set_index("outcome").loc["Admin burden"]
     assert burden["B − A"] == pytest.approx(burden["B"] - burden["A"])
     assert burden["seeds with B > A"] == "2 of 2"
     fig = difference_figure(differences(reform_vs_baseline))

@@ -52,7 +52,7 @@ def test_designs_are_reproducible_from_the_root_seed(tmp_path):
 
 def test_scaling_a_timeline_keeps_its_dates():
     exp = load_experiment(ROOT / "experiments" / "budget_sweep.toml")
-    points = {p.design["design_purchase_budget"]: p for p in design_points(exp)}
+    points = {p.design["design_purchase_budget_scale"]: p for p in design_points(exp)}
     half = points[0.5].scenario.schedule
     assert half.at(11).purchase_budget == 0  # 2013-12: no budget yet
     assert half.at(12).purchase_budget == 30.85e6 / 2  # 2014-01 (A5), halved
