@@ -78,3 +78,29 @@ def test_same_number_and_unit_everywhere(views, name):
     # the dashboard's side-by-side table: setting A is the reform
     row = formatted(dash).set_index("outcome").loc[o.label.capitalize()]
     assert row["A"] == shown and row["unit"] == o.display_unit
+
+
+def test_every_command_and_view_defaults_to_the_same_window():
+    import inspect
+
+    from sim.analysis import compare as analysis_compare
+    from sim.analysis import plots, sensitivity
+    from sim.dashboard import compare as dashboard_compare
+
+    functions = [
+        analysis_compare.compare,
+        analysis_compare.compare_table,
+        analysis_compare.compare_long,
+        build_report,
+        plots.make_figures,
+        sensitivity.sensitivity_table,
+        dashboard_compare.store_table,
+    ]
+    for f in functions:
+        assert inspect.signature(f).parameters["at"].default == DEFAULT_WINDOW, f.__qualname__
+    from sim.cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices
+    for command in ("compare", "plot", "sensitivity", "report"):
+        at = next(a for a in sub[command]._actions if a.dest == "at")
+        assert at.default == DEFAULT_WINDOW, command

@@ -1,18 +1,20 @@
 """Experiment files: which scenarios (or which design over levers), replications, seed, outputs.
 
-An experiment is a TOML file in ``experiments/``::
+An experiment is a TOML file in ``experiments/`` (format: ``docs/experiments.md``)::
 
     name = "budget_sweep"
     description = "What it asks."
     replications = 20
     root_seed = 20131001
+    scenarios = ["../scenarios/baseline_2013.toml", "../scenarios/wuhou_reform.toml"]
+    # top-level keys go before the first [table]: after [outputs], TOML would read
+    # scenarios as outputs.scenarios
 
     [outputs]
     levels = ["district", "street"]      # any of district, street, community
     frequency = "monthly"                # monthly, yearly or final
 
-    scenarios = ["../scenarios/baseline_2013.toml", "../scenarios/wuhou_reform.toml"]
-    # ... or, instead of a list of scenarios, a design over levers and parameters:
+    # ... or, instead of the list of scenarios, a design over levers and parameters:
     [design]
     method = "grid"                      # grid, lhs, sobol or morris
     base = "../scenarios/wuhou_reform.toml"

@@ -146,3 +146,20 @@ def test_cyclic_extends_in_an_experiment_scenario(tmp_path, capsys):
     path = experiment_file(tmp_path, GOOD_HEAD + 'scenarios = ["a.toml"]\n')
     assert main(["validate", str(path)]) == 2
     assert "cycle" in capsys.readouterr().err
+
+
+def test_the_docstring_example_is_a_valid_experiment(tmp_path):
+    """The example at the top of sim/experiment/spec.py parses as the keys it shows."""
+    import tomllib
+
+    import sim.experiment.spec as spec
+
+    text = spec.__doc__.split("::\n", 1)[1].split("\nPaths are relative")[0]
+    example = "\n".join(line[4:] for line in text.splitlines())
+    listed, design = example.split("\n# ... or, instead of the list of scenarios", 1)
+    design = design.split("\n", 1)[1]
+    raw = tomllib.loads(listed)
+    assert "scenarios" in raw and "scenarios" not in raw["outputs"]
+    assert set(raw) <= set(spec.TOP_KEYS)
+    raw = tomllib.loads(listed.replace("scenarios = [", "# scenarios = [") + design)
+    assert raw["design"]["method"] == "grid" and raw["design"]["factors"]
