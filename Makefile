@@ -28,6 +28,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests benchmarks
 	$(VENV)/bin/ruff format --check sim tests benchmarks
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format sim tests benchmarks
@@ -49,4 +50,4 @@ docs: $(STAMP)
 	$(PY) -m sim docs
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache

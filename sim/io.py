@@ -10,13 +10,25 @@ import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from sim.model import DistrictModel
+
+class FinishedRun(Protocol):
+    """What :func:`save_run` needs of a run (a :class:`sim.model.DistrictModel`; this utility
+    module sits below the model and does not import it)."""
+
+    spec: Any  # a sim.scenario.Scenario (above this module in the layers)
+    seed_info: dict[str, Any]
+    steps: int
+
+    def results(self) -> dict[str, pd.DataFrame]: ...
+
+    def budget_books(self) -> pd.DataFrame: ...
+
 
 PACKAGES = ("sanshe", "mesa", "numpy", "pandas", "scipy", "pyarrow", "pydantic")
 
@@ -123,7 +135,7 @@ def provenance() -> dict[str, Any]:
     }
 
 
-def run_manifest(model: DistrictModel) -> dict[str, Any]:
+def run_manifest(model: FinishedRun) -> dict[str, Any]:
     """Manifest of one run: scenario, seed and provenance."""
     spec = model.spec
     return {
@@ -138,7 +150,7 @@ def run_manifest(model: DistrictModel) -> dict[str, Any]:
     }
 
 
-def save_run(model: DistrictModel, out: str | Path) -> dict[str, pd.DataFrame]:
+def save_run(model: FinishedRun, out: str | Path) -> dict[str, pd.DataFrame]:
     """Write a finished run's tables and manifest into ``out``; returns the tables.
 
     The manifest is written last, so a directory with a manifest holds a complete run.

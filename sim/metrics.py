@@ -13,21 +13,45 @@ computed from the recorder's arrays when asked for rather than copied month by m
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from sim.agents import AGENCY, BRAND, GRASSROOTS
 from sim.outputs import Output, aggregated_outputs, at_level, community_outputs, district_measured
 from sim.schedule import format_month
 from sim.tables import Table
+from sim.world import AGENCY, BRAND, GRASSROOTS, YearBooks
 
 if TYPE_CHECKING:
-    from sim.model import DistrictModel
+    from sim.district import District
+    from sim.params import Policy
+    from sim.scenario import Scenario
+
+
+class DistrictModel(Protocol):
+    """What the measures read of a model: the shape of :class:`sim.model.DistrictModel`, which
+    imports this module (so this module names the shape instead of importing the model)."""
+
+    communities: Table
+    streets: Table
+    lots: Table
+    orgs: Table
+    workers: Table
+    month_stats: Counter[str]
+    other_orgs: int
+    t: int
+    time: float
+    policy: Policy
+    district: District
+    spec: Scenario
+    recorder: Recorder
+
+    def year_books(self) -> YearBooks: ...
 
 
 # Community outputs measured from other tables than the community table (the rest are read from

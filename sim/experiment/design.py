@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiment.spec import Experiment, Factor
+from sim.experiment.spec import Experiment, Factor, cast_value, overrides_for
 from sim.scenario import Scenario, load_scenario
 
 
@@ -65,38 +65,6 @@ def unit_samples(exp: Experiment) -> np.ndarray:
     raise ValueError(exp.method)
 
 
-def _cast(factor: Factor, value: Any) -> Any:
-    if factor.kind == "int" and not factor.scale:
-        return round(float(value))
-    if factor.kind == "float":
-        return float(value)
-    return value
-
-
-def overrides_for(base: Scenario, values: dict[Factor, Any]) -> dict[str, Any]:
-    """Scenario overrides that set each factor (scaling the base value or timeline if asked)."""
-    out: dict[str, Any] = {}
-    for factor, value in values.items():
-        if not factor.scale:
-            out[factor.key] = _cast(factor, value)
-            continue
-        section, _, name = factor.key.partition(".")
-        current = base.definition.get(section, {}).get(name)
-        if current is None:
-            current = getattr(base.schedule.at(0) if section == "policy" else base.params, name)
-        as_int = factor.kind == "int"
-        if isinstance(current, dict):
-            out[factor.key] = {m: _scaled(v, value, as_int) for m, v in current.items()}
-        else:
-            out[factor.key] = _scaled(current, value, as_int)
-    return out
-
-
-def _scaled(v: Any, factor: Any, as_int: bool) -> Any:
-    x = float(v) * float(factor)
-    return round(x) if as_int else x
-
-
 def design_points(exp: Experiment) -> list[Point]:
     """All points of an experiment, in a fixed order."""
     if exp.scenario_files:
@@ -110,7 +78,7 @@ def design_points(exp: Experiment) -> list[Point]:
     for i, row in enumerate(rows):
         values = dict(zip(exp.factors, row, strict=True))
         overrides = overrides_for(base, values)
-        design = {f.column: _cast(f, v) for f, v in values.items()}
+        design = {f.column: cast_value(f, v) for f, v in values.items()}
         scenario = base.with_overrides(overrides)
         points.append(Point(i, scenario, design, overrides))
     return points

@@ -21,7 +21,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from sim.experiment.runner import Task
+from sim.experiment.tasks import Task
 
 IN_FLIGHT_PER_WORKER = 4
 

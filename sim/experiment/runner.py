@@ -22,39 +22,16 @@ from typing import Any
 import numpy as np
 
 from sim.experiment.design import Point, design_points
+from sim.experiment.executors import SerialExecutor, progress_bar
 from sim.experiment.spec import Experiment, ExperimentError
 from sim.experiment.store import (
     data_path,
     read_status,
     reduce_frequency,
-    run_id,
     status_path,
 )
+from sim.experiment.tasks import Task
 from sim.io import provenance, write_json, write_parquet
-from sim.scenario import Scenario
-
-
-@dataclass(frozen=True)
-class Task:
-    """Everything a worker needs to do one run (picklable)."""
-
-    experiment: str
-    point_id: str
-    replication: int
-    scenario: Scenario
-    root_seed: int
-    design: dict[str, Any]
-    levels: tuple[str, ...]
-    frequency: str
-    out: str
-
-    @property
-    def run_id(self) -> str:
-        return run_id(self.point_id, self.replication)
-
-    def seed(self) -> np.random.SeedSequence:
-        """Replication i's seed: the same in every scenario (common random numbers)."""
-        return np.random.SeedSequence(self.root_seed, spawn_key=(self.replication,))
 
 
 def simulate(task: Task) -> dict[str, Any]:
@@ -244,8 +221,6 @@ def run_experiment(
         points: run these points instead of the experiment's own (used by calibration, whose
             candidates are generated in code); ``exp.definition`` must then identify them.
     """
-    from sim.experiment.executors import SerialExecutor, progress_bar
-
     out = Path(out)
     if fresh and out.exists():
         for sub in ("data", "status", "manifest.json"):

@@ -330,8 +330,6 @@ def _factor(key: str, spec: Any, method: str, where: str, base: Scenario) -> Fac
             raise _fail(where, at, f"range {lo!r} to {hi!r} is not valid", "numbers with min < max")
         factor = Factor(key, low=float(lo), high=float(hi), scale=scale)
     # Check the extreme values against the field's own bounds now, not half-way through a sweep.
-    from sim.experiment.design import overrides_for
-
     probes = factor.values if method == "grid" else (factor.low, factor.high)
     for value in probes:
         try:
@@ -341,3 +339,36 @@ def _factor(key: str, spec: Any, method: str, where: str, base: Scenario) -> Fac
                 where, at, f"value {value!r} is not allowed: {exc.problem}", exc.allowed
             ) from None
     return factor
+
+
+def cast_value(factor: Factor, value: Any) -> Any:
+    """A design value as the factor's field takes it (whole numbers for unscaled int fields)."""
+    if factor.kind == "int" and not factor.scale:
+        return round(float(value))
+    if factor.kind == "float":
+        return float(value)
+    return value
+
+
+def overrides_for(base: Scenario, values: dict[Factor, Any]) -> dict[str, Any]:
+    """Scenario overrides that set each factor (scaling the base value or timeline if asked)."""
+    out: dict[str, Any] = {}
+    for factor, value in values.items():
+        if not factor.scale:
+            out[factor.key] = cast_value(factor, value)
+            continue
+        section, _, name = factor.key.partition(".")
+        current = base.definition.get(section, {}).get(name)
+        if current is None:
+            current = getattr(base.schedule.at(0) if section == "policy" else base.params, name)
+        as_int = factor.kind == "int"
+        if isinstance(current, dict):
+            out[factor.key] = {m: _scaled(v, value, as_int) for m, v in current.items()}
+        else:
+            out[factor.key] = _scaled(current, value, as_int)
+    return out
+
+
+def _scaled(v: Any, factor: Any, as_int: bool) -> Any:
+    x = float(v) * float(factor)
+    return round(x) if as_int else x
