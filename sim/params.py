@@ -254,7 +254,8 @@ class Params(_Frozen):
         source="assumption",
         ge=0.0,
         le=2.0,
-        doc="Work pressure above which burnout builds up; burnout reaches 1 at onset + 0.5.",
+        doc="Work pressure above which burnout builds up; its target reaches 1 at onset + "
+        "staff_burnout_ramp.",
     )
     burnout_absence: float = param(
         0.1,
@@ -934,7 +935,8 @@ class Params(_Frozen):
         source="assumption",
         ge=0.0,
         le=1.0,
-        doc="Quality of volunteer activity by a group of capacity 0 (rises by 0.4 at capacity 1).",
+        doc="Quality of volunteer activity by a group of capacity 0 (rises by "
+        "volunteer_quality_capacity at capacity 1).",
     )
     # --- social workers -------------------------------------------------------------------------
     worker_hours_per_month: float = param(
@@ -1071,7 +1073,8 @@ class Params(_Frozen):
         source="assumption (B7: the certified workforce grows about 35% a year)",
         ge=0.0,
         le=1.0,
-        doc="Pass rate of the June certification exam at skill 0 (rises by 0.45 at skill 1).",
+        doc="Pass rate of the June certification exam at skill 0 (rises by "
+        "certification_skill_slope at skill 1).",
     )
     worker_burnout_rate: float = param(
         0.2,
@@ -1097,6 +1100,323 @@ class Params(_Frozen):
         ge=0.0,
         le=1.0,
         doc="Entry rate of organizations outside community services.",
+    )
+
+    # --- tender, commission and project scores (formerly fixed in code; ODD 7.11) --------------
+    tender_weight_capacity: float = param(
+        1.0,
+        unit="score per unit capacity",
+        source="assumption (A7: best value)",
+        ge=0.0,
+        le=5.0,
+        doc="Weight of a bidder's capacity in the tender score (with tender_weight_reputation, "
+        "tender_weight_price and tender_local_bonus).",
+    )
+    tender_weight_reputation: float = param(
+        0.5,
+        unit="score per unit reputation",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Weight of a bidder's reputation in the tender score.",
+    )
+    procurement_score_noise: float = param(
+        0.05,
+        unit="score sd",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Standard deviation of the noise in each tender or commission score (what the "
+        "scores do not capture).",
+    )
+    commission_weight_incumbent: float = param(
+        1.0,
+        unit="score",
+        source="assumption (A7: commissions favour the incumbent)",
+        ge=0.0,
+        le=5.0,
+        doc="Commission score of the lot's incumbent, if its reputation is at least "
+        "commission_incumbent_min_reputation.",
+    )
+    commission_incumbent_min_reputation: float = param(
+        0.4,
+        unit="reputation 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Reputation an incumbent needs to be favoured in a commission.",
+    )
+    commission_weight_local: float = param(
+        0.5,
+        unit="score",
+        source="assumption (A7: streets commission their own organizations)",
+        ge=0.0,
+        le=5.0,
+        doc="Commission score of an organization from the lot's street.",
+    )
+    commission_weight_capacity: float = param(
+        0.3,
+        unit="score per unit capacity",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Weight of capacity in the commission score.",
+    )
+    commission_weight_reputation: float = param(
+        0.2,
+        unit="score per unit reputation",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Weight of reputation in the commission score.",
+    )
+    project_weight_reputation: float = param(
+        0.5,
+        unit="score per unit reputation",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Weight of reputation, next to capacity (weight 1), in the review score of a "
+        "project application.",
+    )
+
+    # --- delivery quality and burnout (formerly fixed in code; ODD 7.11) -----------------------
+    quality_skill_base: float = param(
+        0.4,
+        unit="quality factor",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Professional quality factor of an organization whose workers have skill 0; it "
+        "rises by quality_skill_slope per unit of mean worker skill.",
+    )
+    quality_skill_slope: float = param(
+        0.6,
+        unit="quality factor per unit skill",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Rise of the professional quality factor with the mean skill of the workers.",
+    )
+    volunteer_quality_capacity: float = param(
+        0.4,
+        unit="quality per unit capacity",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Rise of a grassroots group's volunteer quality with its capacity (above "
+        "volunteer_quality; capped at 1).",
+    )
+    staff_burnout_ramp: float = param(
+        0.5,
+        unit="pressure (hours demanded / regular hours)",
+        source="assumption",
+        ge=0.01,
+        le=5.0,
+        doc="Width of the ramp over which community staff's burnout target rises from 0 (at "
+        "burnout_pressure_onset) to 1.",
+    )
+    worker_burnout_onset: float = param(
+        0.9,
+        unit="load (work / staff hours)",
+        source="assumption",
+        ge=0.0,
+        le=2.0,
+        doc="Employer load above which a social worker's burnout target rises from 0.",
+    )
+    worker_burnout_ramp: float = param(
+        0.5,
+        unit="load",
+        source="assumption",
+        ge=0.01,
+        le=5.0,
+        doc="Width of the load ramp over which a social worker's burnout target rises to 1.",
+    )
+    reputation_smoothing: float = param(
+        0.2,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Speed at which an active organization's reputation follows the quality it delivered.",
+    )
+
+    # --- organizations' lives (formerly fixed in code; ODD 7.11) --------------------------------
+    new_org_reputation: float = param(
+        0.5,
+        unit="reputation 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Reputation of a new local organization (group or agency) with no track record.",
+    )
+    new_agency_capacity_min: float = param(
+        0.2,
+        unit="capacity 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Lower end of the uniform capacity of a newly founded local agency.",
+    )
+    new_agency_capacity_max: float = param(
+        0.45,
+        unit="capacity 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Upper end of the uniform capacity of a newly founded local agency.",
+    )
+    new_group_reserve_months: float = param(
+        3.0,
+        unit="months of dues",
+        source="assumption",
+        ge=0.0,
+        le=60.0,
+        doc="A new grassroots group starts with uniform(0, this) months of members' dues.",
+    )
+    support_approval_boost: float = param(
+        1.0,
+        unit="relative increase",
+        source="assumption (A12: support eases finding a sponsoring unit)",
+        ge=0.0,
+        le=10.0,
+        doc="Relative increase of the monthly prior-approval rate for a group that is incubated "
+        "or hosted in a service centre.",
+    )
+    support_registration_multiplier: float = param(
+        3.0,
+        unit="multiplier",
+        source="assumption",
+        ge=1.0,
+        le=20.0,
+        doc="Multiplier of the monthly registration application rate for an eligible group "
+        "that is incubated or hosted.",
+    )
+    incubation_members_scale: float = param(
+        50.0,
+        unit="members per unit score",
+        source="assumption",
+        ge=1.0,
+        le=1000.0,
+        doc="In the incubation selection score (capacity + members / this + noise), the "
+        "members worth one unit of capacity.",
+    )
+    incubation_score_noise: float = param(
+        0.2,
+        unit="score",
+        source="assumption",
+        ge=0.0,
+        le=2.0,
+        doc="Upper end of the uniform noise in the incubation selection score.",
+    )
+    exit_youth_decay_months: float = param(
+        24.0,
+        unit="months",
+        source="assumption (B8: exits are most frequent among young organizations)",
+        ge=1.0,
+        le=240.0,
+        doc="Time constant of the exponential decay of the extra exit hazard of young "
+        "organizations (exit_youth_multiplier).",
+    )
+    group_exit_size_half: float = param(
+        5.0,
+        unit="members",
+        source="assumption (B8: small organizations exit more often)",
+        ge=0.1,
+        le=1000.0,
+        doc="Size factor of a grassroots group's exit hazard, 2h / (members + h) with h this "
+        "value: 1 at h members, higher for smaller groups, lower for larger ones.",
+    )
+    brand_capacity_sd: float = param(
+        0.05,
+        unit="capacity sd",
+        source="assumption",
+        ge=0.0,
+        le=0.5,
+        doc="Spread of the capacity of arriving brand agencies around brand_capacity.",
+    )
+    brand_reputation: float = param(
+        0.7,
+        unit="reputation 0-1",
+        source="assumption (A14: established agencies from Beijing, Shanghai, Nanjing)",
+        ge=0.0,
+        le=1.0,
+        doc="Reputation of an arriving brand agency (a track record elsewhere).",
+    )
+
+    # --- social workers' skills and certification (formerly fixed in code; ODD 7.11) ------------
+    switcher_skill_min: float = param(
+        0.05,
+        unit="skill 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Lower end of the uniform skill of a career switcher hired without training.",
+    )
+    switcher_skill_max: float = param(
+        0.2,
+        unit="skill 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Upper end of the uniform skill of a career switcher.",
+    )
+    graduate_skill_min: float = param(
+        0.2,
+        unit="skill 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Lower end of the uniform skill of a July graduate joining the pool.",
+    )
+    graduate_skill_max: float = param(
+        0.35,
+        unit="skill 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Upper end of the uniform skill of a graduate.",
+    )
+    brand_worker_skill_min: float = param(
+        0.6,
+        unit="skill 0-1",
+        source="assumption (A14: brand agencies bring experienced, certified staff)",
+        ge=0.0,
+        le=1.0,
+        doc="Lower end of the uniform skill of the workers a brand agency brings (all certified).",
+    )
+    brand_worker_skill_max: float = param(
+        0.8,
+        unit="skill 0-1",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Upper end of the uniform skill of the workers a brand agency brings.",
+    )
+    supervision_base: float = param(
+        0.5,
+        unit="multiplier",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Skill growth multiplier from supervision at employer capacity 0; the multiplier is "
+        "this plus the employer's capacity.",
+    )
+    certification_sit_rate: float = param(
+        0.5,
+        unit="probability",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Probability that an uncertified social worker sits the June exam.",
+    )
+    certification_skill_slope: float = param(
+        0.45,
+        unit="pass probability per unit skill",
+        source="assumption (B7: the certified workforce grows about 35% a year)",
+        ge=0.0,
+        le=1.0,
+        doc="Rise of the exam pass rate from certification_base at skill 0 to skill 1.",
     )
 
 

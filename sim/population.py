@@ -145,6 +145,7 @@ def build_world(
         born_step=first_t - rng.integers(1, 120, g),
         members=members,
         capacity=rng.beta(2, 5, g),
+        reputation=p.new_org_reputation,
         reserves=members * p.dues_per_member * rng.uniform(0, 12, g),
     )
     meets = (orgs.members[rows] >= policy.registration_members) & (
@@ -162,6 +163,7 @@ def build_world(
         born_step=first_t - rng.integers(12, 60, k),
         capacity=rng.uniform(0.3, 0.55, k),
         reserves=rng.uniform(0.5, 1.5, k) * p.agency_initial_reserves,
+        reputation=p.new_org_reputation,
         registered=True,
         approved=True,
         registered_step=NEVER,

@@ -281,7 +281,12 @@ class World:
 
     # -- rows come and go -----------------------------------------------------------------------
     def add_orgs(self, kind: int, n: int, **cols: Any) -> np.ndarray:
-        """Create ``n`` organizations of one kind; returns their rows."""
+        """Create ``n`` organizations of one kind; returns their rows.
+
+        Alive, never registered, incubated or exited, born now, with no home community and no
+        project unless ``cols`` says otherwise; other columns not given (reputation, capacity,
+        reserves, ...) are zero.
+        """
         if n <= 0:
             return np.empty(0, dtype=np.int64)
         defaults = {
@@ -292,7 +297,6 @@ class World:
             "community": -1,
             "incubated_until": NEVER,
             "project_community": -1,
-            "reputation": 0.5,
         }
         rows = self.orgs.append(n, kind=kind, **{**defaults, **cols})
         self.changes.append(RowChange("orgs", rows, added=True))

@@ -35,7 +35,7 @@ def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
     used = statutory + done + self_gov + services
 
     pressure = (statutory + demand) / regular
-    target = np.clip((pressure - p.burnout_pressure_onset) / 0.5, 0.0, 1.0)
+    target = np.clip((pressure - p.burnout_pressure_onset) / p.staff_burnout_ramp, 0.0, 1.0)
 
     c.staff_items_done = done * item_share
     c.backlog = left - expired

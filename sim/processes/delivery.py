@@ -53,9 +53,10 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     frac = np.where(np.isinf(load), 0.0, frac)
 
     cap_term = o.capacity**p.org_quality_capacity_exponent
-    pro_quality = cap_term * (0.4 + 0.6 * skill) * (1 - p.burnout_quality_penalty * burn)
+    skill_term = p.quality_skill_base + p.quality_skill_slope * skill
+    pro_quality = cap_term * skill_term * (1 - p.burnout_quality_penalty * burn)
     pro_quality *= 1 - p.overload_quality_penalty * np.clip(load - 1, 0, 1)
-    vol_quality = np.minimum(1.0, p.volunteer_quality + 0.4 * o.capacity)
+    vol_quality = np.minimum(1.0, p.volunteer_quality + p.volunteer_quality_capacity * o.capacity)
 
     # Catalogue items, lot by lot; what the holder cannot staff goes back to community staff.
     safe = np.maximum(holder, 0)

@@ -104,7 +104,8 @@ def _hire(
         if rest > 0 and switchers > 0:
             k = min(rest, switchers)
             switchers -= k
-            world.add_workers(k, employer=org, skill=rng.uniform(0.05, 0.2, k))
+            skill = rng.uniform(p.switcher_skill_min, p.switcher_skill_max, k)
+            world.add_workers(k, employer=org, skill=skill)
             world.month_stats["switchers_hired"] += k
             rest -= k
         world.month_stats["hires"] += need - rest
@@ -119,18 +120,18 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
     employed = alive & (w.employer >= 0)
     emp = np.maximum(w.employer, 0)
     practice = np.where(employed, w.hours / p.worker_hours_per_month, 0.0)
-    supervision = 0.5 + world.orgs.capacity[emp]
+    supervision = p.supervision_base + world.orgs.capacity[emp]
     gain = p.skill_growth * (1 - w.skill) * practice * supervision
     w.skill = np.clip(w.skill + np.where(employed, gain, -p.skill_decay * w.skill), 0, 1)
     load = np.where(employed, world.org_load[emp] if len(world.org_load) else 0.0, 0.0)
-    burn_target = np.clip((load - 0.9) * 2, 0, 1)
+    burn_target = np.clip((load - p.worker_burnout_onset) / p.worker_burnout_ramp, 0, 1)
     w.burnout = w.burnout + p.worker_burnout_rate * (burn_target - w.burnout)
     w.tenure = w.tenure + employed
 
     draws = rng.random((3, n))
     if world.month_index % 12 == JUNE:
-        sits = alive & ~w.certified & (draws[0] < 0.5)
-        passes = draws[1] < p.certification_base + 0.45 * w.skill
+        sits = alive & ~w.certified & (draws[0] < p.certification_sit_rate)
+        passes = draws[1] < p.certification_base + p.certification_skill_slope * w.skill
         w.certified = w.certified | (sits & passes)
 
     gap = np.clip((p.outside_wage - w.wage) / max(p.outside_wage, 1.0), 0, 1)
@@ -147,4 +148,4 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
 
     if world.month_index % 12 == JULY:
         k = rng.poisson(p.graduates_per_year)
-        world.add_workers(k, skill=rng.uniform(0.2, 0.35, k))
+        world.add_workers(k, skill=rng.uniform(p.graduate_skill_min, p.graduate_skill_max, k))

@@ -60,7 +60,8 @@ def learn(world: World, policy: Policy, params: Params) -> None:
     idle = (o.kind != GRASSROOTS) & ~active & ~incubated
     cap = o.capacity + growth * (1 - o.capacity) - p.capacity_decay * o.capacity * idle
     o.capacity = np.where(o.alive, np.clip(cap, 0, 1), o.capacity)
-    o.reputation = np.where(active, o.reputation + 0.2 * (o.quality - o.reputation), o.reputation)
+    reputation = o.reputation + p.reputation_smoothing * (o.quality - o.reputation)
+    o.reputation = np.where(active, reputation, o.reputation)
 
 
 def change_members(world: World, policy: Policy, params: Params) -> None:
@@ -93,7 +94,8 @@ def form_groups(world: World, policy: Policy, params: Params) -> None:
         street=c.street[home],
         members=members,
         capacity=rng.beta(2, 5, k),
-        reserves=members * p.dues_per_member * rng.uniform(0, 3, k),
+        reputation=p.new_org_reputation,
+        reserves=members * p.dues_per_member * rng.uniform(0, p.new_group_reserve_months, k),
     )
     world.month_stats["formed"] += k
 
@@ -119,8 +121,9 @@ def found_agencies(world: World, policy: Policy, params: Params) -> None:
         AGENCY,
         k,
         street=rng.choice(len(street_p), k, p=street_p),
-        capacity=rng.uniform(0.2, 0.45, k),
+        capacity=rng.uniform(p.new_agency_capacity_min, p.new_agency_capacity_max, k),
         reserves=p.agency_initial_reserves * rng.uniform(0.5, 1.5, k),
+        reputation=p.new_org_reputation,
     )
     world.month_stats["agencies_founded"] += k
 
@@ -139,12 +142,14 @@ def register(world: World, policy: Policy, params: Params) -> None:
     unreg = o.alive & ~o.registered & (o.kind == GRASSROOTS)
     supported = (o.incubated_until > world.t) | o.hosted
     if pol.registration_prior_approval:
-        o.approved = o.approved | (unreg & (draws[0] < p.prior_approval_rate * (1 + supported)))
+        boost = 1 + p.support_approval_boost * supported
+        o.approved = o.approved | (unreg & (draws[0] < p.prior_approval_rate * boost))
     eligible = unreg & (o.members >= pol.registration_members)
     eligible &= o.reserves >= pol.registration_capital
     if pol.registration_prior_approval:
         eligible &= o.approved
-    applies = eligible & (draws[1] < p.registration_apply_rate * np.where(supported, 3.0, 1.0))
+    rate = p.registration_apply_rate * np.where(supported, p.support_registration_multiplier, 1.0)
+    applies = eligible & (draws[1] < rate)
     o.registered = o.registered | applies
     o.registered_step = np.where(applies, world.t, o.registered_step)
     looser = (
@@ -169,7 +174,8 @@ def support(world: World, policy: Policy, params: Params) -> None:
         young = (t - o.born_step) < p.incubation_max_age
         cand = np.flatnonzero(o.alive & (o.kind != BRAND) & (o.incubated_until == NEVER) & young)
         if len(cand):
-            score = o.capacity[cand] + o.members[cand] / 50 + rng.uniform(0, 0.2, len(cand))
+            score = o.capacity[cand] + o.members[cand] / p.incubation_members_scale
+            score = score + rng.uniform(0, p.incubation_score_noise, len(cand))
             chosen = cand[np.argsort(-score, kind="stable")[:free]]
             o.incubated_until[chosen] = t + p.incubation_months
             o.reserves[chosen] += p.incubation_grant
@@ -192,8 +198,10 @@ def exit_organizations(world: World, policy: Policy, params: Params) -> None:
     p, o = params, world.orgs
     rng = world.streams.orgs
     age = world.t - o.born_step
-    size = np.where(o.kind == GRASSROOTS, 10.0 / (o.members + 5.0), 1.0)
-    hazard = p.exit_base_rate / 12 * (1 + p.exit_youth_multiplier * np.exp(-age / 24)) * size
+    h = p.group_exit_size_half
+    size = np.where(o.kind == GRASSROOTS, 2 * h / (o.members + h), 1.0)
+    youth = p.exit_youth_multiplier * np.exp(-age / p.exit_youth_decay_months)
+    hazard = p.exit_base_rate / 12 * (1 + youth) * size
     draw = rng.random(len(o))
     dissolved = (o.kind == GRASSROOTS) & (o.members < p.min_members)
     insolvent = o.neg_months >= p.insolvency_months

@@ -31,8 +31,8 @@ def apply_policy(world: World, policy: Policy, params: Params) -> None:
         BRAND,
         arriving,
         street=rng.choice(len(streets), arriving, p=share),
-        capacity=np.clip(rng.normal(p.brand_capacity, 0.05, arriving), 0, 1),
-        reputation=0.7,
+        capacity=np.clip(rng.normal(p.brand_capacity, p.brand_capacity_sd, arriving), 0, 1),
+        reputation=p.brand_reputation,
         reserves=p.brand_reserves,
         registered=True,
         approved=True,
@@ -43,6 +43,6 @@ def apply_policy(world: World, policy: Policy, params: Params) -> None:
     world.add_workers(
         n,
         employer=np.repeat(rows, k),
-        skill=rng.uniform(0.6, 0.8, n),
+        skill=rng.uniform(p.brand_worker_skill_min, p.brand_worker_skill_max, n),
         certified=True,
     )

@@ -126,16 +126,19 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
         return
     headroom = org_headroom(world, params)[bidders]
     same_street = o.street[bidders][None, :] == lots.street[open_lots][:, None]
-    noise = rng.normal(0.0, 0.05, (len(open_lots), len(bidders)))
+    noise = rng.normal(0.0, p.procurement_score_noise, (len(open_lots), len(bidders)))
     discount = rng.uniform(0.0, p.tender_max_discount, (len(open_lots), len(bidders)))
     cap, rep = o.capacity[bidders], o.reputation[bidders]
     if pol.procurement_mode == "tender":
         rel = discount / p.tender_max_discount if p.tender_max_discount > 0 else 0 * discount
-        score = cap + 0.5 * rep + p.tender_weight_price * rel
+        score = p.tender_weight_capacity * cap + p.tender_weight_reputation * rep
+        score = score + p.tender_weight_price * rel
         score = score + p.tender_local_bonus * same_street + noise
     else:
         incumbent = bidders[None, :] == lots.last_holder[open_lots][:, None]
-        score = 1.0 * (incumbent & (rep >= 0.4)) + 0.5 * same_street + 0.3 * cap + 0.2 * rep
+        favoured = incumbent & (rep >= p.commission_incumbent_min_reputation)
+        score = p.commission_weight_incumbent * favoured + p.commission_weight_local * same_street
+        score = score + p.commission_weight_capacity * cap + p.commission_weight_reputation * rep
         score = score + noise
         discount[:] = 0.0
     for i in rng.permutation(len(open_lots)):
@@ -178,7 +181,7 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     if world.project_money <= 0 or len(candidates) == 0:
         return
     applies = rng.random(len(candidates)) < p.project_apply_rate
-    score = o.capacity[candidates] + 0.5 * o.reputation[candidates]
+    score = o.capacity[candidates] + p.project_weight_reputation * o.reputation[candidates]
     score = score + rng.normal(0.0, p.project_score_noise, len(candidates))
     applicants = candidates[applies]
     books.projects_applied += len(applicants)
