@@ -2,9 +2,11 @@
 an import that goes back up a layer or closes a cycle (CI also runs `make lint`)."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from .conftest import ROOT
@@ -19,3 +21,19 @@ def test_import_contracts_are_kept():
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
+
+
+def test_every_module_of_sim_is_in_a_layer():
+    # A module in no layer would be unconstrained by the layers contract.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = next(c["layers"] for c in contracts if c["type"] == "layers")
+    listed = {name.strip() for layer in layers for name in re.split(r"[|:]", layer)}
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in (ROOT / "sim").rglob("*.py")
+    }
+    outside = sorted(
+        m for m in modules - {"sim"} if not any(m == n or m.startswith(n + ".") for n in listed)
+    )
+    assert not outside, f"add these modules to a layer in pyproject.toml: {outside}"
