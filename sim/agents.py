@@ -7,7 +7,8 @@ model's world (:mod:`sim.world`, :mod:`sim.tables`). Behaviour is written once p
 and per-agent Python would dominate the run time (see ``benchmarks/``).
 
 The model creates and removes these objects (:meth:`sim.model.DistrictModel.sync_agents`) from
-the world's recorded row changes; processes never see them.
+the world's recorded row changes, when they are looked at (``model.agents`` and Mesa's other
+views); processes never see them.
 """
 
 from __future__ import annotations

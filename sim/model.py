@@ -1,8 +1,9 @@
 """The district model, Mesa's face of the simulation: one step is one month.
 
 The state lives in a :class:`~sim.world.World` (built by :func:`~sim.population.build_world`);
-each month runs the processes of :data:`MONTH` on it, then the Mesa agents follow the world's
-row changes (:meth:`DistrictModel.sync_agents`) and the DataCollector measures (process 9).
+each month runs the processes of :data:`MONTH` on it and the DataCollector measures (process 9).
+The Mesa agents follow the world's row changes when they are looked at
+(:meth:`DistrictModel.sync_agents`).
 """
 
 from __future__ import annotations
@@ -101,19 +102,11 @@ class DistrictModel(mesa.Model):
             start=spec.start,
             first_t=-self.params.burn_in_months,
         )
-        n_c, n_s, n_d = (
-            self.district.n_communities,
-            self.district.n_streets,
-            self.params.n_departments,
-        )
-        Community.create_agents(self, n_c, row=np.arange(n_c))
-        Residents.create_agents(self, n_c, row=np.arange(n_c))
-        Department.create_agents(self, n_d, row=np.arange(n_d))
-        Street.create_agents(self, n_s, row=np.arange(n_s), issuer_row=np.arange(n_d, n_d + n_s))
-        self.org_agents: list[mesa.Agent] = []  # by row of world.orgs
-        self.worker_agents: list[mesa.Agent] = []  # by row of world.workers
-        self.sync_agents()
-        self.agent_steps = 0
+        # Mesa agent objects are made lazily, when someone looks at them (sync_agents).
+        self._structure_agents_made = False
+        self._org_agents: list[mesa.Agent] = []  # by row of world.orgs
+        self._worker_agents: list[mesa.Agent] = []  # by row of world.workers
+        self.agent_steps = 0  # agents alive summed over months (benchmarks/bench_model.py)
         self._burn_in()
 
         # 9. measure: outputs (sim/outputs.py) go to preallocated arrays; Mesa's tools read them
@@ -143,31 +136,89 @@ class DistrictModel(mesa.Model):
         self.policy = self.schedule.at(0)
 
     def _month(self, t: int) -> None:
-        """Processes 1-8 of month ``t``, then the Mesa agents follow the world's tables."""
+        """Processes 1-8 of month ``t``."""
         w = self.world
         w.t = t
         self.policy = self.schedule.at(t)
         w.month_stats = Counter()
         for process in MONTH:
             process(w, self.policy, self.params)
-        self.sync_agents()
-        self.agent_steps += len(self.agents)
+        # As many as len(self.agents) would be, counted from the tables without making agents.
+        self.agent_steps += (
+            2 * len(w.communities)  # Community and Residents
+            + len(w.issuers)  # Department and Street
+            + int(np.count_nonzero(w.orgs.alive))
+            + int(np.count_nonzero(w.workers.alive))
+        )
 
+    # -- Mesa agents, made when looked at ---------------------------------------------------------
+    # The processes act on the world's tables; the Mesa agent objects only mirror its rows. Making
+    # them every month cost about a tenth of a run (issue 12), and a sweep never looks at them, so
+    # they are made when Mesa's views (``agents``, ``agents_by_type``, ``agent_types``) or
+    # ``org_agents``/``worker_agents`` are read: sync_agents replays the world's row changes in
+    # order, so agents, their unique ids and their rows are the same as if they had been made
+    # month by month (SolaraViz, which looks every step, pays as before).
     def sync_agents(self) -> None:
         """Create and remove the Mesa agents of the organization and worker rows the world added
-        or removed since the last call, in the order it did so."""
+        or removed since the last call, in the order it did so (the structure's agents first)."""
+        if not self._structure_agents_made:
+            self._structure_agents_made = True
+            n_c, n_s, n_d = (
+                self.district.n_communities,
+                self.district.n_streets,
+                self.params.n_departments,
+            )
+            Community.create_agents(self, n_c, row=np.arange(n_c))
+            Residents.create_agents(self, n_c, row=np.arange(n_c))
+            Department.create_agents(self, n_d, row=np.arange(n_d))
+            Street.create_agents(
+                self, n_s, row=np.arange(n_s), issuer_row=np.arange(n_d, n_d + n_s)
+            )
         orgs = self.world.orgs
         for change in self.world.take_changes():
             rows = change.rows
             if change.table == "orgs" and change.added:
                 cls = ORG_CLASSES[int(orgs.kind[rows[0]])]  # one kind per World.add_orgs call
-                self.org_agents.extend(cls.create_agents(self, len(rows), row=rows))
+                self._org_agents.extend(cls.create_agents(self, len(rows), row=rows))
             elif change.table == "workers" and change.added:
-                self.worker_agents.extend(SocialWorker.create_agents(self, len(rows), row=rows))
+                self._worker_agents.extend(SocialWorker.create_agents(self, len(rows), row=rows))
             else:
-                agents = self.org_agents if change.table == "orgs" else self.worker_agents
+                agents = self._org_agents if change.table == "orgs" else self._worker_agents
                 for r in rows:
                     agents[r].remove()
+
+    @property
+    def agents(self) -> Any:
+        """Mesa's set of all agents alive (made now if not yet)."""
+        self.sync_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, Any]:
+        """Mesa's agent sets by type (made now if not yet)."""
+        self.sync_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        self.sync_agents()
+        return super().agent_types
+
+    @property
+    def org_agents(self) -> list[mesa.Agent]:
+        """Mesa agent of each row of ``world.orgs`` (removed ones included), made now if not yet."""
+        self.sync_agents()
+        return self._org_agents
+
+    @property
+    def worker_agents(self) -> list[mesa.Agent]:
+        """Mesa agent of each row of ``world.workers`` (removed ones included)."""
+        self.sync_agents()
+        return self._worker_agents
+
+    def remove_all_agents(self) -> None:
+        self.sync_agents()
+        super().remove_all_agents()
 
     # -- the world, as seen from the model (read-only views for metrics, users and Mesa tools) --
     @property

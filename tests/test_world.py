@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from sim import DistrictModel, Params
+from sim.agents import GrassrootsGroup
 from sim.processes.community_work import allocate_staff_time
 from sim.processes.delivery import deliver
 from sim.world import AGENCY, BRAND, GRASSROOTS, RowChange, blank_world
@@ -89,5 +90,23 @@ def test_mesa_agents_follow_the_world_rows():
 
 def test_a_fresh_model_has_synced_its_initial_agents():
     m = DistrictModel(rng=5)
-    assert m.world.changes == []
     assert len(m.org_agents) == len(m.world.orgs) > 0
+    assert m.world.changes == []
+
+
+def test_mesa_agents_are_made_when_looked_at_with_the_ids_of_month_by_month():
+    lazy, eager = DistrictModel(rng=5), DistrictModel(rng=5)
+    assert len(lazy._org_agents) == 0 and lazy.world.changes  # nothing made yet
+    n_eager, before = [], eager.agent_steps
+    for _ in range(4):
+        lazy.step()
+        eager.step()
+        n_eager.append(len(eager.agents))  # looks every month (as SolaraViz does)
+    assert eager.agent_steps - before == sum(n_eager)  # counted from the tables, as Mesa counts
+    ids = {(type(a).__name__, a.row): a.unique_id for a in lazy.agents}
+    assert len(ids) == len(lazy.agents) == n_eager[-1]
+    assert ids == {(type(a).__name__, a.row): a.unique_id for a in eager.agents}
+    alive = lazy.world.orgs.alive
+    assert {a.row for a in lazy.agents_by_type[GrassrootsGroup]} == set(
+        np.flatnonzero(alive & (lazy.world.orgs.kind == GRASSROOTS)).tolist()
+    )
