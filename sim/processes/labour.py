@@ -93,22 +93,26 @@ def _hire(
     offer = wages(world, params, hiring, np.zeros(len(hiring), bool))
     hiring = hiring[np.lexsort((rng.random(len(hiring)), -offer))]
     switchers = rng.poisson(p.switchers_per_month)
-    taken = 0
-    for org in hiring:
-        need = int(short[org])
-        got = pool[taken : taken + need]
-        taken += len(got)
-        w.employer[got] = org
-        w.tenure[got] = 0
-        rest = need - len(got)
-        if rest > 0 and switchers > 0:
-            k = min(rest, switchers)
-            switchers -= k
-            skill = rng.uniform(p.switcher_skill_min, p.switcher_skill_max, k)
-            world.add_workers(k, employer=org, skill=skill)
-            world.month_stats["switchers_hired"] += k
-            rest -= k
-        world.month_stats["hires"] += need - rest
+    # Employers in that order take the next workers of the pool until it runs dry, then career
+    # switchers while this month's supply lasts: greedy in order, so cumulative sums give each
+    # one's share (the same as a loop over employers, issue 12). Switchers join as one block of
+    # rows in employer order, their skills drawn in that order.
+    need = short[hiring].astype(np.int64)
+    from_pool = np.diff(np.minimum(np.cumsum(need), len(pool)), prepend=0)
+    got = pool[: int(from_pool.sum())]
+    w.employer[got] = np.repeat(hiring, from_pool)
+    w.tenure[got] = 0
+    rest = need - from_pool
+    from_switchers = np.diff(np.minimum(np.cumsum(rest), max(int(switchers), 0)), prepend=0)
+    k = int(from_switchers.sum())
+    if k:
+        world.add_workers(
+            k,
+            employer=np.repeat(hiring, from_switchers),
+            skill=rng.uniform(p.switcher_skill_min, p.switcher_skill_max, k),
+        )
+        world.month_stats["switchers_hired"] += k
+    world.month_stats["hires"] += int(from_pool.sum()) + k
 
 
 def workers_month(world: World, policy: Policy, params: Params) -> None:

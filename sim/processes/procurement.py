@@ -141,25 +141,46 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
         score = score + p.commission_weight_capacity * cap + p.commission_weight_reputation * rep
         score = score + noise
         discount[:] = 0.0
-    for i in rng.permutation(len(open_lots)):
-        lot = open_lots[i]
-        ok = headroom >= hours[lot]
-        if not ok.any():
-            continue
-        j = int(np.argmax(np.where(ok, score[i], -np.inf)))
-        headroom[j] -= hours[lot]
-        price = fees[lot] * (1 - discount[i, j])
-        lots.holder[lot] = bidders[j]
-        lots.month_fee[lot] = price / left
-        lots.hours[lot] = hours[lot]
-        lots.remaining[lot] = price
-        lots.year[lot] = world.month_index // 12
-        books.purchase_committed += price
-        if lots.awarded[lot]:
-            books.lots_relet += 1
-        else:
-            books.lots_let += 1
-            lots.awarded[lot] = True
+    # Lots go one at a time in random order, each to the best bidder that can still staff it (a
+    # win uses up headroom), so the loop is sequential. It runs on Python numbers and writes the
+    # winners afterwards: the best bidder overall (first of equal scores, as argmax) is taken when
+    # it has the headroom, which is the masked argmax's choice; only otherwise is the mask built.
+    # Same choices and the same floating-point operations as lot-by-lot array code (issue 12).
+    best = np.argmax(score, axis=1).tolist()
+    room = headroom.tolist()
+    need_of = hours[open_lots].tolist()
+    fee_of = fees[open_lots].tolist()
+    won_i, won_j, prices = [], [], []
+    committed = books.purchase_committed
+    for i in rng.permutation(len(open_lots)).tolist():
+        need = need_of[i]
+        j = best[i]
+        if room[j] < need:
+            ok = headroom >= need
+            if not ok.any():
+                continue
+            j = int(np.argmax(np.where(ok, score[i], -np.inf)))
+        room[j] -= need
+        headroom[j] = room[j]
+        price = fee_of[i] * (1 - float(discount[i, j]))
+        committed += price
+        won_i.append(i)
+        won_j.append(j)
+        prices.append(price)
+    if not won_i:
+        return
+    books.purchase_committed = committed
+    won = open_lots[won_i]
+    price_of = np.array(prices)
+    lots.holder[won] = bidders[won_j]
+    lots.month_fee[won] = price_of / left
+    lots.hours[won] = hours[won]
+    lots.remaining[won] = price_of
+    lots.year[won] = world.month_index // 12
+    again = lots.awarded[won]
+    books.lots_relet += int(np.count_nonzero(again))
+    books.lots_let += len(won) - int(np.count_nonzero(again))
+    lots.awarded[won] = True
 
 
 def plan_projects(world: World, policy: Policy, params: Params) -> None:
@@ -192,22 +213,37 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     # (ties broken at random, so agencies in one street spread out).
     claimed = np.bincount(o.project_community[o.project_community >= 0], None, len(c)).astype(float)
     jitter = rng.random(len(c)) * 1e-6
-    for k in np.argsort(-score[applies], kind="stable"):
-        if grant[k] <= 0 or grant[k] > world.project_money:
+    # Sequential (money and claims run down), on Python numbers; an agency's street's communities
+    # are looked up once per street, and the winners are written afterwards (issue 12).
+    streets: dict[int, np.ndarray] = {}
+    street_of, home_of = o.street.tolist(), o.community.tolist()
+    money = world.project_money
+    won, targets, fees, hours = [], [], [], []
+    for k in np.argsort(-score[applies], kind="stable").tolist():
+        g = grant[k]
+        if g <= 0 or g > money:
             continue
-        org = applicants[k]
-        world.project_money -= grant[k]
+        org = int(applicants[k])
+        money -= g
         if is_group[k]:
-            target = o.community[org]
+            target = home_of[org]
             hour_cost = p.project_group_hour_cost
         else:
-            in_street = np.flatnonzero(c.street == o.street[org])
+            s = street_of[org]
+            if s not in streets:
+                streets[s] = np.flatnonzero(c.street == s)
+            in_street = streets[s]
             rank = c.coverage_memory[in_street] + claimed[in_street] + jitter[in_street]
-            target = in_street[np.argmin(rank)]
+            target = int(in_street[np.argmin(rank)])
             hour_cost = p.service_hour_price
         claimed[target] += 1
-        o.project_community[org] = target
-        o.project_month_fee[org] = grant[k] / left
-        o.project_hours[org] = grant[k] / left / hour_cost
-        books.project_committed += grant[k]
+        won.append(org)
+        targets.append(target)
+        fees.append(g / left)
+        hours.append(g / left / hour_cost)
+        books.project_committed += g
         books.projects_funded += 1
+    world.project_money = money
+    o.project_community[won] = targets
+    o.project_month_fee[won] = fees
+    o.project_hours[won] = hours
