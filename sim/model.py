@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import ORG_CLASSES, Community, Department, Residents, SocialWorker, Street
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, did_you_mean
 from sim.metrics import OutputCollector, Recorder, build_results
 from sim.params import Params, Policy
 from sim.population import build_world
@@ -311,10 +311,11 @@ def _dotted(overrides: dict[str, Any]) -> dict[str, Any]:
         elif key in Params.model_fields:
             out[f"params.{key}"] = value
         else:
+            hint = did_you_mean(key, [*Policy.model_fields, *Params.model_fields])
             raise ScenarioError(
                 "DistrictModel(...)",
                 key,
-                "is not a policy lever or model parameter",
-                "see docs/parameters.md",
+                "is not a policy lever or model parameter" + (f"; {hint}" if hint else ""),
+                "a lever or parameter listed in docs/parameters.md",
             )
     return out

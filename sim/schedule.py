@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.errors import ScenarioError, describe_validation_error
+from sim.errors import ScenarioError, describe_validation_error, plain, unknown_name
 from sim.params import Policy
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -29,7 +29,7 @@ def parse_month(text: str) -> int:
     """Turn 'YYYY-MM' into a month index (year * 12 + month - 1). Raises ValueError."""
     m = _MONTH.match(str(text))
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"{text!r} is not a month; write it as YYYY-MM, e.g. 2013-10")
+        raise ValueError(f"{plain(text)} is not a month; write it as YYYY-MM, e.g. 2013-10")
     return int(m.group(1)) * 12 + int(m.group(2)) - 1
 
 
@@ -56,12 +56,8 @@ class PolicySchedule:
         timelines: dict[str, list[tuple[int, Any]]] = {}
         for lever, spec in raw.items():
             if lever not in fields:
-                raise ScenarioError(
-                    where,
-                    f"policy.{lever}",
-                    "is not a policy lever",
-                    "one of: " + ", ".join(fields),
-                )
+                problem, allowed = unknown_name("policy lever", lever, fields, "policy.")
+                raise ScenarioError(where, f"policy.{lever}", problem, allowed)
             if isinstance(spec, Mapping):
                 if not spec:
                     raise ScenarioError(
