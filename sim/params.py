@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.errors import as_python
+
+# How a district-wide quantity follows the size of the district when a scenario is applied to a
+# district other than the Wuhou reference (see sim/scaling.py): in proportion to its residents,
+# its communities or its streets. Fields without a scale are per unit (per community, per
+# organization, per hour) or rules, and mean the same in any district.
+SCALES = ("residents", "communities", "streets")
 
 
 def param(
@@ -29,19 +37,64 @@ def param(
     doc: str,
     ge: float | None = None,
     le: float | None = None,
+    scale: str | None = None,
+    scale_note: str = "",
 ) -> Any:
-    """A pydantic field that also records its unit and source for the generated docs."""
-    return Field(
-        default,
-        ge=ge,
-        le=le,
-        description=doc,
-        json_schema_extra={"unit": unit, "source": source},
-    )
+    """A pydantic field that also records its unit, source and scaling for the generated docs.
+
+    ``scale`` (one of :data:`SCALES`) marks a district-wide quantity whose value is Wuhou's and
+    scales with the district's residents, communities or streets; ``scale_note`` says why a
+    district-wide quantity does not scale.
+    """
+    if scale is not None and scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, not {scale!r}")
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if scale:
+        extra["scale"] = scale
+    if scale_note:
+        extra["scale_note"] = scale_note
+    return Field(default, ge=ge, le=le, description=doc, json_schema_extra=extra)
+
+
+def _field_kinds(cls: type[BaseModel]) -> dict[str, type]:
+    kinds = _KINDS.get(cls)
+    if kinds is None:
+        kinds = {n: f.annotation for n, f in cls.model_fields.items()}  # type: ignore[misc]
+        _KINDS[cls] = kinds
+    return kinds
+
+
+_KINDS: dict[type, dict[str, type]] = {}
+
+
+def plain_number(kind: Any, value: Any) -> Any:
+    """Numbers from Python tools as the plain values a field takes.
+
+    numpy scalars become Python numbers (``np.int64(5)`` -> 5, ``np.bool_(True)`` -> True);
+    an integral float is a whole number for an int field (5.0 -> 5; 5.5 stays and is refused);
+    the integers 0 and 1 are false and true for an on/off lever (EMA Workbench and Mesa's
+    batch_run sweep booleans as 0/1). Anything else is left for validation to judge.
+    """
+    value = as_python(value)
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind is bool and type(value) is int and value in (0, 1):
+        return bool(value)
+    return value
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, validate_default=True, allow_inf_nan=False
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_numbers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        kinds = _field_kinds(cls)
+        return {k: plain_number(kinds.get(k), v) for k, v in data.items()}
 
 
 class Policy(_Frozen):
@@ -72,6 +125,7 @@ class Policy(_Frozen):
         le=5e8,
         doc="Appropriation per calendar year for buying catalogue items from social "
         "organizations. A change mid-year applies pro rata to the rest of that year.",
+        scale="residents",
     )
     catalogue_size: int = param(
         139,
@@ -90,6 +144,7 @@ class Policy(_Frozen):
         le=5e8,
         doc="Second budget line: public-interest service projects (公益项目) for needs beyond "
         "the lists, awarded by competitive call.",
+        scale="residents",
     )
     procurement_mode: Literal["tender", "commission"] = param(
         "tender",
@@ -139,6 +194,7 @@ class Policy(_Frozen):
         ge=0,
         le=87,
         doc="Resident service centres for community social organizations (居民服务中心).",
+        scale="communities",
     )
     service_centre_streets: int = param(
         8,
@@ -147,6 +203,7 @@ class Policy(_Frozen):
         ge=1,
         le=13,
         doc="Number of streets the service centres are spread over (most populous first).",
+        scale="streets",
     )
     incubation_centres: int = param(
         0,
@@ -155,6 +212,7 @@ class Policy(_Frozen):
         ge=0,
         le=20,
         doc="Community social-organization incubation centres (孵化中心).",
+        scale="residents",
     )
     incubation_base: bool = param(
         False,
@@ -171,6 +229,7 @@ class Policy(_Frozen):
         le=60,
         doc="Cumulative number of imported brand social-work agencies invited; when it rises, "
         "that many new agencies arrive that month.",
+        scale="residents",
     )
 
 
@@ -297,6 +356,8 @@ class Params(_Frozen):
         ge=1,
         le=200,
         doc="District departments (区级职能部门) that issue items to communities.",
+        scale_note="a district of any size has its full set of functional departments; "
+        "items per community already follow residents",
     )
     item_rate_per_10k: float = param(
         106.0,
@@ -579,6 +640,7 @@ class Params(_Frozen):
         ge=0,
         le=500,
         doc="Local professional social-work agencies at the start.",
+        scale="residents",
     )
     initial_agency_workers: int = param(
         5,
@@ -1034,6 +1096,7 @@ class Params(_Frozen):
         ge=0,
         le=100_000,
         doc="Trained social workers without a post in the district at the start.",
+        scale="residents",
     )
     graduates_per_year: float = param(
         80.0,
@@ -1042,6 +1105,7 @@ class Params(_Frozen):
         ge=0.0,
         le=100_000.0,
         doc="New social-work graduates entering the district pool each July.",
+        scale="residents",
     )
     switchers_per_month: float = param(
         60.58223,
@@ -1050,6 +1114,7 @@ class Params(_Frozen):
         ge=0.0,
         le=10_000.0,
         doc="Untrained career switchers available to hire each month once the pool is empty.",
+        scale="residents",
     )
     skill_growth: float = param(
         0.03,
@@ -1092,6 +1157,7 @@ class Params(_Frozen):
         ge=0.0,
         le=100_000.0,
         doc="Registered organizations the model does not simulate in detail, counted in n_orgs.",
+        scale="residents",
     )
     other_orgs_entry: float = param(
         0.045,
@@ -1442,6 +1508,8 @@ def field_table(cls: type[BaseModel]) -> list[dict[str, Any]]:
                 "max": hi,
                 "source": extra.get("source", ""),
                 "doc": info.description or "",
+                "scale": extra.get("scale"),
+                "scale_note": extra.get("scale_note", ""),
             }
         )
     return rows
