@@ -7,16 +7,21 @@ behaviour, not the map.
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, did_you_mean, plain
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+
+# numpy is imported where arrays are made, so validating a scenario (which reads the CSV but builds
+# no arrays) stays fast.
 
 # B1: Wuhou's 13 streets, c. 2013-2016, with pinyin for plots that cannot render Chinese.
 WUHOU_STREETS: tuple[tuple[str, str], ...] = (
@@ -83,6 +88,15 @@ class District:
     def n_communities(self) -> int:
         return len(self.community_names)
 
+    def size(self) -> dict[str, Any]:
+        """Name, residents, communities and streets (what scaling needs)."""
+        return {
+            "name": self.name,
+            "residents": int(self.residents.sum()),
+            "communities": self.n_communities,
+            "streets": self.n_streets,
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per community, in the CSV format :func:`load_district_csv` reads."""
         import pandas as pd
@@ -99,8 +113,18 @@ class District:
         )
 
 
+WUHOU_SIZE = {
+    "name": "Wuhou (synthetic)",
+    "residents": WUHOU_RESIDENTS,
+    "communities": WUHOU_COMMUNITIES,
+    "streets": len(WUHOU_STREETS),
+}
+
+
 def _round_to_total(weights: np.ndarray, total: int) -> np.ndarray:
     """Integers proportional to ``weights`` that sum exactly to ``total`` (largest remainder)."""
+    import numpy as np
+
     raw = weights / weights.sum() * total
     out = np.floor(raw).astype(np.int64)
     short = total - out.sum()
@@ -110,6 +134,8 @@ def _round_to_total(weights: np.ndarray, total: int) -> np.ndarray:
 
 def synthetic_wuhou() -> District:
     """Wuhou District: 13 streets (B1), 87 communities, 1.26 million residents (A2)."""
+    import numpy as np
+
     rng = np.random.default_rng(STRUCTURE_SEED)
     n_streets = len(WUHOU_STREETS)
     per_street = np.full(n_streets, WUHOU_COMMUNITIES // n_streets)
@@ -127,7 +153,7 @@ def synthetic_wuhou() -> District:
     for s in range(n_streets):
         names += [f"{WUHOU_STREETS[s][0]}{k + 1}" for k in range(per_street[s])]
     return District(
-        name="Wuhou (synthetic)",
+        name=WUHOU_SIZE["name"],
         street_names=tuple(s[0] for s in WUHOU_STREETS),
         street_labels=tuple(s[1] for s in WUHOU_STREETS),
         community_names=tuple(names),
@@ -139,82 +165,240 @@ def synthetic_wuhou() -> District:
     )
 
 
+CSV_COLUMNS = (*REQUIRED_COLUMNS, "need_index")
+CSV_FORMAT = (
+    "a UTF-8 CSV with a header row street,community,residents,households,staff (need_index "
+    "optional) and one row per community"
+)
+# Sanity limits for one community (the largest urban communities have about 100,000 residents).
+MAX_COMMUNITY_RESIDENTS = 2_000_000
+MAX_COMMUNITY_STAFF = 10_000
+MAX_NEED_INDEX = 100.0
+MAX_COMMUNITIES = 20_000
+CONVERT_HINT = (
+    "re-save it as UTF-8: in Excel 'CSV UTF-8 (comma delimited)', in WPS '另存为 CSV UTF-8', or "
+    "iconv -f GB18030 -t UTF-8 old.csv > new.csv"
+)
+
+
+@dataclass(frozen=True)
+class CsvDistrict:
+    """A district CSV, read and checked, as plain Python values (no arrays yet)."""
+
+    name: str
+    street_names: tuple[str, ...]
+    community_names: tuple[str, ...]
+    community_street: tuple[int, ...]
+    residents: tuple[int, ...]
+    households: tuple[int, ...]
+    staff: tuple[int, ...]
+    need_index: tuple[float, ...]
+
+    def size(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "residents": sum(self.residents),
+            "communities": len(self.community_names),
+            "streets": len(self.street_names),
+        }
+
+    def to_district(self) -> District:
+        import numpy as np
+
+        need = np.array(self.need_index, dtype=float)
+        return District(
+            name=self.name,
+            street_names=self.street_names,
+            street_labels=self.street_names,
+            community_names=self.community_names,
+            community_street=np.array(self.community_street, dtype=np.int64),
+            residents=np.array(self.residents, dtype=np.int64),
+            households=np.array(self.households, dtype=np.int64),
+            staff=np.array(self.staff, dtype=np.int64),
+            need_index=need / need.mean(),
+        )
+
+
 def load_district_csv(path: str | Path) -> District:
-    """Read a district from a CSV with one row per community.
+    """A district from a CSV with one row per community (see :func:`read_district_csv`)."""
+    return read_district_csv(path).to_district()
+
+
+def read_district_csv(path: str | Path) -> CsvDistrict:
+    """Read and check a district CSV with one row per community.
 
     Columns: street, community, residents, households, staff; optionally need_index (default 1).
-    Raises :class:`ScenarioError` naming the file, the column and what is allowed.
-    """
-    import pandas as pd  # here, not at import: a sweep's parent process never reads CSVs
+    The file must be UTF-8 (a byte-order mark is fine); a GBK/GB18030 file, as Chinese spreadsheets
+    often save, is refused with how to convert it, since guessing an encoding can silently garble
+    names. Every value is checked: names non-empty and (street, community) pairs unique; residents
+    and staff whole numbers of at least 1; households a whole number from 0 to residents;
+    need_index a finite number above 0. Raises :class:`ScenarioError` naming the file, the row
+    (as a spreadsheet numbers it, header = row 1), the column and what is allowed.
 
+    Reads with the standard library only, so validating a scenario imports no table libraries.
+    """
     path = Path(path)
     where = str(path)
     if not path.is_file():
         raise ScenarioError(where, "district", "file not found", "a CSV file path")
     try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise ScenarioError(where, "district", f"cannot be read as CSV ({exc})", "CSV") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise ScenarioError(
-            where,
-            "columns",
-            "missing " + ", ".join(missing),
-            "columns " + ", ".join(REQUIRED_COLUMNS) + " (need_index optional)",
-        )
-    unknown = [c for c in df.columns if c not in (*REQUIRED_COLUMNS, "need_index")]
-    if unknown:
+            where, "district", f"cannot be read ({exc.strerror})", CSV_FORMAT
+        ) from None
+    text = _decode(raw, where)
+    if not text.strip():
+        raise ScenarioError(where, "district", "the file is empty", CSV_FORMAT)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
         raise ScenarioError(
-            where,
-            "columns",
-            "unknown column " + ", ".join(unknown),
-            "columns " + ", ".join(REQUIRED_COLUMNS) + " (need_index optional)",
-        )
-    if df.empty:
+            where, "district", f"cannot be read as CSV ({exc})", CSV_FORMAT
+        ) from None
+    header = [h.strip() for h in rows[0]]
+    _check_header(header, where)
+    col = {name: header.index(name) for name in header}
+    body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(cell.strip() for cell in r)]
+    if not body:
         raise ScenarioError(where, "rows", "the file has no communities", "one row per community")
-    if "need_index" not in df.columns:
-        df["need_index"] = 1.0
-    checks = {
-        "residents": (1, "a whole number of at least 1"),
-        "households": (0, "a whole number of at least 0"),
-        "staff": (1, "a whole number of at least 1"),
-        "need_index": (0, "a number of at least 0"),
-    }
-    for col, (lowest, allowed) in checks.items():
-        values = pd.to_numeric(df[col], errors="coerce")
-        bad = values.isna() | (values < lowest)
-        if col != "need_index":
-            bad |= values.notna() & (values != values.round())
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
+    if len(body) > MAX_COMMUNITIES:
+        raise ScenarioError(
+            where, "rows", f"{len(body):,} communities", f"at most {MAX_COMMUNITIES:,} rows"
+        )
+    seen: dict[tuple[str, str], int] = {}
+    streets: dict[str, int] = {}
+    names, street_of, residents, households, staff, need = [], [], [], [], [], []
+    for line, r in body:
+        if len(r) != len(header):
             raise ScenarioError(
                 where,
-                f"{col} (row {row + 2}, community {df['community'].iloc[row]!r})",
-                f"{df[col].iloc[row]!r} is not valid",
-                allowed,
+                f"row {line}",
+                f"has {len(r)} fields but the header has {len(header)}",
+                "one value per column (quote names that contain commas)",
             )
-        df[col] = values
-    dupes = df.duplicated(["street", "community"])
-    if dupes.any():
-        row = int(np.flatnonzero(dupes.to_numpy())[0])
+        street = _name(r[col["street"]], where, line, "street")
+        community = _name(r[col["community"]], where, line, "community")
+        if (street, community) in seen:
+            raise ScenarioError(
+                where,
+                f"row {line}, column community",
+                f"{plain(community)} appears twice in street {plain(street)} "
+                f"(rows {seen[street, community]} and {line})",
+                "unique community names within a street",
+            )
+        seen[street, community] = line
+        cell = _Cell(where, line, community)
+        n_res = cell.whole(r[col["residents"]], "residents", 1, MAX_COMMUNITY_RESIDENTS)
+        n_hh = cell.whole(r[col["households"]], "households", 0, n_res)
+        n_staff = cell.whole(r[col["staff"]], "staff", 1, MAX_COMMUNITY_STAFF)
+        idx = cell.number(r[col["need_index"]], "need_index") if "need_index" in col else 1.0
+        names.append(community)
+        street_of.append(streets.setdefault(street, len(streets)))
+        residents.append(n_res)
+        households.append(n_hh)
+        staff.append(n_staff)
+        need.append(idx)
+    return CsvDistrict(
+        name=path.stem,
+        street_names=tuple(streets),
+        community_names=tuple(names),
+        community_street=tuple(street_of),
+        residents=tuple(residents),
+        households=tuple(households),
+        staff=tuple(staff),
+        need_index=tuple(need),
+    )
+
+
+def _decode(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            problem = f"is not UTF-8 text (undecodable byte 0x{raw[exc.start]:02x} in row {line})"
+            raise ScenarioError(where, "encoding", problem, "UTF-8 text") from None
         raise ScenarioError(
             where,
-            f"community (row {row + 2})",
-            f"{df['community'].iloc[row]!r} appears twice in street {df['street'].iloc[row]!r}",
-            "unique community names within a street",
+            "encoding",
+            f"is not UTF-8 (row {line} reads as GBK/GB18030, the encoding Chinese spreadsheets "
+            "often save in)",
+            f"UTF-8; {CONVERT_HINT}",
+        ) from None
+
+
+def _check_header(header: list[str], where: str) -> None:
+    allowed = "columns " + ", ".join(REQUIRED_COLUMNS) + " (need_index optional)"
+    for name in header:
+        if name not in CSV_COLUMNS:
+            hint = did_you_mean(name, CSV_COLUMNS)
+            problem = f"unknown column {plain(name)}" + (f"; {hint}" if hint else "")
+            raise ScenarioError(where, "columns", problem, allowed)
+        if header.count(name) > 1:
+            raise ScenarioError(where, "columns", f"column {name} appears twice", allowed)
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ScenarioError(where, "columns", "missing " + ", ".join(missing), allowed)
+
+
+def _cell_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return "an empty cell"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _name(value: str, where: str, line: int, column: str) -> str:
+    name = value.strip()
+    if not name:
+        raise ScenarioError(
+            where, f"row {line}, column {column}", "is empty", f"a {column} name (any text)"
         )
-    streets = tuple(dict.fromkeys(str(s) for s in df["street"]))
-    index = {s: i for i, s in enumerate(streets)}
-    need = df["need_index"].to_numpy(float)
-    return District(
-        name=path.stem,
-        street_names=streets,
-        street_labels=streets,
-        community_names=tuple(str(c) for c in df["community"]),
-        community_street=np.array([index[str(s)] for s in df["street"]]),
-        residents=df["residents"].to_numpy(np.int64),
-        households=df["households"].to_numpy(np.int64),
-        staff=df["staff"].to_numpy(np.int64),
-        need_index=need / need.mean() if need.mean() > 0 else need,
-    )
+    return name
+
+
+@dataclass(frozen=True)
+class _Cell:
+    where: str
+    line: int
+    community: str
+
+    def _fail(self, column: str, text: str, problem: str, allowed: str) -> ScenarioError:
+        return ScenarioError(
+            self.where,
+            f"row {self.line}, column {column} (community {plain(self.community)})",
+            f"{_cell_text(text)} {problem}",
+            allowed,
+        )
+
+    def _float(self, text: str, column: str, allowed: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise self._fail(column, text, "is not a number", allowed) from None
+        if not math.isfinite(value):
+            raise self._fail(column, text, "is not a finite number", allowed)
+        return value
+
+    def whole(self, text: str, column: str, lowest: int, highest: int) -> int:
+        """A whole number from ``lowest`` to ``highest`` (integral floats such as 12.0 are fine)."""
+        allowed = f"a whole number from {lowest:,} to {highest:,}, without thousands separators"
+        if column == "households":
+            allowed = f"a whole number from 0 to the community's residents ({highest:,})"
+        value = self._float(text, column, allowed)
+        if not value.is_integer():
+            raise self._fail(column, text, "is not a whole number", allowed)
+        if not lowest <= value <= highest:
+            what = "is more than the residents" if column == "households" else "is out of range"
+            raise self._fail(column, text, what, allowed)
+        return int(value)
+
+    def number(self, text: str, column: str) -> float:
+        allowed = f"a number above 0 and at most {MAX_NEED_INDEX:g} (relative need, mean about 1)"
+        value = self._float(text, column, allowed)
+        if not 0 < value <= MAX_NEED_INDEX:
+            raise self._fail(column, text, "is out of range", allowed)
+        return value

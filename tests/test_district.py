@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -34,26 +37,144 @@ def test_example_csv_loads_and_round_trips(tmp_path):
 
 GOOD = "street,community,residents,households,staff\nA,a1,1000,300,3\nA,a2,2000,700,4\n"
 
+# (label, file bytes, key prefix, words the message must contain)
+BAD_CSVS = [
+    (
+        "missing column",
+        b"street,community,residents,households\nA,a1,1000,300\n",
+        "columns",
+        "missing staff",
+    ),
+    (
+        "unknown column",
+        b"street,community,residents,households,staff,colour\nA,a,1,1,1,red\n",
+        "columns",
+        "colour",
+    ),
+    (
+        "misspelt column",
+        GOOD.replace("residents", "residnets").encode(),
+        "columns",
+        "did you mean residents",
+    ),
+    ("negative residents", GOOD.replace("1000", "-5").encode(), "row 2, column residents", "-5"),
+    (
+        "zero residents",
+        GOOD.replace("1000,300", "0,0").encode(),
+        "row 2, column residents",
+        "out of range",
+    ),
+    (
+        "text residents",
+        GOOD.replace("1000", "many").encode(),
+        "row 2, column residents",
+        "not a number",
+    ),
+    (
+        "inf residents",
+        GOOD.replace("1000", "inf").encode(),
+        "row 2, column residents",
+        "not a finite number",
+    ),
+    (
+        "1e308 residents",
+        GOOD.replace("1000", "1e308").encode(),
+        "row 2, column residents",
+        "out of range",
+    ),
+    (
+        "nan residents",
+        GOOD.replace("1000", "nan").encode(),
+        "row 2, column residents",
+        "not a finite number",
+    ),
+    (
+        "fractional staff",
+        GOOD.replace(",3\n", ",2.5\n").encode(),
+        "row 2, column staff",
+        "whole number",
+    ),
+    ("zero staff", GOOD.replace(",3\n", ",0\n").encode(), "row 2, column staff", "out of range"),
+    (
+        "households > residents",
+        GOOD.replace("1000,300", "1000,1300").encode(),
+        "row 2, column households",
+        "more than the residents",
+    ),
+    (
+        "inf need_index",
+        b"street,community,residents,households,staff,need_index\nA,a,10,3,1,inf\n",
+        "row 2, column need_index",
+        "finite",
+    ),
+    (
+        "zero need_index",
+        b"street,community,residents,households,staff,need_index\nA,a,10,3,1,0\n",
+        "row 2, column need_index",
+        "out of range",
+    ),
+    ("empty street", GOOD.replace("A,a2", ",a2").encode(), "row 3, column street", "is empty"),
+    (
+        "blank community",
+        GOOD.replace("A,a2", "A,   ").encode(),
+        "row 3, column community",
+        "is empty",
+    ),
+    (
+        "duplicate community",
+        (GOOD + "A,a1,10,3,1\n").encode(),
+        "row 4, column community",
+        "rows 2 and 4",
+    ),
+    ("ragged row", (GOOD + "A,a3,10,3\n").encode(), "row 4", "4 fields"),
+    ("no rows", b"street,community,residents,households,staff\n", "rows", "no communities"),
+    ("empty file", b"", "district", "empty"),
+    (
+        "GBK file",
+        "street,community,residents,households,staff\n浆洗街,南桥社区,1000,300,3\n".encode("gbk"),
+        "encoding",
+        "iconv",
+    ),
+    ("binary", b"\xff\xfe\x00\x01\x80\x81", "encoding", "UTF-8"),
+]
 
-@pytest.mark.parametrize(
-    "text, key",
-    [
-        ("street,community,residents,households\nA,a1,1000,300\n", "columns"),
-        (GOOD.replace("1000", "-5"), "residents"),
-        (GOOD.replace("1000", "many"), "residents"),
-        (GOOD.replace(",3\n", ",0\n"), "staff"),
-        (GOOD + "A,a1,10,3,1\n", "community"),
-        ("street,community,residents,households,staff,colour\nA,a,1,1,1,red\n", "columns"),
-        ("street,community,residents,households,staff\n", "rows"),
-    ],
-)
-def test_bad_csv_names_file_and_column(tmp_path, text, key):
+
+@pytest.mark.parametrize("label, data, key, words", BAD_CSVS, ids=[b[0] for b in BAD_CSVS])
+def test_bad_csv_names_file_row_and_column(tmp_path, label, data, key, words):
     path = tmp_path / "district.csv"
-    path.write_text(text)
+    path.write_bytes(data)
     with pytest.raises(ScenarioError) as err:
         load_district_csv(path)
-    assert err.value.key.startswith(key)
-    assert str(path) in str(err.value)
+    message = str(err.value)
+    assert err.value.key.startswith(key), message
+    assert str(path) in message and words in message and "\n" not in message
+    assert "np." not in message
+
+
+def test_csv_accepts_bom_spaces_in_names_chinese_and_integral_floats(tmp_path):
+    path = tmp_path / "district.csv"
+    text = (
+        " street ,community,residents,households,staff,need_index\n"
+        "浆洗街,南桥 社区,12000.0,4000,11,1.2\n"
+        '"Old Town, East",Canal Side,9000,3000,8,0.8\n'
+        "\n"
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    d = load_district_csv(path)
+    assert d.street_names == ("浆洗街", "Old Town, East")
+    assert d.community_names == ("南桥 社区", "Canal Side")
+    assert d.residents.tolist() == [12000, 9000] and d.residents.dtype == np.int64
+    assert d.need_index.mean() == pytest.approx(1.0)
+
+
+def test_csv_loader_imports_no_table_libraries():
+    code = (
+        "import sys; from sim.district import read_district_csv; "
+        f"read_district_csv({str(ROOT / 'data' / 'example_district.csv')!r}); "
+        "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow', 'mesa') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_missing_csv(tmp_path):
