@@ -28,6 +28,19 @@ Every default has a source: a FACTS id (see `../shared/FACTS.md`; A = the source
 public sources, C = derived orders of magnitude), a citation, or the word *assumption*. Scenario
 files override these defaults (`[policy]` and `[params]` tables); policy levers may also change at
 given months (see `docs/ODD.md`, "Input data and policy timeline").
+
+On/off levers take `true` / `false`; the integers `1` / `0` are accepted for them too (tools such
+as EMA Workbench and Mesa's `batch_run` sweep booleans as 0/1). Whole-number fields accept an
+integral float such as `5.0` (not `5.5`), and numpy numbers are taken as the numbers they hold.
+
+**Scaling.** Values with an entry under *scales with* are district-wide and given for Wuhou
+(1,260,000 residents, 87 communities, 13 streets). On a district read from a CSV they are scaled
+to it by default (`[district] scale = "residents"`): multiplied by the district's residents,
+communities or streets relative to Wuhou's; whole numbers are rounded and stay at least 1 when
+Wuhou's value is above 0. With `scale = "none"` they are taken as given. The run summary and
+`manifest.json` list every scaled value, and a budget per resident more than 3 times or less than
+a third of Wuhou's gets a warning. Levers that count streets or communities may not exceed the
+district's own.
 """
 
 
@@ -49,10 +62,18 @@ def _range(row: dict[str, Any]) -> str:
     return f"{_fmt(row['min'])} to {_fmt(row['max'])}"
 
 
+def _scale(row: dict[str, Any]) -> str:
+    if row["scale"]:
+        return row["scale"]
+    if row["scale_note"]:
+        return f"not scaled: {row['scale_note']}"
+    return ""
+
+
 def _table(cls: type) -> list[str]:
     lines = [
-        "| name | default | unit | range | source | meaning |",
-        "|---|---|---|---|---|---|",
+        "| name | default | unit | range | scales with | source | meaning |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in field_table(cls):
         allowed = _range(row)
@@ -63,6 +84,7 @@ def _table(cls: type) -> list[str]:
             _fmt(row["default"]),
             row["unit"],
             allowed,
+            _scale(row),
             row["source"],
             row["doc"],
         ]
