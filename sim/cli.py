@@ -1,23 +1,31 @@
 """Command line: ``sanshe`` (also ``python -m sim``).
 
-User mistakes (bad scenario, bad --set, missing file) print one message and exit with status 2.
+User mistakes (bad scenario, bad --set, bad argument, missing file) print one line and exit with
+status 2, before any work: ``run`` validates its scenario, district and arguments before it imports
+the model. A closed output pipe (``sanshe run ... | head``) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from sim.errors import UserError
+from sim.textable import frame_table
 
 if TYPE_CHECKING:
     import pandas as pd
 
 EXIT_USER_ERROR = 2
+SET_HELP = (
+    "override a scenario key, e.g. policy.purchase_budget=0 (repeatable); a path given here is "
+    "relative to the current directory"
+)
 
 # Feature modules that add subcommands: each has ``register(subparsers)``, which adds its parsers
 # and sets ``func`` on them. Registration must stay light (import heavy modules inside ``func``).
@@ -29,16 +37,28 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.io import save_run
-    from sim.model import DistrictModel
+    from sim.io import check_output_dir
     from sim.scenario import load_scenario
 
+    # Everything a user can get wrong is checked here, before the model is imported.
+    check_seed(args.seed)
     scenario = load_scenario(args.scenario, args.set or ())
     out = (
         Path(args.out)
         if args.out
         else Path("results") / "runs" / f"{scenario.name}-seed{args.seed}"
     )
+    check_output_dir(out, "--out" if args.out else "output directory")
+    summary = scenario.scaling.summary() if scenario.scaling else []
+    for line in summary:
+        if line.startswith("warning: "):
+            print(line, file=sys.stderr)
+        elif not args.quiet:
+            print(line)
+
+    from sim.io import save_run
+    from sim.model import DistrictModel
+
     model = DistrictModel(scenario, rng=args.seed)
     model.run_for(scenario.months)
     tables = save_run(model, out)
@@ -46,6 +66,11 @@ def _run(args: argparse.Namespace) -> int:
         print(final_year_table(tables))
         print(f"\nwrote {out}/ (district, street, community, budget .parquet; manifest.json)")
     return 0
+
+
+def check_seed(seed: int) -> None:
+    if seed < 0:
+        raise UserError(f"--seed {seed}: a seed must be a whole number of at least 0")
 
 
 def final_year_table(tables: dict[str, pd.DataFrame]) -> str:
@@ -61,10 +86,12 @@ def final_year_table(tables: dict[str, pd.DataFrame]) -> str:
     shown = by_street.apply(lambda col: col.map(OUTPUTS[col.name].format))
     shown.columns = [OUTPUTS[c].axis_label for c in cols]
     shown.index.name = f"{year} mean"
-    return shown.to_string()
+    return frame_table(shown)
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """Check files as ``run`` and ``sweep`` would before their first month, importing no model or
+    table libraries: extends and borrow, the district CSV, levers against the district, --set."""
     from sim.experiment.design import design_points
     from sim.experiment.spec import load_experiment
     from sim.scenario import load_scenario, read_toml
@@ -72,14 +99,28 @@ def _validate(args: argparse.Namespace) -> int:
     for path in args.files:
         raw = read_toml(Path(path))
         if "replications" in raw or "design" in raw or isinstance(raw.get("scenarios"), list):
+            if args.set:
+                raise UserError(
+                    f"{path}: --set applies to scenario files; an experiment file sets its "
+                    "values in [design] or in the scenarios it lists"
+                )
             exp = load_experiment(path)
             n = len(design_points(exp))
             print(
                 f"ok  {path}  (experiment {exp.name}: {n} points x {exp.replications} replications)"
             )
         else:
-            sc = load_scenario(path)
-            print(f"ok  {path}  ({sc.name}, {sc.start_month} + {sc.months} months, hash {sc.hash})")
+            sc = load_scenario(path, args.set or ())
+            d = sc.scaling.district if sc.scaling else {}
+            where = f"; {d['name']}, {d['residents']:,} residents" if d else ""
+            if sc.scaling and sc.scaling.mode == "residents":
+                where += f", scaled x{sc.scaling.factors['residents']:.3f}"
+            print(
+                f"ok  {path}  ({sc.name}, {sc.start_month} + {sc.months} months, "
+                f"hash {sc.hash}{where})"
+            )
+            for warning in sc.scaling.warnings if sc.scaling else ():
+                print(f"warning: {path}: {warning}", file=sys.stderr)
     return 0
 
 
@@ -96,12 +137,12 @@ def _sweep(args: argparse.Namespace) -> int:
         raise UserError(f"--workers {args.workers}: must be at least 1")
     executor = make_executor(args.executor, args.workers, args.scheduler)
     report = run_experiment(exp, out, executor, fresh=args.fresh, progress=not args.quiet)
-    if not args.quiet or not report.ok:
-        print(
-            f"{exp.name}: {report.total} runs, {report.skipped} already done, "
-            f"{report.done} run now, {len(report.failed)} failed -> {out}/",
-            file=sys.stderr if not report.ok else sys.stdout,
-        )
+    # The one-line summary is printed even with --quiet (it is the result of the command).
+    print(
+        f"{exp.name}: {report.total} runs, {report.skipped} already done, "
+        f"{report.done} run now, {len(report.failed)} failed -> {out}/",
+        file=sys.stderr if not report.ok else sys.stdout,
+    )
     for failure in report.failed[:10]:
         print(f"  failed {failure['run']}: {failure.get('error')}", file=sys.stderr)
     return 0 if report.ok else 1
@@ -125,8 +166,15 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2), like every other user mistake."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sanshe", description="三社联动: simulate community governance reform settings."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,13 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--set",
         action="append",
         metavar="KEY=VALUE",
-        help="override a scenario key, e.g. policy.purchase_budget=0 (repeatable)",
+        help=SET_HELP,
     )
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.set_defaults(func=_run)
 
     val = sub.add_parser("validate", help="check scenario or experiment files without running them")
     val.add_argument("files", nargs="+")
+    val.add_argument("--set", action="append", metavar="KEY=VALUE", help=SET_HELP)
     val.set_defaults(func=_validate)
 
     sweep = sub.add_parser("sweep", help="run an experiment (resumes where it stopped)")
@@ -173,14 +222,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # pydantic scans every installed package's entry points for plugins when it builds the first
+    # model (sim.params); the CLI uses none, and skipping the scan keeps a rejected run fast.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()
+        return code
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # The reader (``| head``) closed the pipe: the work is done, stop printing quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

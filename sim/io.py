@@ -1,14 +1,14 @@
-"""Writing results: atomic files (temporary file, then rename) and run manifests."""
+"""Writing results: atomic files (temporary file, then rename) and run manifests.
+
+Files get ordinary permissions (0666 less the process umask, as ``open`` would give), not the
+0600 of the temporary file they are written through.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import platform
-import subprocess
 import tempfile
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,6 +31,44 @@ class FinishedRun(Protocol):
 
 
 PACKAGES = ("sanshe", "mesa", "numpy", "pandas", "scipy", "pyarrow", "pydantic")
+_UMASK: int | None = None
+
+
+def umask() -> int:
+    """The process umask, read without changing it where the system allows (/proc on Linux)."""
+    global _UMASK
+    if _UMASK is None:
+        try:
+            status = Path("/proc/self/status").read_text()
+            _UMASK = int(
+                next(ln for ln in status.splitlines() if ln.startswith("Umask:")).split()[1], 8
+            )
+        except (OSError, StopIteration, ValueError, IndexError):
+            _UMASK = os.umask(0o022)
+            os.umask(_UMASK)
+    return _UMASK
+
+
+def file_mode() -> int:
+    """Mode of a new results file: 0666 less the umask (0644 under the usual umask 022)."""
+    return 0o666 & ~umask()
+
+
+def check_output_dir(out: Path, what: str = "--out") -> None:
+    """Refuse an output directory that cannot be used, before any work is done."""
+    from sim.errors import UserError
+
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{what} {out}: is an existing file, not a directory")
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"{what} {out}: {probe} is a file, so no directory can be made there")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"{what} {out}: {probe} is not writable")
 
 
 def _atomic(path: Path, write: Any) -> None:
@@ -39,6 +77,7 @@ def _atomic(path: Path, write: Any) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -81,11 +120,10 @@ def write_json(obj: Any, path: str | Path) -> None:
 
 
 def write_bytes(data: bytes, path: str | Path) -> None:
-    """Write bytes (an image, say), atomically; readable by all (a report is meant to be shared)."""
+    """Write bytes (an image, say), atomically; readable as the umask allows."""
 
     def write(tmp: str) -> None:
         Path(tmp).write_bytes(data)
-        os.chmod(tmp, 0o644)
 
     _atomic(Path(path), write)
 
@@ -97,6 +135,8 @@ def write_text(text: str, path: str | Path) -> None:
 
 def git_commit() -> str:
     """The source tree's git commit (with '-dirty' if it has uncommitted changes), or 'unknown'."""
+    import subprocess
+
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(
@@ -116,6 +156,9 @@ def git_commit() -> str:
 
 def versions() -> dict[str, str]:
     """Versions of Python and the packages results depend on."""
+    import platform
+    from importlib import metadata
+
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -127,6 +170,9 @@ def versions() -> dict[str, str]:
 
 def provenance() -> dict[str, Any]:
     """What produced a result: versions, commit, host and time."""
+    import platform
+    from datetime import UTC, datetime
+
     return {
         "versions": versions(),
         "git_commit": git_commit(),
@@ -143,6 +189,7 @@ def run_manifest(model: FinishedRun) -> dict[str, Any]:
         "scenario_hash": spec.hash,
         "scenario_path": spec.path,
         "definition": spec.definition,
+        "scaling": spec.scaling.to_dict() if spec.scaling else None,
         "seed": model.seed_info,
         "months": int(model.steps),
         "start": spec.start_month,
