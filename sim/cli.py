@@ -92,8 +92,6 @@ def final_year_table(tables: dict[str, pd.DataFrame]) -> str:
 def _validate(args: argparse.Namespace) -> int:
     """Check files as ``run`` and ``sweep`` would before their first month, importing no model or
     table libraries: extends and borrow, the district CSV, levers against the district, --set."""
-    from sim.experiment.design import design_points
-    from sim.experiment.spec import load_experiment
     from sim.scenario import load_scenario, read_toml
 
     for path in args.files:
@@ -104,6 +102,9 @@ def _validate(args: argparse.Namespace) -> int:
                     f"{path}: --set applies to scenario files; an experiment file sets its "
                     "values in [design] or in the scenarios it lists"
                 )
+            from sim.experiment.design import design_points  # numpy, for sampling designs
+            from sim.experiment.spec import load_experiment
+
             exp = load_experiment(path)
             n = len(design_points(exp))
             print(
@@ -226,7 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # model (sim.params); the CLI uses none, and skipping the scan keeps a rejected run fast.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a one-line usage error (exit 2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         code = func(args)

@@ -31,22 +31,18 @@ class FinishedRun(Protocol):
 
 
 PACKAGES = ("sanshe", "mesa", "numpy", "pandas", "scipy", "pyarrow", "pydantic")
-_UMASK: int | None = None
 
 
 def umask() -> int:
     """The process umask, read without changing it where the system allows (/proc on Linux)."""
-    global _UMASK
-    if _UMASK is None:
-        try:
-            status = Path("/proc/self/status").read_text()
-            _UMASK = int(
-                next(ln for ln in status.splitlines() if ln.startswith("Umask:")).split()[1], 8
-            )
-        except (OSError, StopIteration, ValueError, IndexError):
-            _UMASK = os.umask(0o022)
-            os.umask(_UMASK)
-    return _UMASK
+    try:
+        status = Path("/proc/self/status").read_text()
+        line = next(ln for ln in status.splitlines() if ln.startswith("Umask:"))
+        return int(line.split()[1], 8)
+    except (OSError, StopIteration, ValueError, IndexError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
 
 
 def file_mode() -> int:

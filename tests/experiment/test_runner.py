@@ -256,3 +256,12 @@ def test_a_sweeps_parent_process_stays_light():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert proc.stdout.strip() == ""
+
+
+def test_quiet_sweep_still_prints_its_summary_line(serial_reference, tmp_path, capsys):
+    exp, _ = serial_reference
+    out = tmp_path / "o"
+    args = ["sweep", exp.path, "--executor", "serial", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "8 runs" in lines[0] and "0 failed" in lines[0]
