@@ -167,11 +167,17 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def one_line(text: str) -> str:
+    """Control characters (newlines, form feeds) from user input escaped: a message is one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit 2), like every other user mistake."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USER_ERROR, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+        text = one_line(f"error: {self.prog}: {message} (see {self.prog} --help)")
+        self.exit(EXIT_USER_ERROR, text + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except BrokenPipeError:
         # The reader (``| head``) closed the pipe: the work is done, stop printing quietly.

@@ -48,7 +48,7 @@ def plain(value: Any) -> str:
     elif isinstance(value, int):
         text = str(value)
     elif isinstance(value, str):
-        text = '"' + value.replace("\n", "\\n") + '"'
+        text = '"' + "".join(c if c.isprintable() else _escape(c) for c in value) + '"'
     elif isinstance(value, (datetime.date, datetime.time)):
         text = value.isoformat()
     elif isinstance(value, Mapping):
@@ -60,6 +60,10 @@ def plain(value: Any) -> str:
     if len(text) > MAX_VALUE_CHARS:
         text = text[: MAX_VALUE_CHARS - 3] + "..."
     return text
+
+
+def _escape(char: str) -> str:
+    return char.encode("unicode_escape").decode()
 
 
 def as_python(value: Any) -> Any:

@@ -277,6 +277,9 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
             f"at most {MAX_EXTENDS_DEPTH} levels",
         )
     raw = read_toml(path)
+    for key in ("run", "district", "policy", "params"):
+        if key in raw and not isinstance(raw[key], Mapping):
+            raise ScenarioError(str(path), key, "must be a table", f"a [{key}] table")
     borrowed = _borrow(raw.pop("borrow", None), path, chain)
     if borrowed:
         raw["policy"] = {**borrowed, **raw.get("policy", {})}
