@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from sim.errors import UserError
-from sim.textable import frame_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,6 +85,8 @@ def final_year_table(tables: dict[str, pd.DataFrame]) -> str:
     shown = by_street.apply(lambda col: col.map(OUTPUTS[col.name].format))
     shown.columns = [OUTPUTS[c].axis_label for c in cols]
     shown.index.name = f"{year} mean"
+    from sim.textable import frame_table  # wcwidth: only when a table is printed
+
     return frame_table(shown)
 
 
