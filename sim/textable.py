@@ -44,7 +44,11 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int
 
 
 def frame_table(df: pd.DataFrame, digits: int = 3) -> str:
-    """A DataFrame (index as the first column) as an aligned text table."""
-    header = [str(df.index.name or ""), *map(str, df.columns)]
+    """A DataFrame as an aligned text table, laid out like ``DataFrame.to_string``: the column
+    header, then the index name on a line of its own (if it has one), then one line per row."""
+    header = ["", *map(str, df.columns)]
     rows = [[str(i), *row] for i, row in zip(df.index, df.itertuples(index=False), strict=True)]
-    return text_table(header, rows, digits)
+    lines = text_table(header, rows, digits).splitlines()
+    if df.index.name:
+        lines.insert(1, str(df.index.name))
+    return "\n".join(lines)
