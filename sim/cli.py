@@ -36,7 +36,6 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.io import check_output_dir
     from sim.scenario import load_scenario
 
     # Everything a user can get wrong is checked here, before the model is imported.
@@ -65,6 +64,21 @@ def _run(args: argparse.Namespace) -> int:
         print(final_year_table(tables))
         print(f"\nwrote {out}/ (district, street, community, budget .parquet; manifest.json)")
     return 0
+
+
+def check_output_dir(out: Path, what: str = "--out") -> None:
+    """Refuse an output directory that cannot be used, before any work is done."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{what} {out}: is an existing file, not a directory")
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"{what} {out}: {probe} is a file, so no directory can be made there")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"{what} {out}: {probe} is not writable")
 
 
 def check_seed(seed: int) -> None:

@@ -50,23 +50,6 @@ def file_mode() -> int:
     return 0o666 & ~umask()
 
 
-def check_output_dir(out: Path, what: str = "--out") -> None:
-    """Refuse an output directory that cannot be used, before any work is done."""
-    from sim.errors import UserError
-
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{what} {out}: is an existing file, not a directory")
-    probe = out
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UserError(f"{what} {out}: {probe} is a file, so no directory can be made there")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UserError(f"{what} {out}: {probe} is not writable")
-
-
 def _atomic(path: Path, write: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
