@@ -51,12 +51,18 @@ class _RowAgent(mesa.Agent):
 
 
 class Department(_RowAgent):
-    """District functional department (区级职能部门): issues administrative items."""
+    """District functional department (区级职能部门): issues administrative items and, under entry
+    control, decides what to do with its unlisted ones (sim/processes/departments.py)."""
 
     item_weight = Column("issuers", "share of department-issued items that come from it")
-    unlisted_share = Column("issuers", "share of its items that are not on the lists")
-    compliance = Column("issuers", "propensity to comply with entry control at full enforcement")
-    funding = Column("issuers", "share of complied unlisted items re-sent with funding")
+    unlisted_share = Column("issuers", "share of its items that are not on the lists as cut")
+    compliance = Column("issuers", "its norm of complying with entry control (prices pushing)")
+    funding = Column("issuers", "its fiscal slack for sending items with funding (0-1)")
+    retaliation = Column("issuers", "chance it punishes a refusal, at no enforcement")
+    belief_direct = Column("issuers", "refusal rate it expects for items it pushes directly")
+    belief_street = Column("issuers", "refusal rate it expects for items the street hands down")
+    campaign_until = Column("issuers", "a campaign runs while the month is below this")
+    fund_share = Column("issuers", "this month's chance it funds a routine unlisted item")
 
 
 class Street(_RowAgent):
@@ -90,6 +96,7 @@ class Community(_RowAgent):
     backlog = Column("communities", "administrative backlog in staff hours")
     admin_burden = Column("communities", "share of staff hours on administrative items")
     lots_held = Column("communities", "its purchase lots (one per item category) held this month")
+    refusal_stance = Column("communities", "log-odds it adds to refusing, from its experience")
 
     @property
     def lot_holders(self) -> list[int]:

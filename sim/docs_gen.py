@@ -222,6 +222,7 @@ GROUP_TITLES = {
     "organizations": "Social organizations",
     "workers": "Social workers",
     "money": "Money",
+    "lists": "Lists and issuers (model v2)",
     "inequality": "Inequality across communities",
     "levers": "Levers in force",
 }

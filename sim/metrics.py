@@ -25,7 +25,7 @@ import pandas as pd
 from sim.outputs import Output, aggregated_outputs, at_level, community_outputs, district_measured
 from sim.schedule import format_month
 from sim.tables import Table
-from sim.world import AGENCY, BRAND, GRASSROOTS, YearBooks
+from sim.world import AGENCY, BRAND, GRASSROOTS, NEVER, YearBooks
 
 if TYPE_CHECKING:
     from sim.district import District
@@ -78,6 +78,23 @@ def recorded_community_outputs() -> list[Output]:
     return [o for o in community_outputs() if o.source or o.measure or o.name in COMMUNITY_MEASURES]
 
 
+def list_record(model: DistrictModel) -> dict[str, Any]:
+    """The lists as state and what issuers do (model v2): listed and purchasable item types."""
+    w = model.world
+    types, iss = w.item_types, w.issuers
+    cut = w.lists_cut_step != NEVER
+    return {
+        "n_listed_types": int(types.listed.sum()),
+        "n_purchasable_types": int(types.purchasable.sum()) if cut else 0,
+        "n_crept_types": int((types.crept_step != NEVER).sum()),
+        "list_petitions": w.list_stats["petitions"],
+        "list_admitted": w.list_stats["admitted"],
+        "campaigns_active": int((iss.campaign_until > w.t).sum()),
+        "issuer_fund_share": float(iss.fund_share.mean()) if model.policy.entry_control else 0.0,
+        "issuer_expected_refusal": float(iss.belief_direct.mean()),
+    }
+
+
 def district_record(model: DistrictModel) -> dict[str, Any]:
     """This month's district-only columns: organizations, workers, money, inequality."""
     o, w, c, s = model.orgs, model.workers, model.communities, model.month_stats
@@ -89,7 +106,9 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     local, hhi = local_share_and_hhi(o)
     pro = alive & (o.kind != GRASSROOTS)
     spend = float(o.contract_income.sum() + o.project_income.sum())  # incl. funded items
-    service_delivered = float(c.org_item_delivered.sum() + c.project_hours.sum())
+    service_delivered = float(
+        c.org_item_delivered.sum() + c.funded_org_delivered.sum() + c.project_hours.sum()
+    )
     q10, q90 = np.quantile(c.service_quality, [0.1, 0.9])
     pol = model.policy
     return {
@@ -134,6 +153,7 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
         "project_spent_ytd": books.project_spent,
         "coverage_gini": gini(c.service_coverage),
         "quality_p10_p90": float(q10 / q90) if q90 > 0 else np.nan,
+        **list_record(model),
         "service_centres": int(model.streets.service_centres.sum()),
         "streets_with_centres": int((model.streets.service_centres > 0).sum()),
         "incubation_centres": pol.incubation_centres,

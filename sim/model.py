@@ -22,6 +22,7 @@ from sim.params import Params, Policy
 from sim.population import build_world
 from sim.processes.community_work import allocate_staff_time
 from sim.processes.delivery import deliver
+from sim.processes.departments import departments_month
 from sim.processes.items import flow_items
 from sim.processes.labour import staff_organizations, workers_month
 from sim.processes.organizations import organizations_month
@@ -37,7 +38,8 @@ from sim.world import STREAMS, Process, Streams, World, YearBooks
 MONTH: tuple[Process, ...] = (
     apply_policy,  # 1. policy
     appropriate,  # 4a. budgets; letting contracts and projects when due
-    flow_items,  # 2-3. items flow down; entry control
+    departments_month,  # 2a. campaigns; lists cut and reviewed (v2)
+    flow_items,  # 2-3. items flow down; issuers and communities decide
     staff_organizations,  # 8a. organizations staff up for their work
     deliver,  # 5b. organizations deliver; payments
     allocate_staff_time,  # 5a. community staff time

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 LEVELS = ("community", "street", "district")
+# The need types of sim.needs.NEED_TYPES, in its order (this module imports nothing of sim;
+# tests/test_outputs.py checks that the two agree).
+NEED_TYPES = ("elderly", "children", "disabled", "low_income", "migrants")
 ALL = LEVELS
 DISTRICT = ("district",)
 UNITS = ("street", "district")  # levels aggregated from communities
@@ -478,7 +481,8 @@ for _o in (
     _summed_items(
         "items_issued",
         "administrative items departments and streets sent this month, whatever became of them: "
-        "catalogue + other listed + funded + withdrawn + accepted unlisted + refused",
+        "catalogue + other listed + crept + funded + withdrawn + accepted unlisted + refused (a "
+        "refused item its issuer re-sends with funding counts again, as funded)",
     ),
     _summed_items(
         "items_received",
@@ -487,17 +491,33 @@ for _o in (
     ),
     _summed_items(
         "items_refused",
-        "unlisted items pushed by non-complying issuers and refused by the community (entry "
-        "control only)",
+        "unlisted items pushed (directly or handed down by the street) and refused by the "
+        "community (entry control only; ODD 7.3)",
     ),
     _summed_items(
         "items_withheld",
-        "unlisted items withdrawn by complying issuers (entry control only)",
+        "unlisted items their issuers withdrew instead of sending (entry control only)",
     ),
     _summed_items(
         "items_funded",
-        "unlisted items re-sent with funding (费随事转) and admitted (entry control only); done by "
-        "the contract holder if there is one, else by staff",
+        "unlisted items sent with funding (费随事转), refused items re-sent with funding, and "
+        "items of types listed at a review with funding (entry control only); done by the lot "
+        "holder if there is one, else by the street's best registered agency if any, else by "
+        "staff",
+    ),
+    _summed_items(
+        "items_via_street",
+        "unlisted department items the street handed down as its own task (relayed; accepted or "
+        "refused; entry control only)",
+    ),
+    _summed_items(
+        "items_crept",
+        "items of types listed without funding at a list review (relabelling, list creep); land "
+        "on staff and cannot be refused",
+    ),
+    _summed_items(
+        "items_retaliated",
+        "refusals this month that the issuer punished through the street's appraisal",
     ),
     _summed_items(
         "items_unlisted_accepted",
@@ -525,6 +545,40 @@ for _o in (
         source="org_item_delivered",
         doc="hours of catalogue and funded items **delivered** by the contract holder this month "
         "(items it could not staff were returned to community staff and are not included)",
+    ),
+    _hours(
+        name="funded_org_hours",
+        levels=ALL,
+        unit="hours",
+        source="funded_org_delivered",
+        doc="hours of funded items delivered by the street's agency for a community without a "
+        "holder of that lot (费随事转 outside the purchase budget; ODD 7.3, 7.5)",
+    ),
+    *(
+        _hours(
+            name=f"unmet_item_hours_{_need}",
+            levels=ALL,
+            unit="hours",
+            measure=(lambda j: lambda model: model.world.need_unmet[:, j])(_j),
+            label=f"unmet {_need.replace('_', ' ')} service hours",
+            better="lower",
+            doc=f"unlisted service items for vulnerable residents of need type `{_need}` "
+            "(sim/needs.py) left undone this month: withdrawn, or refused and given up, plus the "
+            "part of those items in the staff backlog that expired (ODD 7.3, 7.6)",
+        )
+        for _j, _need in enumerate(NEED_TYPES)
+    ),
+    Output(
+        name="refusal_stance",
+        levels=ALL,
+        unit="log-odds",
+        kind="stock",
+        aggregate="weighted",
+        weight="residents",
+        source="refusal_stance",
+        digits=2,
+        doc="what a community adds to its odds of refusing an unlisted item, from its past "
+        "refusals and the reprisals they met (ODD 7.3); streets and district: resident-weighted",
     ),
     _hours(
         name="volunteer_hours",
@@ -876,6 +930,34 @@ _district(
          "project budget appropriated this calendar year so far", _MYUAN),
         ("project_spent_ytd", "yuan", "ytd", "project budget paid this calendar year so far",
          _MYUAN),
+    ),
+)  # fmt: skip
+_district(
+    "lists",
+    (
+        ("n_listed_types", "item types", "stock",
+         "item types on the lists: `n_item_types` until entry control first applies, then "
+         "`listed_types_after_cut` plus the types admitted at list reviews (ODD 7.3)",
+         {"dtype": "int64", "digits": 0, "label": "listed item types"}),
+        ("n_purchasable_types", "item types", "stock",
+         "listed types that are purchasable: 0 before the cut, `purchasable_types_after_cut` "
+         "after it, plus types admitted at a review with funding",
+         {"dtype": "int64", "digits": 0, "label": "purchasable item types"}),
+        ("n_crept_types", "item types", "stock",
+         "types admitted at list reviews so far (list creep, funded or not)",
+         {"dtype": "int64", "digits": 0}),
+        ("list_petitions", "petitions", "flow",
+         "petitions to list an unlisted type at this month's review (0 without a review)",
+         {"dtype": "int64", "digits": 0}),
+        ("list_admitted", "item types", "flow", "petitions admitted at this month's review",
+         {"dtype": "int64", "digits": 0}),
+        ("campaigns_active", "issuers", "stock", "issuers running a campaign this month",
+         {"dtype": "int64", "digits": 0}),
+        ("issuer_fund_share", "share 0-1", "flow",
+         "mean over issuers of the chance a routine unlisted item is sent with funding (0 without "
+         "entry control)", {}),
+        ("issuer_expected_refusal", "share 0-1", "stock",
+         "mean over issuers of the refusal rate they expect for items they push directly", {}),
     ),
 )  # fmt: skip
 _district(

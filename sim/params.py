@@ -116,6 +116,43 @@ class Policy(_Frozen):
         doc="Enforcement strength of entry control: scales how often issuers comply and how "
         "often communities dare refuse an unlisted item.",
     )
+    list_review_months: int = param(
+        12,
+        unit="months",
+        source="assumption (B5: Chengdu revised its lists in 2015; B19: Beijing reviewed its items "
+        "in 2016 and again by 2018-19, so reviews every year or two)",
+        ge=0,
+        le=120,
+        doc="Interval between reviews of the lists under entry control; at a review, departments' "
+        "petitions to list their unlisted item types are decided (list creep). 0: no review, the "
+        "lists stay as cut.",
+    )
+    list_review_strictness: float = param(
+        0.5,
+        unit="share 0-1",
+        source="assumption (B19: lists cut hard, yet departments kept sending tasks down)",
+        ge=0.0,
+        le=1.0,
+        doc="How strict a list review is: the chance it rejects a petition that comes without "
+        "funding (funded petitions meet 费随事转 and are admitted), and how hard it audits items "
+        "that streets relay for departments.",
+    )
+    appraisal_weight: float = param(
+        0.5,
+        unit="share 0-1",
+        source="assumption (考核: streets appraise communities on the tasks they hand down)",
+        ge=0.0,
+        le=1.0,
+        doc="Weight of the street's appraisal (考核) on a community's completion of the items the "
+        "street hands down: the higher it is, the less a community dares refuse them.",
+    )
+    one_vote_veto: bool = param(
+        False,
+        unit="on/off",
+        source="assumption (一票否决: failing one appraised task voids the whole appraisal)",
+        doc="One-vote veto in the street's appraisal: refusing an item the street hands down "
+        "risks the community's whole appraisal.",
+    )
     # --- purchase of services (政府购买服务) -----------------------------------------------------
     purchase_budget: float = param(
         0.0,
@@ -466,6 +503,227 @@ class Params(_Frozen):
         ge=0.0,
         le=1.0,
         doc="Chance a community refuses a pushed unlisted item at full enforcement.",
+    )
+    # --- departments, item types and lists (model v2) -----------------------------------------
+    n_item_types: int = param(
+        537,
+        unit="item types",
+        source="B5 (537 community work items listed before entry control, Chengdu 2015)",
+        ge=1,
+        le=5000,
+        doc="Types of work item that issuers sent down to communities before the lists were cut.",
+    )
+    listed_types_after_cut: int = param(
+        68,
+        unit="item types",
+        source="B5 (56 assisting-government + 12 self-governance items after entry control)",
+        ge=1,
+        le=5000,
+        doc="Item types left on the lists when entry control first cuts them; the rest are "
+        "unlisted. Must be below n_item_types.",
+    )
+    purchasable_types_after_cut: int = param(
+        44,
+        unit="item types",
+        source="B5 (44 purchasable items)",
+        ge=0,
+        le=5000,
+        doc="Listed item types that are purchasable right after the cut (the coarse count of "
+        "B5; the volume bought is still set by catalogue_size, A4).",
+    )
+    service_item_share: float = param(
+        0.3,
+        unit="share of unlisted item types",
+        source="assumption (B19: ledgers and checks remain; allowances and checks of vulnerable "
+        "residents are among unlisted items)",
+        ge=0.0,
+        le=1.0,
+        doc="Share of unlisted item types that are services to vulnerable residents "
+        "(allowances, checks, visits), each for one need type (sim/needs.py).",
+    )
+    campaigns_per_year: float = param(
+        1.0,
+        unit="campaigns per issuer per year",
+        source="assumption (B19: new tasks from above keep arriving; 创卫、创文 and similar "
+        "campaigns)",
+        ge=0.0,
+        le=12.0,
+        doc="Rate at which an idle issuer starts a campaign (new tasks from above).",
+    )
+    campaign_months: int = param(
+        3,
+        unit="months",
+        source="assumption",
+        ge=1,
+        le=24,
+        doc="Length of a campaign.",
+    )
+    campaign_share: float = param(
+        0.3,
+        unit="share of unlisted administrative items",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Share of an issuer's unlisted administrative items (over time) that come in "
+        "campaigns; the rest is a steady base flow. The mean flow does not change.",
+    )
+    campaign_priority: float = param(
+        2.0,
+        unit="task value",
+        source="assumption (campaign tasks are appraised from above)",
+        ge=0.0,
+        le=20.0,
+        doc="Cost to an issuer of leaving a campaign item undone (a routine item costs 1).",
+    )
+    service_item_priority: float = param(
+        0.6,
+        unit="task value",
+        source="assumption",
+        ge=0.0,
+        le=20.0,
+        doc="Cost to an issuer of leaving a service item for vulnerable residents undone.",
+    )
+    funding_cost: float = param(
+        1.5,
+        unit="task value",
+        source="assumption (A9: 权随责走、费随事转 makes the issuer pay)",
+        ge=0.0,
+        le=20.0,
+        doc="Cost to an issuer with no fiscal slack of sending an unlisted item with funding; "
+        "scaled by (1 - funding), its slack.",
+    )
+    push_sanction: float = param(
+        1.0,
+        unit="task value at full enforcement",
+        source="assumption",
+        ge=0.0,
+        le=20.0,
+        doc="Expected sanction for pushing an unlisted item on a community, at full enforcement "
+        "and full compliance norm (scaled by entry_enforcement and the issuer's compliance).",
+    )
+    street_relay_cost: float = param(
+        0.2,
+        unit="task value",
+        source="assumption (B19: tasks keep coming down through other channels)",
+        ge=0.0,
+        le=20.0,
+        doc="Cost to a department of getting the street to hand its unlisted item down as a "
+        "street task.",
+    )
+    relay_audit_cost: float = param(
+        2.0,
+        unit="task value at strictness 1",
+        source="assumption",
+        ge=0.0,
+        le=20.0,
+        doc="Expected sanction for a relayed item found by a strict list review (scaled by "
+        "list_review_strictness and entry_enforcement; zero when there are no reviews).",
+    )
+    choice_temperature: float = param(
+        0.5,
+        unit="task value",
+        source="assumption",
+        ge=0.01,
+        le=10.0,
+        doc="Noise of issuers' choices (logit scale): low = issuers pick the cheapest response.",
+    )
+    belief_adjust: float = param(
+        0.2,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Speed at which an issuer's expected refusal rate (direct and via the street) moves "
+        "toward what it has seen.",
+    )
+    petition_propensity: float = param(
+        0.3,
+        unit="petitions per unlisted type per unit of expected cost",
+        source="assumption",
+        ge=0.0,
+        le=10.0,
+        doc="Chance (per review, per unit of expected cost of an item being unlisted, times the "
+        "issuer's funding share) that an issuer asks to list an unlisted item type with funding "
+        "attached (费随事转); such petitions are admitted.",
+    )
+    relabel_propensity: float = param(
+        0.3,
+        unit="petitions per unlisted type per unit of expected cost",
+        source="assumption (B19: relabelled tasks kept coming down)",
+        ge=0.0,
+        le=10.0,
+        doc="Chance (per review, per unit of expected cost, times one minus the funding share) "
+        "that an issuer asks to have an unlisted type listed without funding (relabelling); "
+        "admitted unless the review is strict.",
+    )
+    refusal_pressure_weight: float = param(
+        2.0,
+        unit="logit per unit of work pressure",
+        source="assumption",
+        ge=0.0,
+        le=20.0,
+        doc="How much a community's refusal odds rise with its work pressure (item demand and "
+        "backlog over regular hours, relative to 1).",
+    )
+    appraisal_refusal_weight: float = param(
+        3.0,
+        unit="logit at appraisal weight 1",
+        source="assumption",
+        ge=0.0,
+        le=20.0,
+        doc="How much the street's appraisal weight lowers a community's refusal odds for the "
+        "items the street hands down.",
+    )
+    department_appraisal_share: float = param(
+        0.3,
+        unit="share",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Share of the street's appraisal pressure that also covers items departments send "
+        "directly.",
+    )
+    veto_weight: float = param(
+        3.0,
+        unit="logit",
+        source="assumption",
+        ge=0.0,
+        le=20.0,
+        doc="Extra fall in refusal odds for street-handed items under a one-vote veto.",
+    )
+    retaliation_mean: float = param(
+        0.3,
+        unit="probability at no enforcement",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Mean chance an issuer retaliates against a refusal (through the appraisal); "
+        "scaled by (1 - entry_enforcement).",
+    )
+    refusal_boldness: float = param(
+        1.0,
+        unit="logit",
+        source="assumption",
+        ge=0.0,
+        le=10.0,
+        doc="Refusal odds a community gains after refusals that went unpunished.",
+    )
+    retaliation_fear: float = param(
+        3.0,
+        unit="logit",
+        source="assumption",
+        ge=0.0,
+        le=20.0,
+        doc="Refusal odds a community loses when all its refusals were punished.",
+    )
+    stance_adjust: float = param(
+        0.1,
+        unit="per month",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Speed at which a community's stance toward refusing moves after a month with "
+        "refusals.",
     )
     # --- residents ----------------------------------------------------------------------------
     need_hours_per_resident: float = param(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.district import District
+from sim.needs import N_NEEDS
 from sim.params import Params, Policy
 from sim.schedule import PolicySchedule
 from sim.tables import Table
@@ -25,6 +26,7 @@ from sim.world import (
     ORG_SCHEMA,
     STREET_ISSUER,
     STREET_SCHEMA,
+    TYPE_SCHEMA,
     WORKER_SCHEMA,
     Streams,
     World,
@@ -184,8 +186,46 @@ def build_world(
         born_step=first_t - 1,
     )
     world.other_orgs = round(p.other_orgs_initial)
+    build_item_types(world, p)  # model v2: item types, issuers' beliefs (departments stream)
     world.org_load = np.zeros(len(orgs))
     return world
+
+
+def build_item_types(world: World, params: Params) -> None:
+    """Item types, their owners and need types; campaign and belief state of the issuers.
+
+    Draws from the ``departments`` stream, so the rest of the initial population is as in v1.
+    """
+    p, iss = params, world.issuers
+    rng = world.streams.departments
+    n_i = len(iss)
+    n_unlisted = p.n_item_types - p.listed_types_after_cut
+    # Unlisted types: one per issuer first, the rest in proportion to the issuer's unlisted flow.
+    flow = world.item_rates.sum(axis=0) * iss.unlisted_share
+    extra = rng.choice(n_i, max(n_unlisted - n_i, 0), p=flow / flow.sum())
+    owner = np.r_[np.arange(min(n_i, n_unlisted)), extra].astype(np.int32)
+    volume = rng.lognormal(0.0, p.item_type_volume_sigma, n_unlisted)
+    volume /= np.bincount(owner, volume, n_i)[owner]
+    service = rng.random(n_unlisted) < p.service_item_share
+    need = np.where(service, rng.integers(0, N_NEEDS, n_unlisted), -1)
+    n_listed = p.listed_types_after_cut
+    world.item_types = Table(TYPE_SCHEMA, capacity=p.n_item_types)
+    world.item_types.append(
+        p.n_item_types,
+        owner=np.r_[np.full(n_listed, -1), owner],
+        volume=np.r_[np.zeros(n_listed), volume],
+        need=np.r_[np.full(n_listed, -1), need],
+        listed=True,  # before the cut every type is on the old list of community work
+        purchasable=False,
+        crept_step=NEVER,
+    )
+    world.lists_cut_step = NEVER
+    iss.retaliation = _beta(rng, p.retaliation_mean, p.issuer_heterogeneity, n_i)
+    iss.belief_direct = np.full(n_i, p.refusal_propensity)
+    iss.belief_street = np.full(n_i, p.refusal_propensity)
+    iss.campaign_until = np.full(n_i, NEVER, np.int32)
+    iss.expected_cost = np.zeros(n_i)
+    iss.fund_share = np.zeros(n_i)
 
 
 def _beta(rng: np.random.Generator, mean: float, conc: float, n: int) -> np.ndarray:

@@ -483,6 +483,22 @@ def from_definition(
         changes=tuple(changes),
         warnings=tuple(budget_warnings(schedule, size["residents"], scaling_on)),
     )
+    if params.listed_types_after_cut >= params.n_item_types:
+        raise ScenarioError(
+            where,
+            "params.listed_types_after_cut",
+            f"{params.listed_types_after_cut} is not below params.n_item_types = "
+            f"{params.n_item_types}",
+            f"1 to {params.n_item_types - 1}",
+        )
+    if params.purchasable_types_after_cut > params.listed_types_after_cut:
+        raise ScenarioError(
+            where,
+            "params.purchasable_types_after_cut",
+            f"{params.purchasable_types_after_cut} exceeds params.listed_types_after_cut = "
+            f"{params.listed_types_after_cut}",
+            f"0 to {params.listed_types_after_cut}",
+        )
     return Scenario(
         name=name,
         description=definition.get("description", ""),

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from sim.needs import N_NEEDS
 from sim.params import Params, Policy
 from sim.schedule import PolicySchedule
 from sim.tables import Table
@@ -106,6 +107,7 @@ COMMUNITY_FLOATS = (
     "burnout",
     "backlog",
     "coverage_memory",
+    "refusal_stance",  # model v2: log-odds a community adds to refusing, from its experience
     # this month's item flow (counts)
     "items_issued",
     "items_received",
@@ -113,11 +115,17 @@ COMMUNITY_FLOATS = (
     "items_withheld",
     "items_funded",
     "items_unlisted_accepted",
+    "items_via_street",  # unlisted department items the street handed down (v2)
+    "items_crept",  # items of types listed at a review without funding (list creep, v2)
+    "items_retaliated",  # refusals the issuer punished through the appraisal (v2)
     # this month's hours
     "staff_item_hours",  # items landing on staff this month
     "org_item_hours",  # items handed to the contract holder this month
     "org_item_delivered",
     "org_item_quality",
+    "funded_org_hours",  # funded items bought from a street agency without a lot (v2)
+    "funded_org_delivered",
+    "funded_org_quality",
     "undone_hours",  # refused, withdrawn, expired or returned-and-dropped item hours
     "hours_regular",
     "hours_available",
@@ -152,6 +160,23 @@ ISSUER_SCHEMA: dict[str, Any] = {
     "unlisted_share": float,
     "compliance": float,
     "funding": float,
+    # model v2: issuers decide (sim/processes/departments.py)
+    "retaliation": float,  # chance it punishes a refusal, at no enforcement
+    "belief_direct": float,  # expected refusal rate of items it pushes directly
+    "belief_street": float,  # expected refusal rate of items the street hands down
+    "campaign_until": np.int32,  # a campaign runs while t < campaign_until
+    "expected_cost": float,  # expected cost to it of a routine unlisted item
+    "fund_share": float,  # chance it sends a routine unlisted item with funding
+}
+
+# Item types of the lists (model v2): the lists are state (sim/processes/departments.py)
+TYPE_SCHEMA: dict[str, Any] = {
+    "owner": np.int32,  # issuer row; -1 for the types kept on the lists at the cut
+    "volume": float,  # share of its owner's unlisted item flow
+    "need": np.int32,  # need type it serves (sim.needs order), or -1 for a routine task
+    "listed": bool,
+    "purchasable": bool,
+    "crept_step": np.int32,  # month it was listed at a review; NEVER if never
 }
 
 LOT_SCHEMA: dict[str, Any] = {
@@ -209,6 +234,7 @@ class Streams:
     procurement: np.random.Generator  # tenders, commissions, project calls (process 4)
     orgs: np.random.Generator  # organizations' lives, brand arrivals (processes 1, 7)
     labour: np.random.Generator  # the labour market (process 8)
+    departments: np.random.Generator  # item types, campaigns, list reviews (process 2a, v2)
 
     @classmethod
     def from_seeds(cls, seeds: Sequence[np.random.SeedSequence]) -> Streams:
@@ -262,6 +288,27 @@ class World:
     other_orgs: int = 0  # registered organizations outside community services (a stock)
     org_load: np.ndarray = field(default_factory=lambda: np.zeros(0))  # work / staff hours
     changes: list[RowChange] = field(default_factory=list)  # see take_changes
+    # the lists as state and service items by need type (model v2, sim/processes/departments.py)
+    item_types: Table = field(default_factory=lambda: Table(TYPE_SCHEMA, capacity=1))
+    lists_cut_step: int = NEVER  # month entry control first cut the lists
+    list_stats: dict[str, int] = field(default_factory=dict)  # this month's review
+    # communities x need types (sim.needs): staff hours of service items in the backlog; this
+    # month's new ones landing on staff, given up under entry control, and left unmet in all
+    need_backlog: np.ndarray | None = None
+    need_staff_new: np.ndarray | None = None
+    need_undone: np.ndarray | None = None
+    need_unmet: np.ndarray | None = None
+    funded_provider: np.ndarray | None = None  # per community: agency doing its funded items
+
+    def __post_init__(self) -> None:
+        n_c = len(self.communities)
+        for name in ("need_backlog", "need_staff_new", "need_undone", "need_unmet"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros((n_c, N_NEEDS)))
+        if self.funded_provider is None:
+            self.funded_provider = np.full(n_c, -1)
+        if not self.list_stats:
+            self.list_stats = {"petitions": 0, "admitted": 0, "admitted_funded": 0}
 
     # -- time and books -------------------------------------------------------------------------
     @property

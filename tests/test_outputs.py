@@ -202,3 +202,11 @@ def test_display_follows_the_table():
     assert format_value(float("nan"), quality) == "n/a"
     assert format_value(None, quality) == "n/a"
     assert format_value(30.85e6, OUTPUTS["purchase_budget"]) == "30.85"
+
+
+def test_need_types_of_the_output_table_are_those_of_sim_needs():
+    from sim import needs, outputs
+
+    assert outputs.NEED_TYPES == needs.NEED_TYPES
+    for name in needs.NEED_TYPES:
+        assert f"unmet_item_hours_{name}" in {o.name for o in outputs.at_level("community")}

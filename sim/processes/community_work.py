@@ -4,7 +4,9 @@ Staff hours go first to statutory duties, then to the administrative items that 
 community (new items, items returned by overloaded contract holders, the backlog, and supervising
 purchased work). Staff may work overtime, up to a cap, on items only. What remains of regular hours
 goes to self-governance and to direct services for residents. Items left over form a backlog, part
-of which expires undone each month. Work pressure drives burnout, which costs hours and quality.
+of which expires undone each month; the service items for vulnerable residents among them are
+tracked by need type (model v2), so their undone hours are unmet need of those households. Work
+pressure drives burnout, which costs hours and quality.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
     regular = c.staff * p.staff_hours_per_month * (1 - p.burnout_absence * c.burnout)
     available = regular * (1 + p.overtime_cap)
     statutory = p.statutory_share * regular
-    supervision = p.supervision_share * c.org_item_delivered
+    supervision = p.supervision_share * (c.org_item_delivered + c.funded_org_delivered)
     item_demand = c.backlog + c.staff_item_hours
     demand = item_demand + supervision
     done = np.minimum(demand, available - statutory)
@@ -36,6 +38,15 @@ def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
 
     pressure = (statutory + demand) / regular
     target = np.clip((pressure - p.burnout_pressure_onset) / p.staff_burnout_ramp, 0.0, 1.0)
+
+    # Service items for vulnerable residents (by need type) share the fate of all staff items:
+    # what is left carries over, and part of it expires; expired or given up, the need goes unmet.
+    typed = world.need_backlog + world.need_staff_new
+    left_share = np.divide(left, item_demand, out=np.zeros_like(left), where=item_demand > 0)
+    typed_left = typed * left_share[:, None]
+    typed_expired = typed_left * p.backlog_expiry
+    world.need_backlog = typed_left - typed_expired
+    world.need_unmet = world.need_undone + typed_expired
 
     c.staff_items_done = done * item_share
     c.backlog = left - expired

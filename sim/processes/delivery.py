@@ -36,7 +36,11 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     is_group = o.kind == GRASSROOTS
     with_project = o.project_community >= 0
     pro_project = np.where(with_project & ~is_group, o.project_hours, 0.0)
-    worker_demand = item_hours + pro_project
+    # Funded items bought from a street agency outside any lot (费随事转, model v2)
+    prov = world.funded_provider
+    has_f = prov >= 0
+    funded_hours = np.bincount(prov[has_f], c.funded_org_hours[has_f], n_o)
+    worker_demand = item_hours + pro_project + funded_hours
     load = np.divide(
         worker_demand,
         staff_hours,
@@ -85,6 +89,17 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     books.purchase_spent += pay.sum()
     books.funded_item_spent += funded_pay.sum()
 
+    safe_f = np.maximum(prov, 0)
+    f_delivered = np.where(has_f, c.funded_org_hours * frac[safe_f], 0.0)
+    f_pay = f_delivered * p.service_hour_price  # paid by the issuer, as for funded lot items
+    c.funded_org_delivered = f_delivered
+    c.funded_org_quality = np.where(
+        has_f, np.minimum(1.0, pro_quality[safe_f] * (1 + p.local_quality_bonus)), 0.0
+    )
+    c.staff_item_hours = c.staff_item_hours + c.funded_org_hours - f_delivered
+    contract_income = contract_income + np.bincount(prov[has_f], f_pay[has_f], n_o)
+    books.funded_item_spent += f_pay.sum()
+
     # Projects: agencies with their workers, groups with their members.
     group_frac = np.minimum(
         1.0, o.members * p.member_project_hours / np.maximum(o.project_hours, 1e-12)
@@ -110,6 +125,7 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
 
     # Record on organizations and workers
     item_delivered = np.bincount(holder[has], lots.delivered[has], n_o)
+    item_delivered = item_delivered + np.bincount(prov[has_f], f_delivered[has_f], n_o)
     o.demand_hours = worker_demand + np.where(is_group, o.project_hours * with_project, 0.0)
     o.delivered_hours = item_delivered + project_delivered
     o.quality = np.where(is_group & (n_workers == 0), vol_quality, pro_quality)

@@ -1,27 +1,47 @@
-"""Processes 2-3: administrative items flow down, and entry control filters them.
+"""Processes 2-3: items flow down; issuers and communities decide under entry control.
 
 Departments and streets ("issuers") send items to communities as Poisson flows whose rates scale
 with population. An item is listed (on the three lists, A8) or not; a listed item may be in the
-purchase catalogue (A4). Under entry control (A9) an issuer complies with probability
-``enforcement * compliance``: a complying issuer either re-sends the item with funding
-attached (权随责走、费随事转, then it is admitted) or withdraws it; a non-complying issuer pushes it
-anyway, and the community refuses it with probability ``enforcement * refusal_propensity``.
-Refused and withdrawn items are done by no one: their resident-facing part is an unmet need.
-Issuers learn to comply in proportion to how many of their unlisted items were refused.
+purchase catalogue (A4). An issuer's unlisted items belong to its item types and come in three
+classes: services to vulnerable residents (of one need type), routine tasks, and campaign tasks
+(:mod:`sim.processes.departments`). Types listed at a list review (list creep) arrive as listed
+items, with funding if the petition brought it.
 
-Each item meets these chances independently, so by Poisson thinning every outcome (listed and in
-the catalogue, funded, withdrawn, refused, accepted) is itself an independent Poisson flow. The
-model draws them that way: per community, and per community and issuer only for refusals, which
-issuers learn from. This is the same distribution as drawing items one by one, at a fraction of
-the cost.
+Under entry control (A9) each issuer chooses a response per class of unlisted item (a logit over
+expected costs, :func:`~sim.processes.departments.choice`): send it with funding (费随事转, then it
+is admitted), withdraw it, push it on the community, or, for a department, have the street hand it
+down. The community refuses a pushed item with a probability that rises with its work pressure
+and its stance (past refusals and the issuer's reprisals) and falls with the street's appraisal
+pressure on street-handed items (:func:`~sim.processes.departments.refusal_odds`). A refused item
+is then funded or given up, as its issuer would choose between those two; given up, it is undone,
+and if it was a service item its need type's households go without. Issuers update their expected
+refusal rates by route, and their compliance norm, from their own refusals; communities update
+their stance from the reprisals their refusals met.
+
+Each item meets these chances independently, so by Poisson thinning every outcome is itself an
+independent Poisson flow; refusals are drawn per community and issuer because both sides learn from
+them, and undone and accepted items are split by need type in proportion to their expected flows.
+Without entry control every unlisted item lands on the community.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.needs import N_NEEDS
 from sim.params import Params, Policy
-from sim.world import World
+from sim.processes.departments import (
+    DIRECT,
+    FUND,
+    SERVICE,
+    STREET,
+    WITHDRAW,
+    campaign_multiplier,
+    choice,
+    issuer_mix,
+    refusal_odds,
+)
+from sim.world import GRASSROOTS, STREET_ISSUER, World
 
 
 def flow_items(world: World, policy: Policy, params: Params) -> None:
@@ -36,27 +56,91 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     catalogue = catalogue_ck.sum(axis=1)
     other_listed = rng.poisson(listed_rate * (1 - cat_share.sum()))
 
+    # Unlisted flow by class, relative to each issuer's base rate (campaigns keep the mean).
+    mix = issuer_mix(world)
+    camp = campaign_multiplier(world, p)
+    cs = p.campaign_share
+    w = u[:, None] * np.stack(
+        [mix["service"], mix["admin"] * (1 - cs), mix["admin"] * cs * camp], axis=1
+    )
+    need_w = u[:, None] * mix["need"]  # issuers x need types (service class)
     entry = world.streams.entry
-    if pol.entry_control:
-        comply = pol.entry_enforcement * iss.compliance
-        refuse = pol.entry_enforcement * p.refusal_propensity
-        unlisted_rate = rates * u  # per community and issuer
-        funded = entry.poisson(unlisted_rate @ (comply * iss.funding))
-        withdrawn = entry.poisson(unlisted_rate @ (comply * (1 - iss.funding)))
-        accepted = entry.poisson(unlisted_rate @ ((1 - comply) * (1 - refuse)))
-        refused_ci = entry.poisson(unlisted_rate * ((1 - comply) * refuse))
-        refused = refused_ci.sum(axis=1)
-        sent_i = unlisted_rate.sum(axis=0)  # expected unlisted items per issuer
-        rate = np.divide(refused_ci.sum(axis=0), sent_i, out=np.zeros(len(u)), where=sent_i > 0)
-        iss.compliance = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
-            1 - iss.compliance
-        )
-    else:
-        accepted = entry.poisson(rates @ u)
-        funded = withdrawn = refused = np.zeros(len(c), np.int64)
+    n_c, n_i = rates.shape
+    zeros = np.zeros(n_c, np.int64)
+    crept = entry.poisson(rates @ (u * mix["crept"]))
+    crept_funded = entry.poisson(rates @ (u * mix["crept_funded"]))
 
+    if pol.entry_control:
+        pi, _ = choice(world, pol, p)
+        rho_d, rho_s = refusal_odds(world, pol, p)
+        is_street = iss.kind == STREET_ISSUER
+        fund_first = entry.poisson(rates @ (w * pi[:, :, FUND]).sum(axis=1))
+        withdrawn = entry.poisson(rates @ (w * pi[:, :, WITHDRAW]).sum(axis=1))
+        # A street's own pushed items are handed down by the street, like relayed ones.
+        push_d = np.where(is_street[:, None], 0.0, pi[:, :, DIRECT])
+        push_s = pi[:, :, STREET] + np.where(is_street[:, None], pi[:, :, DIRECT], 0.0)
+        direct_i, street_i = (w * push_d).sum(axis=1), (w * push_s).sum(axis=1)
+        relay_i = np.where(is_street, 0.0, street_i)
+        refused_d = entry.poisson(rates * direct_i * rho_d[:, None])
+        refused_s = entry.poisson(rates * street_i * rho_s[:, None])
+        acc_d = entry.poisson((rates @ direct_i) * (1 - rho_d))
+        acc_relay = entry.poisson((rates @ relay_i) * (1 - rho_s))
+        acc_own = entry.poisson((rates @ (street_i - relay_i)) * (1 - rho_s))
+        accepted = acc_d + acc_relay + acc_own
+        refused_ci = refused_d + refused_s
+        # A refused item is then funded or given up, as the issuer would choose between the two.
+        pushed_k = w * (push_d + push_s)
+        f_k = np.divide(
+            pi[:, :, FUND],
+            pi[:, :, FUND] + pi[:, :, WITHDRAW],
+            out=np.zeros_like(w),
+            where=pi[:, :, FUND] + pi[:, :, WITHDRAW] > 0,
+        )
+        pushed = pushed_k.sum(axis=1)
+        f_i = np.divide((pushed_k * f_k).sum(axis=1), pushed, out=np.zeros(n_i), where=pushed > 0)
+        refunded_ci = _thin(entry, refused_ci, f_i)
+        retaliated_ci = _thin(entry, refused_ci, iss.retaliation * (1 - pol.entry_enforcement))
+        refused = refused_ci.sum(axis=1)
+        refunded = refunded_ci.sum(axis=1)
+        given_up = refused - refunded
+        retaliated = retaliated_ci.sum(axis=1)
+        relayed = acc_relay + refused_s[:, ~is_street].sum(axis=1)
+        _learn(world, p, rates, u, direct_i, street_i, refused_d, refused_s, refused_ci)
+        _stance(world, p, refused, retaliated)
+
+        # Expected composition by need type of what is given up and of what staff accept.
+        f_c = 1 - f_i
+        svc_d, svc_s = push_d[:, SERVICE], push_s[:, SERVICE]
+        undone_need = (
+            rates @ (need_w * pi[:, SERVICE, WITHDRAW][:, None])
+            + (rates @ (need_w * (svc_d * f_c)[:, None])) * rho_d[:, None]
+            + (rates @ (need_w * (svc_s * f_c)[:, None])) * rho_s[:, None]
+        )
+        undone_all = (
+            rates @ (w * pi[:, :, WITHDRAW]).sum(axis=1)
+            + (rates @ (direct_i * f_c)) * rho_d
+            + (rates @ (street_i * f_c)) * rho_s
+        )
+        accepted_need = (rates @ (need_w * svc_d[:, None])) * (1 - rho_d)[:, None] + (
+            rates @ (need_w * svc_s[:, None])
+        ) * (1 - rho_s)[:, None]
+        accepted_all = (rates @ direct_i) * (1 - rho_d) + (rates @ street_i) * (1 - rho_s)
+        undone_items = withdrawn + given_up
+        undone_by_need = _split(entry, undone_items, undone_need, undone_all)
+        accepted_by_need = _split(entry, accepted, accepted_need, accepted_all)
+    else:
+        unlisted = w.sum(axis=1) + u * (mix["crept"] + mix["crept_funded"])
+        accepted = entry.poisson(rates @ unlisted)
+        crept = crept_funded = zeros  # without entry control nothing is refusable: all accepted
+        fund_first = withdrawn = refused = refunded = given_up = zeros
+        retaliated = relayed = zeros
+        undone_by_need = np.zeros((n_c, N_NEEDS))
+        accepted_by_need = _split(entry, accepted, rates @ need_w, rates @ unlisted)
+
+    funded = fund_first + refunded + crept_funded
     # Funded items fall in the categories evenly; catalogue and funded items of a category go to
-    # the holder of that lot, if there is one.
+    # the holder of that lot, if there is one. Funded items without a lot holder are bought from
+    # the best registered agency of the street (费随事转: the money buys the task), if any.
     lots = world.lots
     k = cat_share.size
     # Only communities with funded items draw (a multinomial of 0 draws nothing from the stream,
@@ -64,20 +148,107 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     funded_ck = np.zeros((len(funded), k), np.int64)
     some = np.flatnonzero(funded)
     if k and len(some):
-        funded_ck[some] = world.streams.entry.multinomial(funded[some], np.full(k, 1 / k))
+        funded_ck[some] = entry.multinomial(funded[some], np.full(k, 1 / k))
     held = (lots.holder >= 0).reshape(-1, k)
     to_org_ck = np.where(held, catalogue_ck + funded_ck, 0)
-    to_staff = catalogue + other_listed + funded + accepted - to_org_ck.sum(axis=1)
+    funded_unheld = np.where(held, 0, funded_ck).sum(axis=1)
+    provider = street_providers(world)[c.street]
+    funded_org = np.where(provider >= 0, funded_unheld, 0)
+    to_staff = (
+        catalogue + other_listed + crept + funded + accepted - to_org_ck.sum(axis=1) - funded_org
+    )
 
     h = p.hours_per_item
     lots.item_hours = (to_org_ck * h).ravel()
     lots.funded_items = np.where(held, funded_ck, 0).ravel()
-    c.items_issued = catalogue + other_listed + funded + withdrawn + accepted + refused
-    c.items_received = catalogue + other_listed + funded + accepted + refused
+    c.items_issued = catalogue + other_listed + crept + funded + withdrawn + accepted + refused
+    c.items_received = c.items_issued - withdrawn
     c.items_refused = refused
     c.items_withheld = withdrawn
     c.items_funded = funded
     c.items_unlisted_accepted = accepted
+    c.items_via_street = relayed
+    c.items_crept = crept
+    c.items_retaliated = retaliated
     c.staff_item_hours = to_staff * h
     c.org_item_hours = to_org_ck.sum(axis=1) * h
-    c.undone_hours = (refused + withdrawn) * h
+    c.funded_org_hours = funded_org * h
+    world.funded_provider = np.where(funded_org > 0, provider, -1)
+    c.undone_hours = (withdrawn + given_up) * h
+    world.need_undone = undone_by_need * h
+    world.need_staff_new = accepted_by_need * h
+
+
+def street_providers(world: World) -> np.ndarray:
+    """Per street, the alive registered agency (local or brand) of highest capacity, or -1."""
+    o, n_s = world.orgs, len(world.streets)
+    rows = np.flatnonzero(o.alive & o.registered & (o.kind != GRASSROOTS))
+    best = np.full(n_s, -1)
+    if len(rows):
+        rows = rows[np.argsort(o.capacity[rows], kind="stable")]
+        rank = np.full(n_s, -1)
+        np.maximum.at(rank, o.street[rows], np.arange(len(rows)))
+        best = np.where(rank >= 0, rows[np.maximum(rank, 0)], -1)
+    return best
+
+
+def _split(
+    rng: np.random.Generator, counts: np.ndarray, by_need: np.ndarray, total: np.ndarray
+) -> np.ndarray:
+    """Split item counts per community into need types (and the rest) by expected shares."""
+    rest = np.maximum(total - by_need.sum(axis=1), 0.0)
+    weights = np.column_stack([by_need, rest])
+    s = weights.sum(axis=1, keepdims=True)
+    probs = np.divide(weights, s, out=np.zeros_like(weights), where=s > 0)
+    probs[s[:, 0] <= 0, -1] = 1.0
+    probs /= probs.sum(axis=1, keepdims=True)
+    return rng.multinomial(counts, probs)[:, :N_NEEDS].astype(float)
+
+
+def _thin(rng: np.random.Generator, counts: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Binomial thinning of a communities x issuers count matrix by per-issuer probabilities,
+    drawn only where there are items (refusals are sparse)."""
+    out = np.zeros_like(counts)
+    r, i = np.nonzero(counts)
+    out[r, i] = rng.binomial(counts[r, i], prob[i])
+    return out
+
+
+def _learn(
+    world: World,
+    p: Params,
+    rates: np.ndarray,
+    u: np.ndarray,
+    direct_i: np.ndarray,
+    street_i: np.ndarray,
+    refused_d: np.ndarray,
+    refused_s: np.ndarray,
+    refused_ci: np.ndarray,
+) -> None:
+    """Issuers update their expected refusal rate by route and their compliance norm."""
+    iss = world.issuers
+    n_i = len(u)
+    a = p.belief_adjust
+    for name, sent, refused in (
+        ("belief_direct", rates.sum(axis=0) * direct_i, refused_d.sum(axis=0)),
+        ("belief_street", rates.sum(axis=0) * street_i, refused_s.sum(axis=0)),
+    ):
+        seen = np.divide(refused, sent, out=np.zeros(n_i), where=sent > 0)
+        old = getattr(iss, name)
+        setattr(iss, name, np.where(sent > 0, old + a * (np.minimum(seen, 1) - old), old))
+    sent_i = rates.sum(axis=0) * u  # expected unlisted items per issuer
+    rate = np.divide(refused_ci.sum(axis=0), sent_i, out=np.zeros(n_i), where=sent_i > 0)
+    iss.compliance = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
+        1 - iss.compliance
+    )
+
+
+def _stance(world: World, p: Params, refused: np.ndarray, retaliated: np.ndarray) -> None:
+    """Communities grow bolder after unpunished refusals and warier after reprisals."""
+    c = world.communities
+    some = refused > 0
+    punished = np.divide(retaliated, refused, out=np.zeros(len(c)), where=some)
+    target = p.refusal_boldness * (1 - punished) - p.retaliation_fear * punished
+    c.refusal_stance = np.where(
+        some, c.refusal_stance + p.stance_adjust * (target - c.refusal_stance), c.refusal_stance
+    )

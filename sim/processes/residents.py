@@ -27,9 +27,11 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
 
     rf = p.resident_facing_share
     item_need = rf * c.items_issued * p.hours_per_item
-    item_served = rf * (c.staff_items_done + c.org_item_delivered)
+    item_served = rf * (c.staff_items_done + c.org_item_delivered + c.funded_org_delivered)
     item_quality_hours = rf * (
-        c.staff_items_done * q_staff + c.org_item_delivered * c.org_item_quality
+        c.staff_items_done * q_staff
+        + c.org_item_delivered * c.org_item_quality
+        + c.funded_org_delivered * c.funded_org_quality
     )
 
     need = base_need + item_need

@@ -64,8 +64,15 @@ def test_common_random_numbers_across_scenarios(serial_reference):
     assert (seeds["baseline_2013"] == seeds["wuhou_reform"]).all()
     # Listed items come from the item stream alone, so replication r draws the very same listed
     # items in every scenario, month by month and community by community; the reform changes only
-    # what happens to unlisted items (entry control, another stream).
-    unlisted = ["items_refused", "items_withheld", "items_funded", "items_unlisted_accepted"]
+    # what happens to unlisted items (entry control, another stream). Items of unlisted types
+    # listed at a review (list creep, model v2) come from that other stream too.
+    unlisted = [
+        "items_refused",
+        "items_withheld",
+        "items_funded",
+        "items_unlisted_accepted",
+        "items_crept",
+    ]
     d = d.assign(listed=d["items_issued"] - d[unlisted].sum(axis=1))
     listed = d.set_index(["replication", "step", "community", "scenario"])["listed"].unstack()
     assert (listed["baseline_2013"] == listed["wuhou_reform"]).all()

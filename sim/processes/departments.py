@@ -1,0 +1,161 @@
+"""Process 2a (model v2): departments decide, and the lists are state.
+
+Issuers (district departments and street offices) send items that arise from their tasks: a steady
+base flow plus campaigns (new tasks from above) that start at random times. Every issuer's unlisted
+items belong to item types it owns; a type is a routine administrative task or a service to
+vulnerable residents of one need type (:mod:`sim.needs`).
+
+The lists are state. When entry control first comes into force, the lists are cut from
+``n_item_types`` types to ``listed_types_after_cut`` (B5), ``purchasable_types_after_cut`` of them
+purchasable. At every list review (``list_review_months``) issuers petition to get their unlisted
+types listed (list creep). A petition that comes with funding meets 费随事转 and is admitted as a
+purchasable type; one without funding is admitted with probability ``1 - list_review_strictness``.
+
+Under entry control an issuer chooses, for each unlisted item, among four responses: send it with
+funding (费随事转), withdraw it, push it on the community directly, or have the street hand it down
+as a street task (departments only). The choice is a logit over the expected cost of each response
+to the issuer, computed for all issuers and item classes at once (:func:`choice`). The costs read
+what refusals and the street's appraisal do: the issuer's expected refusal rate by route (a belief
+that follows its own refusals), the value of the task, its fiscal slack, the sanction for pushing
+(entry enforcement), and the audit of relayed items by a strict list review.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.needs import N_NEEDS
+from sim.params import Params, Policy
+from sim.world import NEVER, STREET_ISSUER, World
+
+# Item classes of unlisted items and issuers' responses (axes of the choice array)
+SERVICE, ROUTINE, CAMPAIGN = 0, 1, 2
+FUND, WITHDRAW, DIRECT, STREET = 0, 1, 2, 3
+N_CLASSES, N_ACTIONS = 3, 4
+
+
+def departments_month(world: World, policy: Policy, params: Params) -> None:
+    """Campaigns start and end; the lists are cut when entry control first applies; reviews."""
+    p, pol, iss, t = params, policy, world.issuers, world.t
+    rng = world.streams.departments
+    idle = iss.campaign_until <= t
+    start = idle & (rng.random(len(iss)) < p.campaigns_per_year / 12)
+    iss.campaign_until = np.where(start, t + p.campaign_months, iss.campaign_until)
+
+    types = world.item_types
+    world.list_stats = {"petitions": 0, "admitted": 0, "admitted_funded": 0}
+    if pol.entry_control and world.lists_cut_step == NEVER:
+        world.lists_cut_step = t
+        types.listed = types.owner < 0
+        types.purchasable = np.arange(len(types)) < p.purchasable_types_after_cut
+        return
+    since = t - world.lists_cut_step
+    if not (
+        pol.entry_control
+        and world.lists_cut_step != NEVER
+        and pol.list_review_months > 0
+        and since > 0
+        and since % pol.list_review_months == 0
+    ):
+        return
+    # A list review: issuers petition for their unlisted types, in proportion to what being
+    # unlisted costs them; funded petitions are admitted, unfunded ones unless the review is strict.
+    cand = np.flatnonzero(~types.listed & (types.owner >= 0))
+    owner = types.owner[cand]
+    cost, fund = iss.expected_cost[owner], iss.fund_share[owner]
+    draw = rng.random((3, len(cand)))
+    funded = draw[0] < np.minimum(1.0, p.petition_propensity * cost * fund)
+    relabel = ~funded & (draw[1] < np.minimum(1.0, p.relabel_propensity * cost * (1 - fund)))
+    petition = funded | relabel
+    admitted = funded | (relabel & (draw[2] >= pol.list_review_strictness))
+    rows = cand[admitted]
+    types.listed[rows] = True
+    types.purchasable[rows] = funded[admitted]
+    types.crept_step[rows] = t
+    world.list_stats = {
+        "petitions": int(petition.sum()),
+        "admitted": int(admitted.sum()),
+        "admitted_funded": int((admitted & funded).sum()),
+    }
+
+
+def issuer_mix(world: World) -> dict[str, np.ndarray]:
+    """Each issuer's unlisted flow split by the state of its item types (shares of ``u_i``).
+
+    Returns per issuer: ``service`` and ``admin`` (still unlisted), ``need`` (issuers x need
+    types, still unlisted service types), ``crept`` (listed at a review, not purchasable) and
+    ``crept_funded`` (listed with funding). Before the cut nothing is crept.
+    """
+    types, n_i = world.item_types, len(world.issuers)
+    own = types.owner >= 0
+    owner, vol = types.owner[own], types.volume[own]
+    listed, purch, need = types.listed[own], types.purchasable[own], types.need[own]
+    cut = world.lists_cut_step != NEVER
+    unl = ~listed if cut else np.ones(len(owner), bool)
+    svc = unl & (need >= 0)
+    out = {
+        "service": np.bincount(owner[svc], vol[svc], n_i),
+        "crept": np.bincount(owner, vol * (~unl & ~purch), n_i),
+        "crept_funded": np.bincount(owner, vol * (~unl & purch), n_i),
+        "need": np.zeros((n_i, N_NEEDS)),
+    }
+    np.add.at(out["need"], (owner[svc], need[svc]), vol[svc])
+    out["admin"] = np.maximum(0.0, 1.0 - out["service"] - out["crept"] - out["crept_funded"])
+    return out
+
+
+def campaign_multiplier(world: World, params: Params) -> np.ndarray:
+    """Per issuer, campaign items per steady-state campaign item this month (mean about 1)."""
+    p, iss = params, world.issuers
+    a = min(p.campaigns_per_year / 12, 1.0)
+    if a <= 0:  # no campaigns: campaign items come as part of the steady flow
+        return np.ones(len(iss))
+    # Stationary share of months in a campaign: D active months, then on average (1 - a) / a
+    # idle months before the next one starts.
+    d = p.campaign_months
+    active_share = a * d / (a * d + 1 - a)
+    return (iss.campaign_until > world.t) / active_share
+
+
+def choice(world: World, policy: Policy, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Issuers' response probabilities (issuers x classes x actions) and each class's cost of a
+    refused item (issuers x classes)."""
+    p, pol, iss = params, policy, world.issuers
+    prio = np.array([p.service_item_priority, 1.0, p.campaign_priority])[None, :]
+    fund = (p.funding_cost * (1 - iss.funding))[:, None] * np.ones((1, N_CLASSES))
+    after_refusal = np.minimum(fund, prio)  # a refused item is then funded or given up
+    enf = pol.entry_enforcement
+    direct = (
+        iss.belief_direct[:, None] * after_refusal
+        + (enf * p.push_sanction * iss.compliance)[:, None]
+    )
+    audit = enf * pol.list_review_strictness * p.relay_audit_cost * (pol.list_review_months > 0)
+    street = iss.belief_street[:, None] * after_refusal + p.street_relay_cost + audit
+    street = np.where((iss.kind == STREET_ISSUER)[:, None], np.inf, street)
+    cost = np.stack([fund, np.broadcast_to(prio, fund.shape), direct, street], axis=2)
+    z = -(cost - cost.min(axis=2, keepdims=True)) / p.choice_temperature
+    w = np.exp(z)
+    pi = w / w.sum(axis=2, keepdims=True)
+    expected = (pi * np.where(np.isinf(cost), 0.0, cost)).sum(axis=2)
+    iss.expected_cost = expected[:, ROUTINE]
+    iss.fund_share = pi[:, ROUTINE, FUND]
+    return pi, after_refusal
+
+
+def refusal_odds(world: World, policy: Policy, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Each community's chance of refusing a pushed unlisted item: sent directly by a department,
+    and handed down by the street (its own or a relayed item)."""
+    p, pol, c = params, policy, world.communities
+    pressure = np.divide(
+        c.hours_statutory + c.admin_demand,
+        c.hours_regular,
+        out=np.ones(len(c)),
+        where=c.hours_regular > 0,
+    )
+    rp = min(max(p.refusal_propensity, 1e-6), 1 - 1e-6)
+    base = np.log(rp / (1 - rp)) + p.refusal_pressure_weight * (pressure - 1) + c.refusal_stance
+    shift = p.appraisal_refusal_weight * pol.appraisal_weight
+    direct = base - shift * p.department_appraisal_share
+    street = base - shift - p.veto_weight * pol.one_vote_veto
+    enf = pol.entry_enforcement
+    return enf / (1 + np.exp(-direct)), enf / (1 + np.exp(-street))
