@@ -156,3 +156,24 @@ def test_the_harm_reverses_when_departments_fund_services_and_grows_with_their_s
     total_fewer = sum(unmet_effect(fewer, k) for k in UNMET)
     mean, lo, hi = ci(total - total_fewer)
     assert lo > 0, (mean, lo, hi)
+
+
+VETO = ("policy.one_vote_veto=true",)
+
+
+def test_a_one_vote_veto_lets_departments_route_around_entry_control():
+    # Under a veto communities dare not refuse what the street hands down; departments learn it
+    # and relay more of their unlisted items through the street, and burden rises. A strict list
+    # review, which audits relays, takes most of the extra relaying away.
+    def veto_effect(review: tuple[str, ...], key: str) -> np.ndarray:
+        return diffs(("baseline_2013", review), ("baseline_2013", review + VETO), key)
+
+    lax_review = (*EC, "policy.list_review_strictness=0")
+    strict_review = (*EC, "policy.list_review_strictness=1")
+    relayed_lax = veto_effect(lax_review, "items_via_street")
+    mean, lo, hi = ci(relayed_lax)
+    assert lo > 0, (mean, lo, hi)
+    mean, lo, hi = ci(veto_effect(lax_review, "admin_burden"))
+    assert lo > 0, (mean, lo, hi)
+    mean, lo, hi = ci(relayed_lax - veto_effect(strict_review, "items_via_street"))
+    assert lo > 0, (mean, lo, hi)
