@@ -1,8 +1,15 @@
-"""Shared fixtures: finished runs are cached per session, since many tests read the same run."""
+"""Shared fixtures and helpers.
+
+Runs are not cached across tests: a test that reads a run makes it (a 48-month run takes well
+under a second), so each test visibly exercises the processes it checks, for people reading it and
+for mutation testing (mutmut maps each function to the tests that call it; a run cached by an
+earlier test would hide the later ones, and a cache kept in a process would hand unmutated runs to
+mutants). Tests that need the same runs several times share them through a fixture whose scope
+is written where it is used.
+"""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -13,24 +20,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 
-@cache
 def finished_run(scenario: str, seed: int, overrides: tuple[str, ...] = ()) -> DistrictModel:
-    """A 48-month run of ``scenarios/<scenario>.toml`` (cached; do not mutate)."""
-    model = DistrictModel(load_scenario(SCENARIOS / f"{scenario}.toml", overrides), rng=seed)
+    """A full run (48 months) of ``scenarios/<scenario>.toml``, made afresh on every call."""
+    model = DistrictModel(load_scenario(SCENARIOS / f"{scenario}.toml", list(overrides)), rng=seed)
     model.run_for(model.spec.months)
     return model
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def reform() -> DistrictModel:
     return finished_run("wuhou_reform", 1)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def baseline() -> DistrictModel:
     return finished_run("baseline_2013", 1)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def reform_results(reform):
     return reform.results()

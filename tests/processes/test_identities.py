@@ -1,0 +1,266 @@
+"""Accounting identities of the monthly processes, on every month and community.
+
+Three runs, each stepped month by month with the state checked after every step: the pre-reform
+baseline, the reform, and an overload (the reform with items at ten times their workload, so staff
+work the overtime cap and contract holders cannot staff what arrives). The identities hold
+whatever the mechanisms' parameters are; where a process is stochastic, the counts over the run
+are checked against the Poisson interval of their expected total, computed from the state at the
+start of each month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim import DistrictModel, load_scenario
+
+from ..conftest import SCENARIOS
+
+RUNS = {
+    "baseline": ("baseline_2013", ()),
+    "reform": ("wuhou_reform", ()),
+    "overload": ("wuhou_reform", ("params.hours_per_item=95",)),
+}
+TOL = 1e-9
+
+COMMUNITY_HOURS = (
+    "hours_regular",
+    "hours_available",
+    "hours_statutory",
+    "hours_admin",
+    "hours_self_governance",
+    "hours_services",
+    "hours_used",
+    "admin_demand",
+    "backlog",
+    "undone_hours",
+    "staff_item_hours",
+    "staff_items_done",
+    "org_item_hours",
+    "org_item_delivered",
+    "volunteer_hours",
+    "project_hours",
+    "need_hours",
+    "served_hours",
+    "delivered_hours",
+    "purchase_spend",
+)
+ORG_FLOWS = (
+    "contract_income",
+    "project_income",
+    "costs",
+    "expected_hours",
+    "demand_hours",
+    "delivered_hours",
+    "project_hours",
+    "project_month_fee",
+)
+LOT_FLOWS = ("item_hours", "hours", "delivered", "month_fee", "pay", "remaining", "funded_items")
+
+
+def close(a, b) -> bool:
+    return np.allclose(a, b, rtol=1e-9, atol=1e-7)
+
+
+def poisson_ok(count: float, expected: float, alpha: float = 1e-6) -> bool:
+    """Whether ``count`` lies in the central (1 - alpha) interval of Poisson(expected)."""
+    lo, hi = stats.poisson.ppf([alpha / 2, 1 - alpha / 2], expected)
+    return lo <= count <= hi
+
+
+@dataclass
+class Expected:
+    """Expected totals of the stochastic item flows over the run, from each month's start state."""
+
+    counts: dict[str, float] = field(default_factory=dict)
+    means: dict[str, float] = field(default_factory=dict)
+
+    def add(self, name: str, count: float, mean: float) -> None:
+        self.counts[name] = self.counts.get(name, 0.0) + float(count)
+        self.means[name] = self.means.get(name, 0.0) + float(mean)
+
+
+def expected_item_rates(m: DistrictModel) -> dict[str, np.ndarray]:
+    """Expected items per community this month, by outcome, from the state before the month."""
+    p, pol, iss = m.params, m.schedule.at(m.steps), m.issuers
+    rates, u = m.item_rates, iss.unlisted_share
+    out = {"listed": rates @ (1 - u)}
+    if pol.entry_control:
+        comply = pol.entry_enforcement * iss.compliance
+        refuse = pol.entry_enforcement * p.refusal_propensity
+        out["funded"] = rates @ (u * comply * iss.funding)
+        out["withheld"] = rates @ (u * comply * (1 - iss.funding))
+        out["accepted"] = rates @ (u * (1 - comply) * (1 - refuse))
+        out["refused"] = rates @ (u * (1 - comply) * refuse)
+    else:
+        zero = np.zeros(len(m.communities))
+        out.update(funded=zero, withheld=zero, accepted=rates @ u, refused=zero)
+    return out
+
+
+def check_month(m: DistrictModel, before: dict[str, np.ndarray]) -> None:
+    """Every identity of one month, for every community (``before``: state before the month)."""
+    p, c, o, lots, w = m.params, m.communities, m.orgs, m.lots, m.workers
+    h = p.hours_per_item
+
+    # Every hour and money column is non-negative.
+    for name in COMMUNITY_HOURS:
+        assert (getattr(c, name) >= -TOL).all(), name
+    for name in ORG_FLOWS:
+        assert (getattr(o, name) >= -TOL).all(), name
+    for name in LOT_FLOWS:
+        assert (getattr(lots, name) >= -TOL).all(), name
+    assert (w.hours >= 0).all() and (w.wage >= 0).all()
+    for name, value in vars(m.year_books()).items():
+        if isinstance(value, float | int):
+            assert value >= -1e-6, name
+
+    # Staff time: regular hours fall with last month's burnout; hours used add up.
+    full = c.staff * p.staff_hours_per_month
+    assert close(c.hours_regular, full * (1 - p.burnout_absence * before["burnout"]))
+    assert (c.hours_regular <= full + TOL).all()
+    assert close(c.hours_available, c.hours_regular * (1 + p.overtime_cap))
+    assert close(c.hours_statutory, p.statutory_share * c.hours_regular)
+    parts = c.hours_statutory + c.hours_admin + c.hours_self_governance + c.hours_services
+    assert close(c.hours_used, parts)
+    assert (c.hours_used <= c.hours_available + TOL).all()
+    assert (c.hours_admin <= c.admin_demand + TOL).all()
+    # Free regular hours (none if items took overtime) go to self-governance and services.
+    free = np.maximum(0, c.hours_regular - c.hours_statutory - c.hours_admin)
+    assert close(c.hours_self_governance + c.hours_services, free)
+    assert close(c.hours_self_governance, p.self_governance_share * free)
+    assert close(c.admin_burden, c.hours_admin / c.hours_used)
+
+    # Items: what is issued is listed, funded, withheld, accepted unlisted or refused; those
+    # handled (all but withheld and refused) are worked by staff or delivered by contract holders.
+    handled = c.items_issued - c.items_withheld - c.items_refused
+    assert close(c.items_received, c.items_issued - c.items_withheld)
+    listed = handled - c.items_funded - c.items_unlisted_accepted
+    assert (listed >= 0).all()
+    assert close(c.staff_item_hours + c.org_item_delivered, handled * h)
+    assert close(np.bincount(lots.community, lots.item_hours, len(c)), c.org_item_hours)
+    assert (lots.delivered <= lots.item_hours + TOL).all()
+    assert close(np.bincount(lots.community, lots.delivered, len(c)), c.org_item_delivered)
+
+    # Backlog: items carried in plus items arriving = items done + items expiring + items carried
+    # out. Expired items are unmet, with the refused and withheld ones.
+    expired = c.undone_hours - (c.items_refused + c.items_withheld) * h
+    assert (expired >= -TOL).all()
+    assert close(expired, p.backlog_expiry * (c.backlog + expired))
+    assert close(before["backlog"] + c.staff_item_hours, c.staff_items_done + expired + c.backlog)
+    assert (c.staff_items_done <= c.hours_admin + TOL).all()
+
+    # Burnout moves toward a target between 0 and 1 that rises with work pressure and is zero
+    # below the onset.
+    target = before["burnout"] + (c.burnout - before["burnout"]) / p.burnout_rate
+    assert (target >= -1e-7).all() and (target <= 1 + 1e-7).all()
+    pressure = (c.hours_statutory + c.admin_demand) / c.hours_regular
+    assert (np.abs(target[pressure <= p.burnout_pressure_onset]) < 1e-7).all()
+    order = np.argsort(pressure)
+    assert (np.diff(target[order]) >= -1e-7).all()
+
+    # Need: community services by residents and need index, plus the resident-facing part of
+    # every item issued; what is served never exceeds it.
+    base = c.residents * p.need_hours_per_resident * c.need_index
+    assert close(c.need_hours, base + p.resident_facing_share * c.items_issued * h)
+    assert (c.served_hours <= c.need_hours + TOL).all()
+    assert (c.served_hours <= c.delivered_hours + TOL).all()
+    assert close(c.service_coverage, c.served_hours / c.need_hours)
+
+    # Contracts pay no more than their monthly fee, from money still committed.
+    assert (lots.pay <= lots.month_fee + TOL).all()
+    assert close(np.bincount(lots.community, lots.pay, len(c)), c.purchase_spend)
+
+
+def checked_run(scenario: str, overrides: tuple[str, ...], seed: int = 1):
+    """Step a run to its end, checking every month; returns the model and the item totals."""
+    m = DistrictModel(load_scenario(SCENARIOS / f"{scenario}.toml", list(overrides)), rng=seed)
+    expected = Expected()
+    snapshots = []
+    while m.running:
+        before = {"burnout": m.communities.burnout.copy(), "backlog": m.communities.backlog.copy()}
+        rates = expected_item_rates(m)
+        m.step()
+        check_month(m, before)
+        c = m.communities
+        handled = c.items_issued - c.items_withheld - c.items_refused
+        counts = {
+            "listed": handled - c.items_funded - c.items_unlisted_accepted,
+            "funded": c.items_funded,
+            "withheld": c.items_withheld,
+            "accepted": c.items_unlisted_accepted,
+            "refused": c.items_refused,
+        }
+        for name, count in counts.items():
+            expected.add(name, count.sum(), rates[name].sum())
+        snapshots.append(
+            {
+                "admin_hours": c.hours_admin.copy(),
+                "staff_hours_used": c.hours_used.copy(),
+                "items_issued": c.items_issued.copy(),
+                "items_refused": c.items_refused.copy(),
+                "served_hours": c.served_hours.copy(),
+                "service_need_hours": c.need_hours.copy(),
+                "staff_burnout": c.burnout.copy(),
+            }
+        )
+    return m, expected, snapshots
+
+
+@pytest.mark.parametrize("run", sorted(RUNS))
+def test_identities_hold_every_month_in_every_community(run):
+    scenario, overrides = RUNS[run]
+    m, expected, snapshots = checked_run(scenario, overrides)
+    assert m.steps == 48
+
+    # Item flows: each outcome's total over the run is within its Poisson interval.
+    for name, count in expected.counts.items():
+        assert poisson_ok(count, expected.means[name]), (name, count, expected.means[name])
+    if run == "baseline":
+        assert expected.counts["refused"] == 0 and expected.counts["funded"] == 0
+    else:
+        assert expected.counts["refused"] > 0 and expected.counts["funded"] > 0
+
+    # The result tables record these months: community rows as they were, shares as ratios of
+    # sums at every level.
+    res = m.results()
+    community = res["community"]
+    for name in snapshots[0]:
+        recorded = community[name].to_numpy().reshape(48, -1)
+        assert close(recorded, np.array([s[name] for s in snapshots])), name
+    for level in ("community", "street", "district"):
+        t = res[level]
+        assert close(t["admin_burden"], t["admin_hours"] / t["staff_hours_used"]), level
+        assert close(t["service_coverage"], t["served_hours"] / t["service_need_hours"]), level
+        assert close(
+            t.groupby("step")["admin_hours"].sum(), community.groupby("step")["admin_hours"].sum()
+        )
+    if run == "overload":
+        # Staff work the overtime cap, and holders return what they cannot staff.
+        c = community
+        assert (np.isclose(c["staff_hours_used"], c["staff_hours_available"])).mean() > 0.9
+        assert (c["org_item_hours"] > 0).any()
+
+
+def test_burnout_target_is_zero_somewhere_and_one_somewhere():
+    # The burnout checks above are not vacuous: the reform has months and communities below the
+    # onset (target 0) and the overload has them at the top (target 1).
+    for scenario, overrides, want in (
+        ("wuhou_reform", (), "low"),
+        ("wuhou_reform", ("params.hours_per_item=95",), "high"),
+    ):
+        m = DistrictModel(load_scenario(SCENARIOS / f"{scenario}.toml", list(overrides)), rng=1)
+        p, seen = m.params, []
+        for _ in range(24):
+            m.step()
+            c = m.communities
+            seen.append((c.hours_statutory + c.admin_demand) / c.hours_regular)
+        pressure = np.concatenate(seen)
+        if want == "low":
+            assert (pressure <= p.burnout_pressure_onset).mean() > 0.1
+        else:
+            assert (pressure >= p.burnout_pressure_onset + 0.5).mean() > 0.5
