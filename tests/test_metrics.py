@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from sim import DistrictModel, load_scenario
-from sim.metrics import district_record, gini
-from sim.outputs import district_measured
+from sim.metrics import aggregate, district_record, gini
+from sim.outputs import aggregated_outputs, district_measured
 
 from .conftest import SCENARIOS
 
@@ -68,3 +68,43 @@ def test_district_columns_match_the_communities_month_by_month():
     for name in expected:
         assert frame[name].to_numpy() == pytest.approx(expected[name].to_numpy()), name
         assert district[name].to_numpy() == pytest.approx(expected[name].to_numpy()), name
+
+
+def test_gini_of_known_allocations():
+    assert gini([1, 2, 3, 4]) == pytest.approx(0.25)  # sum of (2i - n - 1) x_i / (n sum x)
+    assert gini([4, 0, 0, 0]) == pytest.approx(0.75)  # order of the input does not matter
+    assert gini([0, 0]) == 0  # nothing to share
+
+
+def test_aggregate_sums_counts_and_takes_shares_as_ratios_of_sums():
+    # Two months, three communities: the first two in group 0, the third alone in group 1.
+    groups = np.array([0, 0, 1])
+    month = {
+        "residents": [1000.0, 3000.0, 2000.0],
+        "staff": [2.0, 6.0, 4.0],
+        "admin_hours": [10.0, 30.0, 0.0],
+        "staff_hours_used": [100.0, 100.0, 0.0],
+        "served_hours": [5.0, 15.0, 8.0],
+        "service_need_hours": [10.0, 10.0, 8.0],
+        "service_quality": [0.2, 0.6, 0.5],
+        "delivered_hours": [10.0, 30.0, 8.0],
+        "satisfaction": [0.4, 0.8, 0.5],
+        "participation": [0.1, 0.3, 0.2],
+        "staff_burnout": [0.5, 0.1, 0.0],
+    }
+    cols = {o.name: np.zeros((2, 3)) for o in aggregated_outputs()}
+    for name, values in month.items():
+        cols[name] = np.array([values, values])
+    cols["items_issued"] = np.array([[1.0, 2.0, 4.0], [8.0, 16.0, 32.0]])
+    out = aggregate(cols, groups, 2)
+    assert out["items_issued"].tolist() == [[3.0, 4.0], [24.0, 32.0]]
+    assert out["residents"][0].tolist() == [4000.0, 2000.0]
+    assert out["admin_burden"][0, 0] == pytest.approx(40 / 200)
+    assert np.isnan(out["admin_burden"][0, 1])  # no hours used: no burden, not zero
+    assert out["service_coverage"][0].tolist() == pytest.approx([20 / 20, 8 / 8])
+    assert out["service_quality"][0, 0] == pytest.approx((0.2 * 10 + 0.6 * 30) / 40)
+    assert out["satisfaction"][0, 0] == pytest.approx((0.4 * 1000 + 0.8 * 3000) / 4000)
+    assert out["participation"][0, 0] == pytest.approx((0.1 * 1000 + 0.3 * 3000) / 4000)
+    assert out["staff_burnout"][0, 0] == pytest.approx((0.5 * 2 + 0.1 * 6) / 8)
+    assert out["admin_hours_per_staff"][0].tolist() == pytest.approx([40 / 8, 0.0])
+    assert out["n_communities"][1].tolist() == [2, 1]

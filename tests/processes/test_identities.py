@@ -87,7 +87,7 @@ class Expected:
 def expected_item_rates(m: DistrictModel) -> dict[str, np.ndarray]:
     """Expected items per community this month, by outcome, from the state before the month."""
     p, pol, iss = m.params, m.schedule.at(m.steps), m.issuers
-    rates, u = m.item_rates, iss.unlisted_share
+    rates, u = m.world.item_rates, iss.unlisted_share
     out = {"listed": rates @ (1 - u)}
     if pol.entry_control:
         comply = pol.entry_enforcement * iss.compliance

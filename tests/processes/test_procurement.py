@@ -5,10 +5,17 @@ from sim import DistrictModel, load_scenario
 
 from ..conftest import SCENARIOS, finished_run
 
+MID_YEAR = ("policy.purchase_budget.2015-07=12000000",)
 
-@pytest.mark.parametrize("scenario", ["wuhou_reform", "baseline_2013"])
-def test_money_paid_never_exceeds_budget_and_books_balance(scenario):
-    m = finished_run(scenario, 1)
+
+@pytest.mark.parametrize(
+    ("scenario", "overrides"),
+    [("wuhou_reform", ()), ("baseline_2013", ()), ("baseline_2013", MID_YEAR)],
+    ids=["reform", "baseline", "budget-from-july"],
+)
+def test_money_paid_never_exceeds_budget_and_books_balance(scenario, overrides):
+    # A budget that starts in July lets contracts for the six months left in the year only.
+    m = finished_run(scenario, 1, overrides)
     books = m.budget_books()
     for line in ("purchase", "project"):
         spent, approp = books[f"{line}_spent"], books[f"{line}_appropriated"]
@@ -57,7 +64,7 @@ def test_organizations_receive_exactly_what_the_books_record():
 
 
 def test_mid_year_budget_change_is_pro_rata():
-    m = finished_run("baseline_2013", 1, ("policy.purchase_budget.2015-07=12000000",))
+    m = finished_run("baseline_2013", 1, MID_YEAR)
     books = m.budget_books().set_index("year")
     assert books.loc[2015, "purchase_appropriated"] == pytest.approx(6e6)
     assert books.loc[2016, "purchase_appropriated"] == pytest.approx(12e6)
