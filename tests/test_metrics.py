@@ -4,8 +4,11 @@ import pandas as pd
 import pytest
 
 from sim import DistrictModel, load_scenario
-from sim.metrics import aggregate, district_record, gini
+from sim.agents import BrandAgency, GrassrootsGroup, SocialWorkAgency, SocialWorker, Street
+from sim.metrics import aggregate, district_record, gini, local_share_and_hhi
 from sim.outputs import aggregated_outputs, district_measured
+from sim.tables import Table
+from sim.world import AGENCY, BRAND, GRASSROOTS, ORG_SCHEMA
 
 from .conftest import SCENARIOS
 
@@ -108,3 +111,87 @@ def test_aggregate_sums_counts_and_takes_shares_as_ratios_of_sums():
     assert out["staff_burnout"][0, 0] == pytest.approx((0.5 * 2 + 0.1 * 6) / 8)
     assert out["admin_hours_per_staff"][0].tolist() == pytest.approx([40 / 8, 0.0])
     assert out["n_communities"][1].tolist() == [2, 1]
+
+
+def test_local_share_and_hhi_of_a_known_allocation():
+    orgs = Table(ORG_SCHEMA)
+    orgs.append(4, kind=[GRASSROOTS, AGENCY, BRAND, BRAND])
+    orgs.contract_income = [0.0, 30.0, 50.0, 0.0]
+    orgs.project_income = [10.0, 10.0, 0.0, 0.0]
+    local, hhi = local_share_and_hhi(orgs)
+    assert local == pytest.approx(0.5)
+    assert hhi == pytest.approx(0.1**2 + 0.4**2 + 0.5**2)
+    orgs.contract_income = 0.0
+    orgs.project_income = 0.0
+    assert all(np.isnan(local_share_and_hhi(orgs)))
+
+
+def test_district_columns_are_what_the_agents_and_books_say_month_by_month():
+    # Each district column after each month, from the Mesa agents, the tables and the books; org
+    # counts are also checked as a stock: last month's, plus entries, less exits.
+    m = DistrictModel(load_scenario(SCENARIOS / "wuhou_reform.toml"), rng=3)
+    alive_before = int(m.orgs.alive.sum())
+    spent_before = (0.0, 0.0, 0.0)
+    brands_before = m.world.brand_invited
+    for _ in range(15):
+        m.step()
+        r, o, c, lots = district_record(m), m.orgs, m.communities, m.lots
+        kinds = {k: len(m.agents_by_type.get(cls, [])) for k, cls in
+                 (("grassroots", GrassrootsGroup), ("agency", SocialWorkAgency), ("brand", BrandAgency))}  # fmt: skip
+        orgs = [a for cls in (GrassrootsGroup, SocialWorkAgency, BrandAgency)
+                for a in m.agents_by_type.get(cls, [])]  # fmt: skip
+        alive = sum(kinds.values())
+        assert [r[f"n_orgs_{k}"] for k in kinds] == list(kinds.values())
+        assert r["n_orgs"] == alive + m.other_orgs and r["n_orgs_other"] == m.other_orgs
+        assert r["n_registered"] == sum(a.registered for a in orgs) + m.other_orgs
+        arrived = m.world.brand_invited - brands_before
+        entries = r["orgs_formed"] + r["agencies_founded"]
+        assert alive == alive_before + entries + arrived - r["org_exits"]
+        assert r["org_entry_rate"] == pytest.approx(12 * entries / alive)
+        assert r["org_exit_rate"] == pytest.approx(12 * r["org_exits"] / (alive + r["org_exits"]))
+        assert r["n_incubated"] == sum(a.incubated_until > m.t for a in orgs)
+        assert r["mean_capacity"] == pytest.approx(np.mean([a.capacity for a in orgs]))
+        pros = [a.capacity for a in orgs if not isinstance(a, GrassrootsGroup)]
+        assert r["mean_capacity_professional"] == pytest.approx(np.mean(pros))
+        assert r["n_hosted"] == int((o.alive & o.hosted).sum())
+
+        workers = list(m.agents_by_type[SocialWorker])
+        employed = [a for a in workers if a.employer >= 0]
+        assert r["n_social_workers"] == len(employed)
+        assert r["social_workers_pool"] == len(workers) - len(employed)
+        assert r["mean_skill"] == pytest.approx(np.mean([a.skill for a in employed]))
+        assert r["certified_share"] == pytest.approx(np.mean([a.certified for a in employed]))
+        assert r["turnover"] == pytest.approx(m.month_stats["quits"] / len(employed))
+
+        b = m.year_books()
+        if m.month_index % 12 == 0:
+            spent_before = (0.0, 0.0, 0.0)
+        spent = (b.purchase_spent, b.project_spent, b.funded_item_spent)
+        month = [x - y for x, y in zip(spent, spent_before, strict=True)]
+        assert [r["purchase_spend"], r["project_spend"], r["funded_item_spend"]] == pytest.approx(
+            month, abs=1e-6
+        )
+        hours = c.org_item_delivered.sum() + c.project_hours.sum()
+        if hours > 0:
+            assert r["cost_per_service_hour"] == pytest.approx(sum(month) / hours)
+        assert r["purchase_appropriated_ytd"] == b.purchase_appropriated
+        assert r["purchase_spent_ytd"] == b.purchase_spent
+        assert r["project_appropriated_ytd"] == b.project_appropriated
+        assert r["project_spent_ytd"] == b.project_spent
+        assert r["contracts_active"] == int((lots.holder >= 0).sum())
+        assert r["projects_active"] == int((o.alive & (o.project_community >= 0)).sum())
+        q10, q90 = np.quantile(c.service_quality, [0.1, 0.9])
+        assert r["quality_p10_p90"] == pytest.approx(q10 / q90)
+        assert r["coverage_gini"] == pytest.approx(gini(c.service_coverage))
+        centres = [a.service_centres for a in m.agents_by_type[Street]]
+        assert r["service_centres"] == sum(centres)
+        assert r["streets_with_centres"] == sum(k > 0 for k in centres)
+        pol = m.schedule.at(m.t)
+        assert r["entry_control"] == pol.entry_control
+        assert r["incubation_centres"] == pol.incubation_centres
+        assert (r["purchase_budget"], r["project_budget"]) == (
+            pol.purchase_budget,
+            pol.project_budget,
+        )
+        alive_before, spent_before, brands_before = alive, spent, m.world.brand_invited
+    assert r["contracts_active"] > 0 and r["n_orgs_brand"] > 0 and r["projects_active"] > 0

@@ -2,6 +2,17 @@ import numpy as np
 import pytest
 
 from sim import DistrictModel, load_scenario
+from sim.params import Params
+from sim.processes.procurement import (
+    award_lots,
+    call_projects,
+    expected_lot_hours,
+    months_left_in_year,
+    org_headroom,
+    plan_lots,
+    plan_projects,
+)
+from sim.world import AGENCY, BRAND, GRASSROOTS, blank_world
 
 from ..conftest import SCENARIOS, finished_run
 
@@ -70,3 +81,169 @@ def test_mid_year_budget_change_is_pro_rata():
     assert books.loc[2016, "purchase_appropriated"] == pytest.approx(12e6)
     d = m.results()["district"]
     assert d.loc[d["month"] < "2015-07", "contracts_active"].sum() == 0
+
+
+# -- the procurement functions on small hand-built worlds ---------------------------------------
+
+
+def market(staff=(10.0, 10.0, 10.0, 10.0), rate=20.0, policy=None, start=2014 * 12, t=0):
+    """Communities (one street) whose items are all listed and half in the catalogue, in two
+    categories; no organizations yet."""
+    w = blank_world(
+        (0,) * len(staff),
+        staff=list(staff),
+        start=start,
+        t=t,
+        policy={"purchase_budget": 1e7} | (policy or {}),
+    )
+    w.item_rates[:] = rate / w.item_rates.shape[1]
+    w.catalogue_share[:] = [0.3, 0.2]
+    return w
+
+
+def add_agency(w, n_workers=5, kind=AGENCY, **cols):
+    cols = {"street": 0, "capacity": 0.6, "reputation": 0.6, "registered": True} | cols
+    row = int(w.add_orgs(kind, 1, **cols)[0])
+    w.add_workers(n_workers, employer=row, skill=0.5)
+    return row
+
+
+def policy_of(w):
+    return w.schedule.at(w.t)
+
+
+def test_months_left_in_year_runs_from_twelve_in_january_to_one_in_december():
+    w = blank_world(start=2014 * 12 + 6)  # July
+    left = []
+    for t in range(-6, 6):
+        w.t = t
+        left.append(months_left_in_year(w))
+    assert left == list(range(12, 0, -1))
+
+
+def test_a_binding_budget_buys_the_lots_of_the_most_burdened_communities_first():
+    # Equal items everywhere, so the communities with fewer staff carry more items per head.
+    staff = (20.0, 5.0, 10.0, 40.0, 8.0)
+    params = Params()
+    w = market(staff)
+    pol = policy_of(w)
+    fees = expected_lot_hours(w, pol, params) * params.service_hour_price * 12
+    w = market(staff, policy={"purchase_budget": float(fees.sum() * 0.5)})
+    plan_lots(w, policy_of(w), params)
+    planned = w.lots.planned
+    assert 0 < planned.sum() < len(planned)  # the budget binds
+    assert fees[planned].sum() <= 0.5 * fees.sum()
+    burden = 1 / np.asarray(staff)[w.lots.community]
+    assert burden[planned].min() >= burden[~planned].max()
+    assert w.year_books().lots_offered == planned.sum()
+
+
+def tender_world(mode="tender"):
+    w = market(policy={"procurement_mode": mode, "tender_min_capacity": 0.5})
+    rows = {
+        "group": add_agency(w, kind=GRASSROOTS, community=0, capacity=0.9, reputation=0.9),
+        "below floor": add_agency(w, capacity=0.45, reputation=0.9),
+        "unregistered": add_agency(w, capacity=0.9, reputation=0.9, registered=False),
+        "eligible": add_agency(w, capacity=0.55, reputation=0.5, street=1),
+        "brand": add_agency(w, kind=BRAND, capacity=0.55, reputation=0.5, street=1),
+    }
+    return w, rows
+
+
+def test_in_tender_mode_no_group_and_no_organization_below_the_floor_holds_a_lot():
+    params = Params()
+    w, rows = tender_world("tender")
+    plan_lots(w, policy_of(w), params)
+    award_lots(w, policy_of(w), params)
+    holders = set(w.lots.holder[w.lots.planned].tolist())
+    assert holders and holders <= {rows["eligible"], rows["brand"]}
+    # Under commission the same strong local group is eligible, and wins lots.
+    w, rows = tender_world("commission")
+    plan_lots(w, policy_of(w), params)
+    award_lots(w, policy_of(w), params)
+    assert rows["group"] in set(w.lots.holder.tolist())
+    assert rows["unregistered"] not in set(w.lots.holder.tolist())
+
+
+def test_with_equal_capacity_and_reputation_the_cheapest_bid_wins():
+    # Three equal bidders with room for every lot; price outweighs the scoring noise. The winner
+    # is the one offering the largest discount, so winning discounts sit near the maximum of
+    # three draws (mean 3/4 of the largest possible), not near the minimum (1/4).
+    params = Params(tender_weight_price=5.0, tender_max_discount=0.2)
+    w = market(staff=(10.0,) * 40, rate=4.0)
+    for _ in range(3):
+        add_agency(w, n_workers=200, capacity=0.6, reputation=0.6)
+    pol = policy_of(w)
+    plan_lots(w, pol, params)
+    award_lots(w, pol, params)
+    let = w.lots.holder >= 0
+    assert let.all()
+    fees = expected_lot_hours(w, pol, params) * params.service_hour_price * 12
+    discount = (1 - w.lots.remaining[let] / fees[let]) / params.tender_max_discount
+    assert ((discount >= 0) & (discount <= 1)).all()
+    assert discount.mean() > 0.65, discount.mean()
+    assert w.lots.month_fee[let] * 12 == pytest.approx(w.lots.remaining[let])
+
+
+def test_no_holder_gets_more_lot_hours_than_it_can_staff():
+    params = Params()
+    w = market(staff=(10.0,) * 30, rate=400.0, policy={"purchase_budget": 3e7})
+    for capacity in (0.3, 0.6, 0.9):
+        add_agency(w, n_workers=2, capacity=capacity)
+    pol = policy_of(w)
+    plan_lots(w, pol, params)
+    room = org_headroom(w, params)
+    award_lots(w, pol, params)
+    lots = w.lots
+    held = np.bincount(lots.holder[lots.holder >= 0], lots.hours[lots.holder >= 0], len(w.orgs))
+    assert (held <= room + 1e-9).all()
+    assert (lots.planned & (lots.holder < 0)).any()  # headroom binds: some lots stay unlet
+    assert (held > 0).sum() == 3
+    # The books commit exactly the money of the lots let.
+    assert w.year_books().purchase_committed == pytest.approx(lots.remaining.sum())
+    assert w.year_books().lots_let == (lots.holder >= 0).sum()
+
+
+def test_headroom_counts_workers_expansion_projects_and_lots_held():
+    params = Params()
+    w = market()
+    a = add_agency(w, n_workers=3, capacity=0.4)
+    g = add_agency(w, n_workers=0, kind=GRASSROOTS, community=0, capacity=0.4)
+    w.orgs.project_hours[[a, g]] = 50.0
+    w.lots.holder[0] = a
+    w.lots.hours[0] = 70.0
+    room = org_headroom(w, params)
+    per = params.worker_hours_per_month
+    expansion = params.expansion_workers_per_capacity * 0.4
+    assert room[a] == pytest.approx((3 + expansion) * per - 50.0 - 70.0)
+    assert room[g] == pytest.approx(expansion * per)  # a group's project uses volunteers
+    w.orgs.alive[a] = False
+    assert org_headroom(w, params)[a] == 0
+
+
+def test_a_project_call_spends_the_money_on_the_least_covered_communities_first():
+    # Money for five agency grants and one group grant; every organization applies.
+    params = Params(project_apply_rate=1.0)
+    budget = 5 * params.project_grant_agency + params.project_grant_group
+    w = market(policy={"project_budget": budget})
+    w.communities.coverage_memory = [0.9, 0.2, 0.5, 0.4]
+    for _ in range(6):
+        add_agency(w, n_workers=2)
+    group = add_agency(w, kind=GRASSROOTS, community=2, n_workers=0)
+    pol = policy_of(w)
+    plan_projects(w, pol, params)
+    assert w.project_money == pytest.approx(budget)  # January: the whole year's money
+    call_projects(w, pol, params)
+    o, books = w.orgs, w.year_books()
+    funded = o.project_community >= 0
+    assert books.projects_applied == 7 and books.projects_funded == funded.sum() == 6
+    assert books.project_committed == pytest.approx(budget) and w.project_money == pytest.approx(0)
+    assert (o.project_month_fee[funded] * 12).sum() == pytest.approx(books.project_committed)
+    assert o.project_hours[group] * params.project_group_hour_cost * 12 == pytest.approx(
+        params.project_grant_group
+    )
+    # Agencies spread over their street, the least-covered community getting the second one;
+    # the group works in its own community.
+    agencies = funded & (o.kind == AGENCY)
+    assert np.bincount(o.project_community[agencies], minlength=4).tolist() == [1, 2, 1, 1]
+    assert o.project_community[group] == 2

@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+
+from sim.params import Params
+from sim.processes.delivery import deliver
+from sim.world import AGENCY, GRASSROOTS, blank_world
+
+P = Params()
+PER_WORKER = P.worker_hours_per_month
+
+
+def holder_world(item_hours, workers=2, contracted=None, funded=0.0, street=0, **org):
+    """One community (street 0), one lot held by one agency with ``workers`` workers; the
+    lot's monthly fee is one yuan per contracted hour."""
+    w = blank_world((0,), item_categories=1)
+    cols = {"street": street, "capacity": 0.6, "registered": True} | org
+    w.add_orgs(AGENCY, 1, **cols)
+    w.add_workers(workers, employer=0, skill=0.5)
+    contracted = item_hours if contracted is None else contracted
+    lots = w.lots
+    lots.holder[0] = 0
+    lots.hours[0] = contracted
+    lots.item_hours[0] = item_hours
+    lots.funded_items[0] = funded
+    lots.month_fee[0] = contracted
+    lots.remaining[0] = 12 * contracted
+    w.communities.org_item_hours = item_hours
+    w.communities.staff_item_hours = 5.0
+    return w
+
+
+def test_a_holder_that_delivers_what_arrived_is_paid_its_full_fee():
+    w = holder_world(item_hours=100.0, contracted=200.0)  # fewer items than expected arrived
+    deliver(w, w.schedule.at(w.t), P)
+    assert w.lots.delivered[0] == 100.0 and w.lots.pay[0] == pytest.approx(200.0)
+    assert w.lots.remaining[0] == pytest.approx(12 * 200.0 - 200.0)
+    assert w.year_books().purchase_spent == pytest.approx(200.0)
+    assert w.communities.purchase_spend[0] == pytest.approx(200.0)
+    assert w.orgs.contract_income[0] == pytest.approx(200.0)
+    assert w.communities.staff_item_hours[0] == pytest.approx(5.0)  # nothing returned
+
+
+def test_short_delivery_is_paid_pro_rata_and_the_rest_returns_to_staff():
+    w = holder_world(item_hours=4 * PER_WORKER, workers=2)
+    deliver(w, w.schedule.at(w.t), P)
+    assert w.lots.delivered[0] == pytest.approx(2 * PER_WORKER)
+    assert w.lots.pay[0] == pytest.approx(0.5 * 4 * PER_WORKER)
+    assert w.communities.staff_item_hours[0] == pytest.approx(5.0 + 2 * PER_WORKER)
+    assert w.orgs.delivered_hours[0] == pytest.approx(2 * PER_WORKER)
+    assert w.orgs.demand_hours[0] == pytest.approx(4 * PER_WORKER)
+    assert w.org_load[0] == pytest.approx(2.0)
+    assert w.workers.hours.tolist() == pytest.approx([PER_WORKER, PER_WORKER])
+
+
+def test_funded_items_are_paid_by_the_hour_on_top_of_the_fee():
+    w = holder_world(item_hours=50.0, funded=2.0)
+    deliver(w, w.schedule.at(w.t), P)
+    funded_pay = 2 * P.hours_per_item * P.service_hour_price
+    assert w.orgs.contract_income[0] == pytest.approx(50.0 + funded_pay)
+    assert w.year_books().funded_item_spent == pytest.approx(funded_pay)
+    assert w.communities.purchase_spend[0] == pytest.approx(50.0)
+
+
+def test_a_holder_without_workers_delivers_nothing_and_earns_nothing():
+    w = holder_world(item_hours=50.0, workers=0)
+    deliver(w, w.schedule.at(w.t), P)
+    assert w.lots.delivered[0] == 0 and w.lots.pay[0] == 0 and w.orgs.contract_income[0] == 0
+    assert w.communities.staff_item_hours[0] == pytest.approx(55.0)
+
+
+def test_quality_rises_with_capacity_and_local_knowledge_and_falls_with_overload():
+    def quality(**kw):
+        item_hours = kw.pop("item_hours", 100.0)
+        w = holder_world(item_hours=item_hours, **kw)
+        deliver(w, w.schedule.at(w.t), P)
+        return w.lots.quality[0], w.communities.org_item_quality[0]
+
+    base, community_view = quality(capacity=0.5)
+    assert community_view == pytest.approx(base)
+    assert quality(capacity=0.8)[0] > base
+    assert quality(capacity=0.5, street=1)[0] == pytest.approx(base / (1 + P.local_quality_bonus))
+    assert quality(capacity=0.5, item_hours=3 * PER_WORKER)[0] < base
+
+
+def test_projects_are_delivered_by_agency_workers_and_by_group_members():
+    w = blank_world((0, 0))
+    w.add_orgs(AGENCY, 1, street=0, capacity=0.6, registered=True)
+    w.add_orgs(GRASSROOTS, 1, street=0, community=1, members=10.0, capacity=0.3)
+    w.add_workers(1, employer=0, skill=0.5)
+    o = w.orgs
+    o.project_community = [0, 1]
+    o.project_hours = [2 * PER_WORKER, 1000.0]  # the agency can staff half its project
+    o.project_month_fee = [600.0, 100.0]
+    deliver(w, w.schedule.at(w.t), P)
+    group_share = min(1.0, 10 * P.member_project_hours / 1000.0)
+    assert w.communities.project_hours.tolist() == pytest.approx([PER_WORKER, 1000.0 * group_share])
+    assert o.project_income.tolist() == pytest.approx([300.0, 100.0 * group_share])
+    assert w.year_books().project_spent == pytest.approx(300.0 + 100.0 * group_share)
+    # Groups also give everyday volunteer hours in their home community.
+    vol = 10 * P.volunteer_hours_per_member
+    assert w.communities.volunteer_hours.tolist() == pytest.approx([0.0, vol])
+    vol_quality = min(1.0, P.volunteer_quality + 0.4 * 0.3)
+    assert w.communities.volunteer_quality_hours[1] == pytest.approx(vol * vol_quality)
+    assert np.all(w.communities.project_quality_hours <= w.communities.project_hours + 1e-9)

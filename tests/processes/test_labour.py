@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.params import Params
+from sim.processes.labour import set_wages, staff_organizations, wages, workers_month
+from sim.world import AGENCY, GRASSROOTS, blank_world
+
+P = Params()
+PER_WORKER = P.worker_hours_per_month
+
+
+def agency_world(reserves=1000.0, **org):
+    w = blank_world((0,), item_categories=1)
+    cols = {"street": 0, "capacity": 0.5, "registered": True, "reserves": reserves} | org
+    w.add_orgs(AGENCY, 1, **cols)
+    return w
+
+
+def employed_by(w, org):
+    return np.flatnonzero(w.workers.alive & (w.workers.employer == org))
+
+
+def test_an_organization_hires_the_most_skilled_in_the_pool_for_the_work_it_holds():
+    w = agency_world()
+    w.lots.holder[0] = 0
+    w.lots.hours[0] = 2.5 * PER_WORKER  # three workers' worth
+    w.add_workers(5, skill=[0.1, 0.9, 0.5, 0.7, 0.3])
+    staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=0.0))
+    assert employed_by(w, 0).tolist() == [1, 2, 3]
+    assert w.orgs.expected_hours[0] == pytest.approx(2.5 * PER_WORKER)
+    assert w.month_stats["hires"] == 3
+    assert (w.workers.wage[[1, 2, 3]] > 0).all() and (w.workers.wage[[0, 4]] == 0).all()
+
+
+def test_career_switchers_fill_what_the_pool_cannot():
+    w = agency_world()
+    w.lots.holder[0] = 0
+    w.lots.hours[0] = 4 * PER_WORKER
+    w.add_workers(1, skill=0.6)
+    staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=1000.0))
+    hired = employed_by(w, 0)
+    assert len(hired) == 4 and w.month_stats["switchers_hired"] == 3
+    assert (w.workers.skill[hired[1:]] <= 0.2).all()  # untrained
+
+
+def test_surplus_workers_are_laid_off_newest_first_down_to_the_agency_core():
+    w = agency_world()
+    w.add_workers(5, employer=0, tenure=[30, 2, 12, 1, 50])
+    staff_organizations(w, w.schedule.at(w.t), P)  # no work held: keep the core
+    kept = employed_by(w, 0)
+    assert len(kept) == P.agency_core_workers
+    assert set(kept.tolist()) == {0, 4}  # the longest-serving stay
+    assert w.month_stats["layoffs"] == 5 - P.agency_core_workers
+    assert (w.workers.tenure[[1, 2, 3]] == 0).all()
+
+
+def test_an_insolvent_organization_without_work_lets_everyone_go_and_groups_hire_nobody():
+    w = agency_world(reserves=-10.0)
+    w.add_orgs(GRASSROOTS, 1, street=0, community=0, members=20.0, registered=True, reserves=50.0)
+    w.add_workers(3, employer=0)
+    w.add_workers(3)  # in the pool
+    staff_organizations(w, w.schedule.at(w.t), P)
+    assert len(employed_by(w, 0)) == 0 and len(employed_by(w, 1)) == 0
+
+
+def test_wages_rise_with_employer_capacity_and_the_certificate():
+    w = agency_world(capacity=0.0)
+    w.add_orgs(AGENCY, 1, street=0, capacity=1.0)
+    pay = wages(w, P, np.array([0, 1, 1]), np.array([False, False, True]))
+    assert pay.tolist() == pytest.approx(
+        [
+            P.wage_base,
+            P.wage_base * (1 + P.wage_capacity_premium),
+            P.wage_base * (1 + P.wage_capacity_premium) * (1 + P.wage_certified_premium),
+        ]
+    )
+    w.add_workers(2, employer=[1, -1], certified=True)
+    set_wages(w, P)
+    assert w.workers.wage.tolist() == pytest.approx([pay[2], 0.0])
+
+
+def test_practice_under_a_capable_employer_builds_skill_and_overload_burns_out():
+    w = agency_world(capacity=0.8)
+    w.add_workers(3, employer=[0, 0, -1], skill=0.4, hours=[PER_WORKER, 0.0, 0.0])
+    w.org_load = np.array([1.4])
+    params = Params(quit_base=0.0, quit_pay_sensitivity=0.0, quit_burnout_sensitivity=0.0,
+                    pool_exit_rate=0.0)  # fmt: skip
+    workers_month(w, w.schedule.at(w.t), params)
+    skill = w.workers.skill
+    gain = P.skill_growth * 0.6 * 1.0 * (0.5 + 0.8)
+    assert skill.tolist() == pytest.approx([0.4 + gain, 0.4, 0.4 * (1 - P.skill_decay)])
+    burn_target = min(1.0, (1.4 - 0.9) * 2)
+    assert w.workers.burnout[:2].tolist() == pytest.approx(
+        [P.worker_burnout_rate * burn_target] * 2
+    )
+    assert w.workers.burnout[2] == 0 and w.workers.tenure.tolist() == [1, 1, 0]
+
+
+def test_low_pay_and_burnout_make_workers_quit_at_their_rates():
+    # 2000 workers paid nothing (the largest pay gap) and fully burnt out; no overload to move
+    # their burnout this month. The quit share is quit_base + pay + burnout sensitivities.
+    n = 2000
+    w = agency_world()
+    w.add_workers(n, employer=0, burnout=1.0, wage=0.0)
+    w.org_load = np.array([0.5])
+    w.t = 2  # March: no exam, no graduates
+    params = Params(worker_burnout_rate=0.0, pool_exit_rate=0.0)
+    workers_month(w, w.schedule.at(w.t), params)
+    p_quit = P.quit_base + P.quit_pay_sensitivity + P.quit_burnout_sensitivity
+    quits = w.month_stats["quits"]
+    lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], n, p_quit)
+    assert lo <= quits <= hi
+    left = (~w.workers.alive).sum()
+    in_pool = (w.workers.alive & (w.workers.employer < 0)).sum()
+    assert left + in_pool == quits
+    lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], quits, P.leave_sector_share)
+    assert lo <= left <= hi
+
+
+def test_graduates_join_the_pool_in_july_and_certificates_come_in_june():
+    w = agency_world()
+    w.add_workers(400, employer=0, skill=1.0, wage=P.outside_wage)
+    w.org_load = np.array([0.5])
+    w.t = 5  # June
+    workers_month(w, w.schedule.at(w.t), P)
+    certified = w.workers.certified.sum()
+    p_cert = 0.5 * min(1.0, P.certification_base + 0.45 * 1.0)
+    lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], 400, p_cert)
+    assert lo <= certified <= hi
+    before = len(w.workers)
+    w.t = 6  # July
+    workers_month(w, w.schedule.at(w.t), P)
+    new = len(w.workers) - before
+    lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], P.graduates_per_year)
+    assert lo <= new <= hi
+    assert (w.workers.employer[before:] == -1).all()

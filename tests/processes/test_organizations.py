@@ -1,0 +1,209 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.params import Params
+from sim.processes.organizations import (
+    change_members,
+    exit_organizations,
+    form_groups,
+    found_agencies,
+    learn,
+    register,
+    settle_finances,
+    support,
+)
+from sim.world import AGENCY, BRAND, GRASSROOTS, NEVER, blank_world
+
+P = Params()
+
+
+def interval(n, p, alpha=1e-6):
+    return stats.binom.ppf([alpha / 2, 1 - alpha / 2], n, p)
+
+
+def pol(w):
+    return w.schedule.at(w.t)
+
+
+def test_reserves_move_by_income_less_costs():
+    w = blank_world((0,))
+    a = w.add_orgs(AGENCY, 1, street=0, registered=True, reserves=1000.0)[0]
+    g = w.add_orgs(GRASSROOTS, 1, street=0, community=0, members=20.0, reserves=50.0)[0]
+    h = w.add_orgs(GRASSROOTS, 1, street=0, community=0, members=20.0, hosted=True)[0]
+    w.add_workers(2, employer=a, wage=4000.0)
+    o = w.orgs
+    o.contract_income[a], o.project_income[[a, g]] = 9000.0, [3000.0, 800.0]
+    settle_finances(w, pol(w), P)
+    agency_costs = (
+        2 * 4000 * P.employer_cost_factor + P.agency_overhead + P.registered_compliance_cost
+    )
+    assert o.income[a] == pytest.approx(12000.0 + P.agency_outside_income)
+    assert o.costs[a] == pytest.approx(agency_costs)
+    assert o.reserves[a] == pytest.approx(1000 + 12000 + P.agency_outside_income - agency_costs)
+    group_running = 20 * P.group_activity_cost_per_member
+    assert o.income[g] == pytest.approx(800.0 + 20 * P.dues_per_member)
+    assert o.costs[g] == pytest.approx(group_running + 800 * (1 - P.project_overhead_share))
+    # A group hosted in a service centre pays only part of its running costs.
+    assert o.costs[h] == pytest.approx(group_running * P.hosted_cost_factor)
+
+
+def test_negative_reserves_count_months_and_insolvency_closes_the_organization():
+    w = blank_world((0,))
+    w.add_orgs(AGENCY, 2, street=0, reserves=[-1e9, 1e9], neg_months=[P.insolvency_months - 2, 3])
+    w.add_workers(2, employer=[0, 1])
+    w.lots.holder[0] = 0
+    params = Params(exit_base_rate=0.0)
+    settle_finances(w, pol(w), params)
+    assert w.orgs.neg_months.tolist() == [P.insolvency_months - 1, 0]
+    exit_organizations(w, pol(w), params)
+    assert w.orgs.alive.all()
+    settle_finances(w, pol(w), params)
+    exit_organizations(w, pol(w), params)
+    assert w.orgs.alive.tolist() == [False, True]
+    assert w.month_stats["exits"] == 1 and w.lots.holder[0] == -1
+    assert w.workers.employer.tolist() == [-1, 1]
+
+
+def test_groups_below_the_minimum_membership_dissolve():
+    w = blank_world((0,))
+    w.add_orgs(GRASSROOTS, 2, street=0, community=0, members=[P.min_members - 1, P.min_members],
+               registered=[True, False])  # fmt: skip
+    exit_organizations(w, pol(w), Params(exit_base_rate=0.0))
+    assert w.orgs.alive.tolist() == [False, True]
+    assert w.month_stats["exits_registered"] == 1
+
+
+def test_the_exit_hazard_is_higher_for_young_and_small_organizations():
+    params = Params(exit_base_rate=0.6)
+    n = 4000
+    w = blank_world((0,), t=0)
+    w.add_orgs(AGENCY, n, street=0, born_step=-1000)  # old
+    w.add_orgs(AGENCY, n, street=0, born_step=0)  # new
+    w.add_orgs(GRASSROOTS, n, street=0, community=0, members=5.0, born_step=-1000)  # small, old
+    exit_organizations(w, pol(w), params)
+    gone = ~w.orgs.alive.reshape(3, n)
+    base = params.exit_base_rate / 12
+    young = base * (1 + params.exit_youth_multiplier)
+    for share, k in ((base, gone[0].sum()), (young, gone[1].sum()), (base, gone[2].sum())):
+        lo, hi = interval(n, share)
+        assert lo <= k <= hi
+
+
+def test_capacity_grows_with_work_incubation_and_brand_neighbours_and_decays_when_idle():
+    w = blank_world((0, 1), t=0, policy={"incubation_base": True})
+    w.add_orgs(BRAND, 1, street=0, registered=True)
+    rows = w.add_orgs(AGENCY, 5, street=[0, 1, 1, 1, 1], capacity=0.5, registered=True,
+                      delivered_hours=[10.0, 10.0, 0.0, 0.0, 0.0],
+                      quality=0.9, incubated_until=[NEVER, NEVER, 5, NEVER, NEVER])  # fmt: skip
+    w.orgs.alive[rows[4]] = False
+    learn(w, pol(w), P)
+    cap = w.orgs.capacity[rows]
+    base = P.base_learning
+    expect_beside_brand = 0.5 + (P.capacity_learning + base + P.brand_spillover * 0.5) * 0.5
+    assert cap[0] == pytest.approx(expect_beside_brand)
+    assert cap[1] == pytest.approx(0.5 + (P.capacity_learning + base) * 0.5)
+    assert cap[2] == pytest.approx(0.5 + (P.incubation_learning + base) * 0.5)
+    assert cap[3] == pytest.approx(0.5 + base * 0.5 - P.capacity_decay * 0.5)
+    assert cap[4] == 0.5  # folded: unchanged
+    rep = w.orgs.reputation[rows]
+    assert rep[:2].tolist() == pytest.approx([0.5 + 0.2 * 0.4] * 2) and rep[2] == 0.5
+
+
+def test_members_join_with_participation_and_leave_at_the_attrition_rate():
+    n = 2000
+    w = blank_world((0, 0), participation=[P.participation_initial, 2 * P.participation_initial])
+    w.add_orgs(GRASSROOTS, 2 * n, street=0, community=np.repeat([0, 1], n), members=10.0)
+    change_members(w, pol(w), Params(member_attrition=0.0))
+    joined = w.orgs.members.reshape(2, n).sum(axis=1) - 10 * n
+    for k, rel in zip(joined, (1, 2), strict=True):
+        lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], 10 * n * P.member_recruitment * rel)
+        assert lo <= k <= hi
+    w = blank_world((0,))
+    w.add_orgs(GRASSROOTS, n, street=0, community=0, members=10.0)
+    change_members(w, pol(w), Params(member_recruitment=0.0, member_attrition=0.2))
+    lo, hi = interval(10 * n, 0.2)
+    assert lo <= 10 * n - w.orgs.members.sum() <= hi
+
+
+def test_groups_form_with_participation_and_faster_beside_service_centres():
+    months = 30
+    w = blank_world((0, 1), residents=10000.0, participation=0.2)
+    w.streets.service_centres = [0, 2]
+    for _ in range(months):
+        form_groups(w, pol(w), P)
+    formed = np.bincount(w.orgs.community, minlength=2)
+    rate = P.group_formation_rate * 10000 * 0.2 / 1000 * months
+    for k, boost in zip(formed, (1, 1 + 2 * P.centre_formation_boost), strict=True):
+        lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], rate * boost)
+        assert lo <= k <= hi
+    o = w.orgs
+    assert (o.kind == GRASSROOTS).all() and (o.members >= 3).all()
+    assert (o.street == o.community).all() and w.month_stats["formed"] == len(o)
+
+
+def test_agencies_are_founded_when_announced_budgets_exceed_what_agencies_can_absorb():
+    big = {"purchase_budget": 8e7, "project_budget": 0.0}
+    # No agency yet: the whole budget (8 x 10 million) is the gap, in 20 fresh districts.
+    founded = 0
+    for seed in range(20):
+        w = blank_world((0,), policy=big, seed=seed)
+        found_agencies(w, pol(w), P)
+        founded += len(w.orgs)
+        assert w.month_stats["agencies_founded"] == len(w.orgs)
+        assert ((w.orgs.kind == AGENCY) & ~w.orgs.registered).all()
+    lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], 20 * P.agency_entry_rate * 8)
+    assert lo <= founded <= hi
+    # Agencies able to absorb the budget: none is founded.
+    w = blank_world((0,), policy=big)
+    w.add_orgs(AGENCY, 1, street=0, capacity=1.0)
+    w.add_workers(1000, employer=0)  # 88 million yuan a year of hours
+    found_agencies(w, pol(w), P)
+    assert len(w.orgs) == 1
+
+
+def test_groups_register_only_when_they_meet_the_threshold():
+    n = 3000
+    rule = {"registration_members": 10, "registration_capital": 2000.0,
+            "registration_prior_approval": False}  # fmt: skip
+    w = blank_world((0,), policy=rule)
+    w.add_orgs(GRASSROOTS, n, street=0, community=0, members=10.0, reserves=2000.0)
+    w.add_orgs(GRASSROOTS, n, street=0, community=0, members=9.0, reserves=1e6)
+    w.add_orgs(GRASSROOTS, n, street=0, community=0, members=50.0, reserves=1999.0)
+    params = Params(registration_apply_rate=0.2)
+    register(w, pol(w), params)
+    reg = w.orgs.registered.reshape(3, n).sum(axis=1)
+    lo, hi = interval(n, 0.2)
+    assert lo <= reg[0] <= hi and reg[1] == 0 and reg[2] == 0
+    assert w.orgs.new_rule.sum() == reg[0] == w.month_stats["registrations_new_rule"]
+    # Agencies register after the delay, without a threshold.
+    w = blank_world((0,), t=10)
+    w.add_orgs(AGENCY, 2, street=0, born_step=[10 - P.agency_registration_delay, 9])
+    register(w, pol(w), P)
+    assert w.orgs.registered.tolist() == [True, False]
+
+
+def test_incubation_takes_the_strongest_young_organizations_up_to_its_places():
+    w = blank_world((0,), t=0, policy={"incubation_centres": 1})
+    slots = P.incubation_slots
+    w.add_orgs(AGENCY, slots + 5, street=0, capacity=np.linspace(0, 1, slots + 5))
+    w.add_orgs(AGENCY, 1, street=0, capacity=1.0, born_step=-P.incubation_max_age)  # too old
+    support(w, pol(w), P)
+    inc = w.orgs.incubated_until > 0
+    assert inc.sum() == slots and not inc[-1] and not inc[:3].any()
+    assert w.year_books().incubation_grants == pytest.approx(slots * P.incubation_grant)
+    support(w, pol(w), P)  # full: nobody else comes in
+    assert (w.orgs.incubated_until > 0).sum() == slots
+
+
+def test_service_centres_host_groups_up_to_their_places_registered_and_largest_first():
+    w = blank_world((0, 1))
+    w.streets.service_centres = [1, 0]
+    n = P.centre_slots + 3
+    w.add_orgs(GRASSROOTS, n, street=0, community=0, members=np.arange(n, dtype=float))
+    w.add_orgs(GRASSROOTS, 1, street=0, community=0, members=1.0, registered=True)
+    w.add_orgs(GRASSROOTS, 1, street=1, community=1, members=99.0)
+    support(w, pol(w), P)
+    hosted = w.orgs.hosted
+    assert hosted.sum() == P.centre_slots and hosted[n] and not hosted[n + 1]
+    assert not hosted[:4].any()  # the smallest unregistered groups wait

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.params import Params
+from sim.processes.policy import apply_policy
+from sim.world import BRAND, blank_world
+
+P = Params()
+
+
+def district(policy):
+    # Four streets of 1, 3, 2 and 4 communities: by population 3 > 1 > 2 > 0.
+    return blank_world((0, 1, 1, 1, 2, 2, 3, 3, 3, 3), policy=policy)
+
+
+def test_service_centres_go_round_robin_over_the_most_populous_streets():
+    w = district({"service_centres": 5, "service_centre_streets": 3})
+    apply_policy(w, w.schedule.at(w.t), P)
+    assert w.streets.service_centres.tolist() == [0, 2, 1, 2]
+    w = district({"service_centres": 2, "service_centre_streets": 4})
+    apply_policy(w, w.schedule.at(w.t), P)
+    assert w.streets.service_centres.tolist() == [0, 1, 0, 1]
+
+
+def test_brand_agencies_arrive_once_with_their_imported_workers():
+    w = district({"brand_agencies": 3})
+    for _ in range(3):  # the lever holds; agencies already invited do not come again
+        apply_policy(w, w.schedule.at(w.t), P)
+    o, workers = w.orgs, w.workers
+    assert len(o) == 3 and (o.kind == BRAND).all() and o.registered.all() and o.approved.all()
+    assert w.brand_invited == 3
+    assert (o.reserves == P.brand_reserves).all() and (o.reputation == pytest.approx(0.7))
+    assert np.abs(o.capacity - P.brand_capacity).max() < 0.3
+    k = P.brand_imported_workers
+    assert len(workers) == 3 * k and workers.certified.all()
+    assert np.bincount(workers.employer, minlength=3).tolist() == [k, k, k]
+    assert ((workers.skill >= 0.6) & (workers.skill <= 0.8)).all()
+
+
+def test_brand_agencies_settle_in_streets_in_proportion_to_population():
+    # One street with three quarters of the residents; 60 agencies, 20 times over.
+    in_big = 0
+    for seed in range(20):
+        w = blank_world((0, 1, 1, 1), policy={"brand_agencies": 60}, seed=seed)
+        apply_policy(w, w.schedule.at(w.t), Params(brand_imported_workers=0))
+        in_big += int((w.orgs.street == 1).sum())
+    lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], 1200, 0.75)
+    assert lo <= in_big <= hi
