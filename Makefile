@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-smoke docs clean
+.PHONY: demo test test-fast mutate lint format bench bench-smoke docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found %s); .python-version selects 3.12 under pyenv" % sys.version.split()[0])'
@@ -24,6 +24,16 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The fast tests that mutation testing runs against (pyproject.toml [tool.mutmut]); under a minute.
+FAST_TESTS := tests/processes tests/test_model.py tests/test_metrics.py
+test-fast: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider $(FAST_TESTS)
+
+# Mutation testing of sim/processes/ and sim/metrics.py against the fast tests (docs/testing.md).
+# All mutants take hours on two cores; `make mutate SAMPLE=100 [SEED=1]` runs a random sample.
+mutate: $(STAMP)
+	$(PY) tests/mutate.py $(if $(SAMPLE),--sample $(SAMPLE)) $(if $(SEED),--seed $(SEED))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests benchmarks
@@ -50,4 +60,4 @@ docs: $(STAMP)
 	$(PY) -m sim docs
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache mutants
