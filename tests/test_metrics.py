@@ -85,8 +85,8 @@ def test_aggregate_sums_counts_and_takes_shares_as_ratios_of_sums():
     month = {
         "residents": [1000.0, 3000.0, 2000.0],
         "staff": [2.0, 6.0, 4.0],
-        "admin_hours": [10.0, 30.0, 0.0],
-        "staff_hours_used": [100.0, 100.0, 0.0],
+        "admin_hours": [10.0, 30.0, 5.0],
+        "staff_hours_used": [100.0, 100.0, 0.0],  # group 1: no hours, burden undefined
         "served_hours": [5.0, 15.0, 8.0],
         "service_need_hours": [10.0, 10.0, 8.0],
         "service_quality": [0.2, 0.6, 0.5],
@@ -103,13 +103,13 @@ def test_aggregate_sums_counts_and_takes_shares_as_ratios_of_sums():
     assert out["items_issued"].tolist() == [[3.0, 4.0], [24.0, 32.0]]
     assert out["residents"][0].tolist() == [4000.0, 2000.0]
     assert out["admin_burden"][0, 0] == pytest.approx(40 / 200)
-    assert np.isnan(out["admin_burden"][0, 1])  # no hours used: no burden, not zero
+    assert np.isnan(out["admin_burden"][0, 1])  # no hours used: no burden (not 0, not inf)
     assert out["service_coverage"][0].tolist() == pytest.approx([20 / 20, 8 / 8])
     assert out["service_quality"][0, 0] == pytest.approx((0.2 * 10 + 0.6 * 30) / 40)
     assert out["satisfaction"][0, 0] == pytest.approx((0.4 * 1000 + 0.8 * 3000) / 4000)
     assert out["participation"][0, 0] == pytest.approx((0.1 * 1000 + 0.3 * 3000) / 4000)
     assert out["staff_burnout"][0, 0] == pytest.approx((0.5 * 2 + 0.1 * 6) / 8)
-    assert out["admin_hours_per_staff"][0].tolist() == pytest.approx([40 / 8, 0.0])
+    assert out["admin_hours_per_staff"][0].tolist() == pytest.approx([40 / 8, 5 / 4])
     assert out["n_communities"][1].tolist() == [2, 1]
 
 
@@ -133,6 +133,7 @@ def test_district_columns_are_what_the_agents_and_books_say_month_by_month():
     alive_before = int(m.orgs.alive.sum())
     spent_before = (0.0, 0.0, 0.0)
     brands_before = m.world.brand_invited
+    totals = {}
     for _ in range(15):
         m.step()
         r, o, c, lots = district_record(m), m.orgs, m.communities, m.lots
@@ -149,6 +150,12 @@ def test_district_columns_are_what_the_agents_and_books_say_month_by_month():
         assert alive == alive_before + entries + arrived - r["org_exits"]
         assert r["org_entry_rate"] == pytest.approx(12 * entries / alive)
         assert r["org_exit_rate"] == pytest.approx(12 * r["org_exits"] / (alive + r["org_exits"]))
+        for name, key in (("registrations", "registrations"), ("hires", "hires"),
+                          ("layoffs", "layoffs"), ("switchers_hired", "switchers_hired"),
+                          ("org_exits_registered", "exits_registered"),
+                          ("registrations_new_rule", "registrations_new_rule")):  # fmt: skip
+            assert r[name] == m.month_stats[key], name
+            totals[name] = totals.get(name, 0) + r[name]
         assert r["n_incubated"] == sum(a.incubated_until > m.t for a in orgs)
         assert r["mean_capacity"] == pytest.approx(np.mean([a.capacity for a in orgs]))
         pros = [a.capacity for a in orgs if not isinstance(a, GrassrootsGroup)]
@@ -195,3 +202,4 @@ def test_district_columns_are_what_the_agents_and_books_say_month_by_month():
         )
         alive_before, spent_before, brands_before = alive, spent, m.world.brand_invited
     assert r["contracts_active"] > 0 and r["n_orgs_brand"] > 0 and r["projects_active"] > 0
+    assert totals["registrations"] > 0 and totals["hires"] > 0 and totals["layoffs"] > 0

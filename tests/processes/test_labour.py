@@ -41,7 +41,18 @@ def test_career_switchers_fill_what_the_pool_cannot():
     staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=1000.0))
     hired = employed_by(w, 0)
     assert len(hired) == 4 and w.month_stats["switchers_hired"] == 3
+    assert w.month_stats["hires"] == 4
     assert (w.workers.skill[hired[1:]] <= 0.2).all()  # untrained
+
+
+def test_without_switchers_an_organization_stays_short_and_counts_only_its_hires():
+    w = agency_world()
+    w.lots.holder[0] = 0
+    w.lots.hours[0] = 4 * PER_WORKER
+    w.add_workers(1, skill=0.6)
+    staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=0.0))
+    assert len(employed_by(w, 0)) == 1
+    assert w.month_stats["hires"] == 1 and w.month_stats["switchers_hired"] == 0
 
 
 def test_surplus_workers_are_laid_off_newest_first_down_to_the_agency_core():

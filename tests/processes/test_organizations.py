@@ -81,13 +81,28 @@ def test_the_exit_hazard_is_higher_for_young_and_small_organizations():
     w.add_orgs(AGENCY, n, street=0, born_step=-1000)  # old
     w.add_orgs(AGENCY, n, street=0, born_step=0)  # new
     w.add_orgs(GRASSROOTS, n, street=0, community=0, members=5.0, born_step=-1000)  # small, old
+    w.add_orgs(GRASSROOTS, n, street=0, community=0, members=35.0, born_step=-1000)  # large, old
     exit_organizations(w, pol(w), params)
-    gone = ~w.orgs.alive.reshape(3, n)
+    gone = (~w.orgs.alive.reshape(4, n)).sum(axis=1)
     base = params.exit_base_rate / 12
     young = base * (1 + params.exit_youth_multiplier)
-    for share, k in ((base, gone[0].sum()), (young, gone[1].sum()), (base, gone[2].sum())):
+    # a group's hazard scales with 10 / (members + 5): 1 at 5 members, 1/4 at 35
+    for share, k in zip((base, young, base, base / 4), gone, strict=True):
         lo, hi = interval(n, share)
-        assert lo <= k <= hi
+        assert lo <= k <= hi, (share, k / n)
+
+
+def test_organizations_outside_community_services_enter_and_leave_at_their_rates():
+    n = 100_000
+    w = blank_world((0,))
+    w.other_orgs = n
+    exit_organizations(w, pol(w), Params(exit_base_rate=0.6, other_orgs_entry=0.0))
+    lo, hi = interval(n, 0.6 / 12)
+    assert lo <= n - w.other_orgs <= hi
+    w.other_orgs = n
+    exit_organizations(w, pol(w), Params(exit_base_rate=0.0, other_orgs_entry=0.6))
+    lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], n * 0.6 / 12)
+    assert lo <= w.other_orgs - n <= hi
 
 
 def test_capacity_grows_with_work_incubation_and_brand_neighbours_and_decays_when_idle():
