@@ -146,3 +146,15 @@ def test_graduates_join_the_pool_in_july_and_certificates_come_in_june():
     lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], P.graduates_per_year)
     assert lo <= new <= hi
     assert (w.workers.employer[before:] == -1).all()
+
+
+def test_an_organization_staffed_for_its_work_neither_hires_nor_lays_off():
+    w = agency_world()
+    w.lots.holder[0] = 0
+    w.lots.hours[0] = 3 * PER_WORKER
+    w.add_workers(3, employer=0, tenure=5)
+    w.add_workers(2, skill=0.9)  # in the pool
+    staff_organizations(w, w.schedule.at(w.t), P)
+    assert employed_by(w, 0).tolist() == [0, 1, 2]
+    assert w.month_stats["layoffs"] == 0 and w.month_stats["hires"] == 0
+    assert (w.workers.tenure[:3] == 5).all()

@@ -191,6 +191,12 @@ def test_groups_register_only_when_they_meet_the_threshold():
     lo, hi = interval(n, 0.2)
     assert lo <= reg[0] <= hi and reg[1] == 0 and reg[2] == 0
     assert w.orgs.new_rule.sum() == reg[0] == w.month_stats["registrations_new_rule"]
+    # Groups incubated or hosted in a service centre apply three times as often.
+    w = blank_world((0,), policy=rule)
+    w.add_orgs(GRASSROOTS, n, street=0, community=0, members=10.0, reserves=2000.0, hosted=True)
+    register(w, pol(w), Params(registration_apply_rate=0.1))
+    lo, hi = interval(n, 0.3)
+    assert lo <= w.orgs.registered.sum() <= hi
     # Agencies register after the delay, without a threshold.
     w = blank_world((0,), t=10)
     w.add_orgs(AGENCY, 2, street=0, born_step=[10 - P.agency_registration_delay, 9])

@@ -247,3 +247,19 @@ def test_a_project_call_spends_the_money_on_the_least_covered_communities_first(
     agencies = funded & (o.kind == AGENCY)
     assert np.bincount(o.project_community[agencies], minlength=4).tolist() == [1, 2, 1, 1]
     assert o.project_community[group] == 2
+
+
+def test_project_money_goes_to_the_stronger_applicant_and_never_as_an_empty_grant():
+    # Money for one agency grant, two applicants of equal capacity: the better reputation wins.
+    # Groups' grants set to zero: no group gets a project.
+    params = Params(project_apply_rate=1.0, project_score_noise=0.0, project_grant_group=0.0)
+    w = market(policy={"project_budget": params.project_grant_agency})
+    weak = add_agency(w, n_workers=2, capacity=0.5, reputation=0.2)
+    strong = add_agency(w, n_workers=2, capacity=0.5, reputation=0.8)
+    group = add_agency(w, kind=GRASSROOTS, community=0, n_workers=0, capacity=0.9, reputation=0.9)
+    pol = policy_of(w)
+    plan_projects(w, pol, params)
+    call_projects(w, pol, params)
+    o = w.orgs
+    assert o.project_community[strong] >= 0 and o.project_community[weak] == -1
+    assert o.project_community[group] == -1 and w.year_books().projects_funded == 1
