@@ -9,6 +9,7 @@ mutated line it expects and why no test can tell it from the original).
     python tests/mutate.py --sample 100        # a random sample (seeded), for quick runs
     python tests/mutate.py --only 'sim.processes.items.*' --sample 30
     python tests/mutate.py --report            # the last run's results again, no testing
+    python tests/mutate.py --which NAME [NAME ...] [--tests FILE ...]  # tests that kill them
 
 mutmut keeps its working copy and results in ``mutants/`` (git-ignored); ``--fresh`` starts over.
 Not a test module: pytest collects only ``test_*.py``.
@@ -129,6 +130,31 @@ def report(names: list[str], seconds: float | None = None) -> int:
     return 0
 
 
+def fast_tests() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    return config["pytest_add_cli_args_test_selection"]
+
+
+def which(names: list[str], tests: list[str] | None = None) -> int:
+    """Run the fast tests (or ``tests``) against each mutant, not stopping at the first failure,
+    and print the tests that fail, i.e. kill it. Needs mutants/ from an earlier run."""
+    if not (MUTANTS / "sim").is_dir():
+        print("error: no mutants/ yet (run `make mutate SAMPLE=1` first)", file=sys.stderr)
+        return 2
+    for name in names:
+        env = os.environ | {"MUTANT_UNDER_TEST": name, "PYTHONPATH": str(MUTANTS)}
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf", "--tb=no"]
+        out = subprocess.run(
+            [*cmd, *(tests or fast_tests())], cwd=MUTANTS, env=env, capture_output=True, text=True
+        ).stdout
+        failed = [line.split()[1] for line in out.splitlines() if line.startswith("FAILED ")]
+        print(f"--- {name}\n{changed_lines(diff(name))}")
+        print("killed by:" if failed else "survives every fast test")
+        for test in failed:
+            print(f"  {test}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sample", type=int, help="run a random sample of this many mutants")
@@ -137,8 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--fresh", action="store_true", help="delete mutants/ first")
     ap.add_argument("--report", action="store_true", help="report the last run, run nothing")
+    ap.add_argument("--which", nargs="+", metavar="NAME", help="name the tests that kill these")
+    ap.add_argument("--tests", nargs="+", help="with --which: run these tests, not all fast tests")
     args = ap.parse_args(argv)
     os.chdir(ROOT)
+    if args.which:
+        return which(args.which, args.tests)
     if args.report:
         if not LAST_RUN.exists():
             print("error: no mutation run yet (run `make mutate` first)", file=sys.stderr)
