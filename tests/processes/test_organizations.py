@@ -108,7 +108,7 @@ def test_organizations_outside_community_services_enter_and_leave_at_their_rates
 def test_capacity_grows_with_work_incubation_and_brand_neighbours_and_decays_when_idle():
     w = blank_world((0, 1), t=0, policy={"incubation_base": True})
     w.add_orgs(BRAND, 1, street=0, registered=True)
-    rows = w.add_orgs(AGENCY, 5, street=[0, 1, 1, 1, 1], capacity=0.5, registered=True,
+    rows = w.add_orgs(AGENCY, 5, street=[0, 1, 1, 1, 1], capacity=0.5, registered=True, reputation=0.5,
                       delivered_hours=[10.0, 10.0, 0.0, 0.0, 0.0],
                       quality=0.9, incubated_until=[NEVER, NEVER, 5, NEVER, NEVER])  # fmt: skip
     w.orgs.alive[rows[4]] = False
@@ -122,7 +122,8 @@ def test_capacity_grows_with_work_incubation_and_brand_neighbours_and_decays_whe
     assert cap[3] == pytest.approx(0.5 + base * 0.5 - P.capacity_decay * 0.5)
     assert cap[4] == 0.5  # folded: unchanged
     rep = w.orgs.reputation[rows]
-    assert rep[:2].tolist() == pytest.approx([0.5 + 0.2 * 0.4] * 2) and rep[2] == 0.5
+    moved = 0.5 + P.reputation_smoothing * (0.9 - 0.5)  # toward the quality delivered
+    assert rep[:2].tolist() == pytest.approx([moved] * 2) and rep[2] == 0.5
 
 
 def test_members_join_with_participation_and_leave_at_the_attrition_rate():
