@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError, did_you_mean, plain
+from sim.needs import COVARIATES, DEFAULT_SHARES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,11 +45,70 @@ WUHOU_RESIDENTS = 1_260_000  # A2
 # The synthetic layout is drawn once from this fixed seed (the reform's launch date, A1), so every
 # run uses the same district. Community counts per street were not found (B1), hence synthetic.
 STRUCTURE_SEED = 20131001
-RESIDENTS_LOG_SD = 0.3  # assumption: spread of community size around 14,500 (C)
-HOUSEHOLD_SIZE_RANGE = (2.7, 3.6)  # B2: 2.72 and 3.66 residents per household
+RESIDENTS_LOG_SD = 0.3  # assumption: spread of community size within a street
 RESIDENTS_PER_STAFF = 1100.0  # B2: 15 staff / 15,856 and 13 / 15,363 residents
 STAFF_RANGE = (7, 25)  # assumption; B3: about 5 committee members plus service-hall staff
-NEED_INDEX_LOG_SD = 0.2  # assumption: older estates need more services
+MIN_COMMUNITIES_PER_STREET = 2  # assumption (华兴 had 3 villages and few communities, B14)
+COVARIATE_LOG_SD = 0.15  # assumption: spread of a covariate across communities of one street
+
+# Street types (model v2). Old-town streets (老城区) have older residents, smaller households and
+# fewer migrants; fringe streets (城乡结合部) have far more migrants and some still had villages
+# (B14, B15). Household sizes: B2 (洗面桥, old town: 15,856 / 5,829 = 2.72; 簇锦, fringe:
+# 15,363 / 4,199 = 3.66); the middle type is an assumption between them.
+STREET_TYPES: dict[str, dict[str, float]] = {
+    # elderly 60+: assumption around B16 (17.6-19.4% of registered residents aged 60+ in a
+    # neighbouring old-town street, 2013-16): older in the old town, younger where migrants of
+    # working age dilute the population. Disabled: assumption (about 6% of residents, the order of
+    # the 2006 national sample survey); low income: assumption.
+    "old": {
+        "household_size": 2.72,
+        "elderly_share": 0.22,
+        "children_share": 0.09,
+        "disabled_share": 0.065,
+        "low_income_share": 0.03,
+        "migrant_share": 0.30,
+    },
+    "middle": {
+        "household_size": 3.1,
+        "elderly_share": 0.17,
+        "children_share": 0.11,
+        "disabled_share": 0.06,
+        "low_income_share": 0.025,
+        "migrant_share": 0.38,
+    },
+    "fringe": {
+        "household_size": 3.66,
+        "elderly_share": 0.12,
+        "children_share": 0.12,
+        "disabled_share": 0.055,
+        "low_income_share": 0.035,
+        "migrant_share": 0.60,
+    },
+}
+# B1's 13 streets: (type, residents if a figure exists, overrides of the type's covariates). Street
+# figures are from different years (B14: 2010-2020) and weak; they fix relative sizes and the
+# migrant shares that are known; the streets without a figure share the rest of A2's total equally.
+WUHOU_STREET_PROFILES: dict[str, tuple[str, int | None, dict[str, float]]] = {
+    "浆洗街": ("old", 87_954, {"migrant_share": 0.29}),  # B14: 62,804 + 25,150 temporary
+    "望江路": ("old", 90_000, {}),  # B14 (2020)
+    "玉林": ("old", None, {"migrant_share": 0.44}),  # B15: 棕南 6,710+ of 15,407 floating
+    "跳伞塔": ("old", 69_153, {}),  # B14 (2010)
+    "火车南站": ("middle", None, {}),
+    "双楠": ("middle", None, {}),
+    "晋阳": ("fringe", 96_900, {"migrant_share": 0.78}),  # B14: 75.3k of 96.9k floating
+    "红牌楼": ("middle", None, {}),
+    "簇桥": ("fringe", 111_400, {"migrant_share": 0.66}),  # B14: 38k registered of 111.4k
+    "机投桥": ("fringe", None, {}),
+    "金花桥": ("fringe", None, {}),
+    "簇锦": ("fringe", None, {}),
+    # B14 (end-2011): 13,645 people, 3,869 floating (28%), 16% aged 65+ (about 23% aged 60+ at the
+    # 2010 census ratio of 60+ to 65+, 1.45), 10% aged 0-14, 3 villages.
+    "华兴": (
+        "fringe",
+        13_645,
+        {"migrant_share": 0.28, "elderly_share": 0.23, "children_share": 0.10},
+    ),
+}
 
 # (name, value, unit, source) of the synthetic layout's constants, for docs/parameters.md
 STRUCTURE_CONSTANTS = (
@@ -56,14 +116,35 @@ STRUCTURE_CONSTANTS = (
     ("communities", WUHOU_COMMUNITIES, "communities", "A2"),
     ("residents", WUHOU_RESIDENTS, "residents", "A2"),
     ("STRUCTURE_SEED", STRUCTURE_SEED, "seed", "assumption (fixed so every run shares one map)"),
-    ("RESIDENTS_LOG_SD", RESIDENTS_LOG_SD, "log-sd", "assumption; mean 14,500 residents (C)"),
-    ("HOUSEHOLD_SIZE_RANGE", HOUSEHOLD_SIZE_RANGE, "residents/household", "B2"),
+    ("RESIDENTS_LOG_SD", RESIDENTS_LOG_SD, "log-sd", "assumption"),
     ("RESIDENTS_PER_STAFF", RESIDENTS_PER_STAFF, "residents/staff", "B2"),
     ("STAFF_RANGE", STAFF_RANGE, "staff", "assumption; B3"),
-    ("NEED_INDEX_LOG_SD", NEED_INDEX_LOG_SD, "log-sd", "assumption"),
+    ("MIN_COMMUNITIES_PER_STREET", MIN_COMMUNITIES_PER_STREET, "communities", "assumption"),
+    ("COVARIATE_LOG_SD", COVARIATE_LOG_SD, "log-sd", "assumption"),
+    *(
+        (
+            f"{kind}: {key}",
+            value,
+            "share" if key.endswith("share") else "residents/household",
+            "B2" if key == "household_size" else "assumption (B14-B16 as orders of magnitude)",
+        )
+        for kind, values in STREET_TYPES.items()
+        for key, value in values.items()
+    ),
+    *(
+        (
+            f"street {name}",
+            f"{kind}; residents {size if size else 'rest of A2'}"
+            + "".join(f"; {k} {v}" for k, v in extra.items()),
+            "profile",
+            "B14, B15" if (size or extra) else "assumption (type only)",
+        )
+        for name, (kind, size, extra) in WUHOU_STREET_PROFILES.items()
+    ),
 )
 
 REQUIRED_COLUMNS = ("street", "community", "residents", "households", "staff")
+OPTIONAL_NOTE = " (optional: need_index, " + ", ".join(COVARIATES) + ")"
 
 
 @dataclass(frozen=True)
@@ -78,7 +159,17 @@ class District:
     residents: np.ndarray
     households: np.ndarray
     staff: np.ndarray
-    need_index: np.ndarray  # relative service need, mean about 1
+    need_index: np.ndarray  # relative service need (a multiplier on all need), mean about 1
+    # shares of residents (households) with each need, communities x N_NEEDS (sim.needs); None
+    # for the same DEFAULT_SHARES everywhere
+    covariates: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.covariates is None:
+            import numpy as np
+
+            shares = np.tile(np.array(DEFAULT_SHARES, float), (len(self.community_names), 1))
+            object.__setattr__(self, "covariates", shares)
 
     @property
     def n_streets(self) -> int:
@@ -110,6 +201,7 @@ class District:
                 "staff": self.staff,
                 "need_index": self.need_index,
             }
+            | {name: self.covariates[:, k] for k, name in enumerate(COVARIATES)}
         )
 
 
@@ -133,22 +225,42 @@ def _round_to_total(weights: np.ndarray, total: int) -> np.ndarray:
 
 
 def synthetic_wuhou() -> District:
-    """Wuhou District: 13 streets (B1), 87 communities, 1.26 million residents (A2)."""
+    """Wuhou District: 13 streets (B1), 87 communities, 1.26 million residents (A2).
+
+    Street sizes and covariates follow ``WUHOU_STREET_PROFILES`` (sourced where B14/B15 give a
+    figure, otherwise the street type's assumption); communities per street are proportional to
+    population, and communities within a street vary around the street's values.
+    """
     import numpy as np
 
     rng = np.random.default_rng(STRUCTURE_SEED)
     n_streets = len(WUHOU_STREETS)
-    per_street = np.full(n_streets, WUHOU_COMMUNITIES // n_streets)
-    extra = rng.choice(n_streets, WUHOU_COMMUNITIES - per_street.sum(), replace=False)
-    per_street[extra] += 1
-    street = np.repeat(np.arange(n_streets), per_street)
-    residents = _round_to_total(
-        rng.lognormal(0.0, RESIDENTS_LOG_SD, WUHOU_COMMUNITIES), WUHOU_RESIDENTS
+    profiles = [WUHOU_STREET_PROFILES[name] for name, _ in WUHOU_STREETS]
+    known = np.array([size or 0 for _, size, _ in profiles], float)
+    unknown = known == 0
+    known[unknown] = (WUHOU_RESIDENTS - known.sum()) / unknown.sum()
+    street_pop = _round_to_total(known, WUHOU_RESIDENTS)
+    spare = WUHOU_COMMUNITIES - MIN_COMMUNITIES_PER_STREET * n_streets
+    per_street = MIN_COMMUNITIES_PER_STREET + _round_to_total(
+        np.maximum(
+            street_pop / street_pop.sum() * WUHOU_COMMUNITIES - MIN_COMMUNITIES_PER_STREET, 0.0
+        ),
+        spare,
     )
-    hh_size = rng.uniform(*HOUSEHOLD_SIZE_RANGE, WUHOU_COMMUNITIES)
+    street = np.repeat(np.arange(n_streets), per_street)
+    size = rng.lognormal(0.0, RESIDENTS_LOG_SD, WUHOU_COMMUNITIES)
+    residents = np.zeros(WUHOU_COMMUNITIES, np.int64)
+    for s in range(n_streets):
+        mine = street == s
+        residents[mine] = _round_to_total(size[mine], int(street_pop[s]))
+    values = [STREET_TYPES[kind] | extra for kind, _, extra in profiles]
+    hh_size = np.array([v["household_size"] for v in values])[street]
+    hh_size = hh_size * rng.uniform(0.95, 1.05, WUHOU_COMMUNITIES)
     households = np.round(residents / hh_size).astype(np.int64)
     staff = np.clip(np.round(residents / RESIDENTS_PER_STAFF), *STAFF_RANGE).astype(np.int64)
-    need = rng.lognormal(0.0, NEED_INDEX_LOG_SD, WUHOU_COMMUNITIES)
+    street_shares = np.array([[v[name] for name in COVARIATES] for v in values])
+    spread = rng.lognormal(0.0, COVARIATE_LOG_SD, (WUHOU_COMMUNITIES, len(COVARIATES)))
+    covariates = np.clip(street_shares[street] * spread, 0.0, 0.95)
     names = []
     for s in range(n_streets):
         names += [f"{WUHOU_STREETS[s][0]}{k + 1}" for k in range(per_street[s])]
@@ -161,11 +273,17 @@ def synthetic_wuhou() -> District:
         residents=residents,
         households=households,
         staff=staff,
-        need_index=need / need.mean(),
+        need_index=np.ones(WUHOU_COMMUNITIES),
+        covariates=covariates,
     )
 
 
-CSV_COLUMNS = (*REQUIRED_COLUMNS, "need_index")
+def street_types() -> tuple[str, ...]:
+    """Type ("old", "middle", "fringe") of each of the synthetic district's streets, in B1 order."""
+    return tuple(WUHOU_STREET_PROFILES[name][0] for name, _ in WUHOU_STREETS)
+
+
+CSV_COLUMNS = (*REQUIRED_COLUMNS, "need_index", *COVARIATES)
 CSV_FORMAT = (
     "a UTF-8 CSV with a header row street,community,residents,households,staff (need_index "
     "optional) and one row per community"
@@ -193,6 +311,7 @@ class CsvDistrict:
     households: tuple[int, ...]
     staff: tuple[int, ...]
     need_index: tuple[float, ...]
+    covariates: tuple[tuple[float, ...], ...] = ()  # per community, in COVARIATES order
 
     def size(self) -> dict[str, Any]:
         return {
@@ -216,6 +335,7 @@ class CsvDistrict:
             households=np.array(self.households, dtype=np.int64),
             staff=np.array(self.staff, dtype=np.int64),
             need_index=need / need.mean(),
+            covariates=np.array(self.covariates, dtype=float) if self.covariates else None,
         )
 
 
@@ -269,6 +389,7 @@ def read_district_csv(path: str | Path) -> CsvDistrict:
     seen: dict[tuple[str, str], int] = {}
     streets: dict[str, int] = {}
     names, street_of, residents, households, staff, need = [], [], [], [], [], []
+    covariates: list[tuple[float, ...]] = []
     for line, r in body:
         if len(r) != len(header):
             raise ScenarioError(
@@ -293,6 +414,12 @@ def read_district_csv(path: str | Path) -> CsvDistrict:
         n_hh = cell.whole(r[col["households"]], "households", 0, n_res)
         n_staff = cell.whole(r[col["staff"]], "staff", 1, MAX_COMMUNITY_STAFF)
         idx = cell.number(r[col["need_index"]], "need_index") if "need_index" in col else 1.0
+        covariates.append(
+            tuple(
+                cell.share(r[col[name]], name) if name in col else default
+                for name, default in zip(COVARIATES, DEFAULT_SHARES, strict=True)
+            )
+        )
         names.append(community)
         street_of.append(streets.setdefault(street, len(streets)))
         residents.append(n_res)
@@ -308,6 +435,7 @@ def read_district_csv(path: str | Path) -> CsvDistrict:
         households=tuple(households),
         staff=tuple(staff),
         need_index=tuple(need),
+        covariates=tuple(covariates),
     )
 
 
@@ -331,7 +459,7 @@ def _decode(raw: bytes, where: str) -> str:
 
 
 def _check_header(header: list[str], where: str) -> None:
-    allowed = "columns " + ", ".join(REQUIRED_COLUMNS) + " (need_index optional)"
+    allowed = "columns " + ", ".join(REQUIRED_COLUMNS) + OPTIONAL_NOTE
     for name in header:
         if name not in CSV_COLUMNS:
             hint = did_you_mean(name, CSV_COLUMNS)
@@ -400,5 +528,12 @@ class _Cell:
         allowed = f"a number above 0 and at most {MAX_NEED_INDEX:g} (relative need, mean about 1)"
         value = self._float(text, column, allowed)
         if not 0 < value <= MAX_NEED_INDEX:
+            raise self._fail(column, text, "is out of range", allowed)
+        return value
+
+    def share(self, text: str, column: str) -> float:
+        allowed = "a share from 0 to 1"
+        value = self._float(text, column, allowed)
+        if not 0 <= value <= 1:
             raise self._fail(column, text, "is out of range", allowed)
         return value

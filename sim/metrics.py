@@ -104,12 +104,13 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     employed = w.alive & (w.employer >= 0)
     n_emp = int(employed.sum())
     local, hhi = local_share_and_hhi(o)
+    top_share, top_workers = market_concentration(o, w)
     pro = alive & (o.kind != GRASSROOTS)
     spend = float(o.contract_income.sum() + o.project_income.sum())  # incl. funded items
     service_delivered = float(
         c.org_item_delivered.sum() + c.funded_org_delivered.sum() + c.project_hours.sum()
     )
-    q10, q90 = np.quantile(c.service_quality, [0.1, 0.9])
+    q10, q90 = _p10_p90(c.service_quality)
     pol = model.policy
     return {
         "n_orgs": int(alive.sum()) + model.other_orgs,
@@ -135,6 +136,8 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
         "projects_active": int((alive & (o.project_community >= 0)).sum()),
         "contract_hhi": hhi,
         "local_money_share": local,
+        "largest_provider_share": top_share,
+        "largest_provider_workers": top_workers,
         "n_social_workers": n_emp,
         "social_workers_pool": int((w.alive & (w.employer < 0)).sum()),
         "mean_skill": _mean(w.skill[employed]),
@@ -153,6 +156,7 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
         "project_spent_ytd": books.project_spent,
         "coverage_gini": gini(c.service_coverage),
         "quality_p10_p90": float(q10 / q90) if q90 > 0 else np.nan,
+        **equity(model),
         **list_record(model),
         "service_centres": int(model.streets.service_centres.sum()),
         "streets_with_centres": int((model.streets.service_centres > 0).sum()),
@@ -173,6 +177,69 @@ def local_share_and_hhi(orgs: Table) -> tuple[float, float]:
     shares = money / total
     local = shares[orgs.kind != BRAND].sum()
     return float(local), float((shares**2).sum())
+
+
+def market_concentration(orgs: Table, workers: Table) -> tuple[float, float]:
+    """The largest provider's share of this month's contract and project money, and the workers
+    it employs (NaN and 0 when no money was paid)."""
+    money = orgs.contract_income + orgs.project_income
+    total = money.sum()
+    if total <= 0:
+        return float("nan"), 0.0
+    top = int(np.argmax(money))
+    employed = workers.alive & (workers.employer == top)
+    return float(money[top] / total), float(employed.sum())
+
+
+EQUITY_OUTCOMES = {
+    "burden": "admin_burden",
+    "coverage": "service_coverage",
+    "quality": "service_quality",
+}
+
+
+def equity(model: DistrictModel) -> dict[str, float]:
+    """Model v2: street gaps (best minus worst street, street values as ratios of sums), 10th/90th
+    percentile ratios and Gini coefficients across communities, for burden, coverage, quality
+    (v1's coverage_gini and quality_p10_p90 are measured with the rest of the record)."""
+    c = model.communities
+    n_s = len(model.streets)
+
+    def by_street(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        d = np.bincount(c.street, den, n_s)
+        return np.divide(np.bincount(c.street, num, n_s), d, out=np.full(n_s, np.nan), where=d > 0)
+
+    streets = {
+        "admin_burden": by_street(c.hours_admin, c.hours_used),
+        "service_coverage": by_street(c.served_hours, c.need_hours),
+        "service_quality": by_street(c.service_quality * c.need_hours, c.need_hours),
+    }
+    out = {}
+    for short, col in EQUITY_OUTCOMES.items():
+        x = getattr(c, col)
+        out[f"{short}_street_gap"] = float(np.nanmax(streets[col]) - np.nanmin(streets[col]))
+        if short != "quality":
+            q10, q90 = _p10_p90(x)
+            out[f"{short}_p10_p90"] = float(q10 / q90) if q90 > 0 else np.nan
+        if short != "coverage":
+            out[f"{short}_gini"] = gini(x)
+    return out
+
+
+def _p10_p90(x: np.ndarray) -> tuple[float, float]:
+    """10th and 90th percentiles, numpy's default linear interpolation (faster than np.quantile
+    for one small array)."""
+    xs = np.sort(x)
+    n = len(xs)
+    if n == 0:
+        return np.nan, np.nan
+    out = []
+    for q in (0.1, 0.9):
+        pos = (n - 1) * q
+        lo = int(pos)
+        hi = min(lo + 1, n - 1)
+        out.append(float(xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)))
+    return out[0], out[1]
 
 
 def gini(x: np.ndarray) -> float:

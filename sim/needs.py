@@ -22,7 +22,10 @@ unmet need by household type, undone vulnerable-service item hours by type) uses
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NEED_TYPES: Final[tuple[str, ...]] = ("elderly", "children", "disabled", "low_income", "migrants")
 """Need types, in the order every need-indexed array uses."""
@@ -40,3 +43,108 @@ def need_index(name: str) -> int:
         return NEED_INDEX[name]
     except KeyError:
         raise KeyError(f"unknown need type {name!r}; allowed: {', '.join(NEED_TYPES)}") from None
+
+
+# --- how needs are built from households and street covariates -----------------------------
+
+COVARIATES: Final[tuple[str, ...]] = (
+    "elderly_share",
+    "children_share",
+    "disabled_share",
+    "low_income_share",
+    "migrant_share",
+)
+"""Optional district-CSV columns, one per need type in ``NEED_TYPES`` order: the share of residents
+aged 60+, aged 0-14, with a disability, the share of households on or near minimum-living support,
+and the share of residents without local registration (floating population)."""
+
+PERSON_LEVEL: Final[tuple[bool, ...]] = (True, True, True, False, False)
+"""Whether a covariate is a share of persons (a household has the need if any member has it) or
+already a share of households (low income and migrant status are household attributes)."""
+
+DEFAULT_SHARES: Final[tuple[float, ...]] = (0.17, 0.11, 0.06, 0.03, 0.40)
+"""Covariates used for a CSV district that does not give them (the same in every community):
+the Wuhou averages of the synthetic district (see ``sim/district.py``), an assumption."""
+
+
+def households_with_need(
+    shares: np.ndarray, households: np.ndarray, residents: np.ndarray
+) -> np.ndarray:
+    """Households with each need: communities x ``N_NEEDS``.
+
+    For a person-level share ``s`` in a community of mean household size ``n``, the share of
+    households with at least one such member is ``1 - (1 - s) ** n`` (members independent), so the
+    same elderly share means more households to visit where households are small (old estates
+    with elderly people living alone) than where they are large. Household-level shares apply
+    directly.
+    """
+    import numpy as np  # here: importing the need types must not import numpy
+
+    shares = np.asarray(shares, float)
+    hh = np.asarray(households, float)
+    size = np.divide(np.asarray(residents, float), hh, out=np.ones_like(hh), where=hh > 0)[:, None]
+    person = np.array(PERSON_LEVEL)[None, :]
+    share_hh = np.where(person, 1.0 - (1.0 - np.clip(shares, 0, 1)) ** size, shares)
+    return share_hh * hh[:, None]
+
+
+# --- which services fit which needs ----------------------------------------------------------
+
+SOURCES: Final[tuple[str, ...]] = ("staff", "groups", "agencies", "brand")
+"""Who serves residents' needs: community staff, grassroots groups (volunteers and their funded
+micro-projects), local social-work agencies and imported brand agencies (their projects)."""
+
+SERVICE_FIT: Final[dict[str, tuple[float, ...]]] = {
+    # Committee staff know registered residents and handle allowances; they reach migrants and
+    # disabled residents less well.
+    "staff": (1.0, 0.6, 0.7, 1.0, 0.5),
+    # Volunteer groups: mutual aid among older residents, children's activities; little
+    # professional care; formed by registered residents, so migrants are reached least.
+    "groups": (1.0, 0.8, 0.4, 0.4, 0.3),
+    # Local professional agencies: casework for every group, with local knowledge.
+    "agencies": (0.8, 0.9, 0.9, 0.9, 0.8),
+    # Imported brand agencies: standardised professional programmes (family, children,
+    # rehabilitation) with little local knowledge.
+    "brand": (0.6, 1.0, 1.0, 0.7, 0.6),
+}
+"""Fit of each source's services to each need type (``NEED_TYPES`` order), 0-1: the share of an
+hour spent on that need that meets it. An assumption (no data by service type; see docs/ODD.md);
+``Params.service_fit_spread`` scales the differences (0: every service fits every need)."""
+
+
+def fit_matrix(spread: float) -> np.ndarray:
+    """Fit, sources x need types, with the profile's differences scaled by ``spread``."""
+    import numpy as np
+
+    profile = np.array([SERVICE_FIT[s] for s in SOURCES])
+    return 1.0 - spread * (1.0 - profile)
+
+
+def serve(
+    need: np.ndarray, hours: np.ndarray, quality_hours: np.ndarray, fit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Need met, and need met weighted by quality, by community and need type.
+
+    Args:
+        need: hours needed, communities x need types.
+        hours: hours delivered, communities x sources.
+        quality_hours: hours x quality, communities x sources.
+        fit: sources x need types (:func:`fit_matrix`).
+
+    Each source spreads its hours over the need types in proportion to need x fit (providers do
+    what they are good at, where it is needed); an hour on type k meets ``fit`` of an hour of
+    that need. Need met is capped at need; oversupply of one type does not meet another, and the
+    quality of capped hours is scaled down pro rata.
+    """
+    import numpy as np
+
+    # Source s puts hours_cs · need_ck · fit_sk / total_cs on type k (total_cs = Σ_k need_ck ·
+    # fit_sk), and an hour there meets fit_sk of an hour of need: two matrix products.
+    total = need @ fit.T  # communities x sources
+    per = np.divide(hours, total, out=np.zeros_like(hours), where=total > 0)
+    qper = np.divide(quality_hours, total, out=np.zeros_like(hours), where=total > 0)
+    eff = need * (per @ (fit * fit))
+    qeff = need * (qper @ (fit * fit))
+    met = np.minimum(eff, need)
+    scale = np.divide(met, eff, out=np.zeros_like(eff), where=eff > 0)
+    return met, qeff * scale

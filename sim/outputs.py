@@ -404,6 +404,55 @@ def _cost_per_hour(m: pd.DataFrame) -> pd.Series:
     return (spend / hours.where(hours > 0)).astype(float)
 
 
+def _need_outputs() -> list[Output]:
+    """Need, need met, unmet need and coverage by need type (model v2, ODD 7.7)."""
+    from sim.needs import NEED_TYPES  # the one list of need types
+
+    out = []
+    for t in NEED_TYPES:
+        need, served = f"need_hours_{t}", f"served_hours_{t}"
+        out += [
+            _hours(
+                name=need,
+                levels=ALL,
+                unit="hours",
+                source=f"need_{t}",
+                group="needs",
+                doc=f"need of type {t} (services and resident-facing items) this month",
+            ),
+            _hours(
+                name=served,
+                levels=ALL,
+                unit="hours",
+                source=f"served_{t}",
+                group="needs",
+                doc=f"need of type {t} met this month",
+            ),
+            _hours(
+                name=f"unmet_hours_{t}",
+                levels=ALL,
+                unit="hours",
+                source=f"unmet_{t}",
+                group="needs",
+                better="lower",
+                doc=f"need of type {t} not met this month, `{need} − {served}` (who is left out)",
+            ),
+            _share(
+                name=f"coverage_{t}",
+                levels=ALL,
+                kind="share",
+                aggregate="ratio",
+                numerator=served,
+                denominator=need,
+                source=f"coverage_{t}",
+                group="needs",
+                better="higher",
+                doc=f"share of need of type {t} met, `{served} / {need}`",
+            ),
+        ]
+    return out
+
+
 for _o in (
     # --- community outputs, aggregated to streets and the district ----------------------------
     _count(
@@ -615,8 +664,8 @@ for _o in (
         levels=ALL,
         unit="hours",
         source="delivered_hours",
-        doc="resident-facing hours delivered (may exceed need when backlog items are done); the "
-        "weight of `service_quality`",
+        doc="service hours of all sources plus resident-facing item hours done (may exceed need); "
+        "the weight of `delivered_quality`",
     ),
     _share(
         name="service_coverage",
@@ -631,15 +680,19 @@ for _o in (
         role="key",
         doc="share of resident need met this month",
         window_doc="share of resident service need met (window mean)",
-        notes="`served_hours / service_need_hours` (0 if need is 0), with `service_need_hours = "
-        "residents · need_hours_per_resident · need_index + resident_facing_share · items_issued "
-        "· hours_per_item`, `delivered_hours = min(service supply, service need) + "
-        "resident_facing_share · (item hours done by staff + item hours delivered by the "
-        "contract holder)` and `served_hours = min(delivered_hours, service_need_hours)` (items "
-        "done from the backlog can exceed this month's item need). Service supply = staff "
-        "service hours + volunteer hours + delivered project hours. Refused, withdrawn and "
-        "expired items are in the need but served by no one. Because `served_hours` never "
-        "exceeds `service_need_hours` in a community, every aggregate coverage is within 0-1.",
+        notes="Model v2: `served_hours / service_need_hours` (0 if need is 0), over the five need "
+        "types of `sim/needs.py` (ODD 7.7). Need of type k = households with that need (from "
+        "household size and the community's covariates) · `need_weight_<k>` · "
+        "`need_hours_per_resident` · `need_index`, plus the resident-facing part of this month's "
+        "items (`resident_facing_share · items_issued · hours_per_item`) in the community's "
+        "proportions of need. Service hours come from four sources (staff services; groups: "
+        "volunteers and micro-projects; local agencies' projects; brand agencies' projects); each "
+        "spreads its hours over the need types in proportion to need × fit and meets `fit` of an "
+        "hour of that need (`sim/needs.py: SERVICE_FIT`, scaled by `service_fit_spread`). Need "
+        "met of a type is capped at its need; items done by staff or contract holders meet item "
+        "need. Refused, withdrawn and expired items are in the need but served by no one. "
+        "Because `served_hours` never exceeds `service_need_hours` in a community, every "
+        "aggregate coverage is within 0-1.",
     ),
     _score(
         name="service_quality",
@@ -647,25 +700,36 @@ for _o in (
         unit="quality 0-1",
         kind="share",
         aggregate="weighted",
-        weight="delivered_hours",
+        weight="service_need_hours",
         source="service_quality",
         label="service quality",
         better="higher",
         role="key",
-        doc="quality of what was delivered this month, the mean quality per delivered hour",
-        window_doc="mean quality per delivered service hour (window mean)",
-        notes="Σ(hours × quality) / `delivered_hours` (0 if nothing was delivered), where staff "
-        "services and staff-done items have quality `staff_base_quality · (1 − "
-        "burnout_quality_penalty · staff burnout)`, volunteer hours `min(1, volunteer_quality + "
-        "0.4 · group capacity)`, project hours the delivering organization's quality (with "
-        "`local_quality_bonus`, capped at 1), and purchased items the contract holder's "
-        "delivered quality (ODD 7.5). If service supply exceeds service need, service hours are "
-        "scaled down pro rata with their quality kept. Because it is a mean per delivered hour, "
-        "the mix of providers moves it: a setting that adds many hours of low-quality volunteer "
-        "work, or removes items that staff did at middling quality, can change "
-        "`service_quality` without any provider doing better or worse (for example, the reform "
-        "without entry control shows slightly higher quality than the reform, with far more "
-        "burden). Read it beside `service_coverage`.",
+        doc="share of resident need met at full quality this month (model v2: measured against "
+        "need)",
+        window_doc="share of resident service need met at full quality (window mean)",
+        notes="Model v2 (replaces v1's mean quality per delivered hour, kept as "
+        "`delivered_quality`): Σ over need types of min(need met, quality-weighted effective "
+        "hours) / `service_need_hours`. It is at most `service_coverage`. More hours of a weaker "
+        "provider never lower it, and a change of provider mix moves it only through what "
+        "residents get. Qualities: staff `staff_base_quality · (1 − burnout_quality_penalty · "
+        "staff burnout)`, volunteers `min(1, volunteer_quality + 0.4 · group capacity)`, "
+        "projects and purchased items the organization's delivered quality (ODD 7.5). Street "
+        "and district values are weighted by need hours.",
+    ),
+    _score(
+        name="delivered_quality",
+        levels=ALL,
+        unit="quality 0-1",
+        kind="share",
+        aggregate="weighted",
+        weight="delivered_hours",
+        source="delivered_quality",
+        label="delivered quality",
+        doc="v1's `service_quality`: the mean quality per delivered hour (kept for comparison)",
+        notes="Σ(hours × quality) / `delivered_hours` (0 if nothing was delivered), with the "
+        "qualities of `service_quality`. Because it is a mean per delivered hour, the mix of "
+        "providers moves it: more low-quality hours lower it even when residents get more.",
     ),
     _score(
         name="satisfaction",
@@ -756,6 +820,7 @@ for _o in (
         doc="communities with at least one purchase lot held at the end of the month (an integer "
         "at every level: 0 or 1 for a community)",
     ),
+    *_need_outputs(),
     Output(
         name="admin_hours_per_staff",
         levels=ALL,
@@ -867,6 +932,14 @@ _district(
           "window_doc": "share of contract and project money paid to local organizations rather "
           "than imported brand agencies (window mean of the monthly shares; NaN where no money "
           "was paid; district only)"}),
+        ("largest_provider_share", "share 0-1", "flow",
+         "the largest single organization's share of that money (model v2); NULL if no money was "
+         "paid",
+         {"label": "largest provider's share", "display_scale": 100.0, "display_unit": "%",
+          "diff_unit": "pp", "digits": 1, "better": "lower"}),
+        ("largest_provider_workers", "workers", "stock",
+         "social workers employed by that organization at the end of the month (model v2; 0 if "
+         "no money was paid)", {"digits": 0}),
     ),
 )  # fmt: skip
 _district(
@@ -970,6 +1043,27 @@ _district(
          "10th percentile / 90th percentile of community `service_quality` (numpy linear "
          "quantiles, communities unweighted; 1 = equal); NULL if the 90th percentile is 0",
          {"better": "higher"}),
+        *(
+            (f"{short}_{measure}", unit, "flow", doc.format(col=col), extra)
+            for short, col in (
+                ("burden", "admin_burden"),
+                ("coverage", "service_coverage"),
+                ("quality", "service_quality"),
+            )
+            for measure, unit, doc, extra in (
+                ("street_gap", "share 0-1",
+                 "best minus worst street of `{col}` (street values as in the street table; "
+                 "model v2)", {"better": "lower"}),
+                ("p10_p90", "ratio",
+                 "10th percentile / 90th percentile of community `{col}` (numpy linear "
+                 "quantiles, communities unweighted; 1 = equal; model v2); NULL if the 90th "
+                 "percentile is 0", {}),
+                ("gini", "Gini 0-1",
+                 "Gini coefficient of community `{col}`, communities unweighted (0 = equal; 0 if "
+                 "all values are 0; model v2)", {"better": "lower"}),
+            )
+            if f"{short}_{measure}" not in ("coverage_gini", "quality_p10_p90")
+        ),
     ),
 )  # fmt: skip
 _district(

@@ -200,6 +200,35 @@ class Policy(_Frozen):
         le=1.0,
         doc="Minimum organizational capacity to bid in a tender.",
     )
+    tender_lot_cap: int = param(
+        0,
+        unit="lots per organization (0 = no cap)",
+        source="assumption (model v2 lever; B18: big agencies open branches and take many "
+        "contracts)",
+        ge=0,
+        le=10_000,
+        doc="Most purchase lots one organization may hold at once; a bidder at the cap is not "
+        "considered for further lots. 0: no cap.",
+    )
+    local_preference: float = param(
+        0.0,
+        unit="score points",
+        source="assumption (model v2 lever)",
+        ge=0.0,
+        le=5.0,
+        doc="Tender score bonus for organizations based in the district (local agencies), "
+        "against imported brand agencies (a local-content preference).",
+    )
+    community_reserved_share: float = param(
+        0.0,
+        unit="share of lots",
+        source="assumption (model v2 lever)",
+        ge=0.0,
+        le=1.0,
+        doc="Share of the purchase lots bought each year that are reserved for community-based "
+        "organizations (local agencies and registered grassroots groups of the lot's street); a "
+        "reserved lot no such organization can staff stays unlet.",
+    )
     # --- registration threshold (登记门槛) --------------------------------------------------------
     registration_members: int = param(
         50,
@@ -728,11 +757,108 @@ class Params(_Frozen):
     # --- residents ----------------------------------------------------------------------------
     need_hours_per_resident: float = param(
         0.15,
-        unit="hours/resident/month",
+        unit="hours/month per resident-equivalent",
         source="assumption",
         ge=0.0,
         le=5.0,
-        doc="Resident demand for community services beyond administrative items.",
+        doc="Scale of resident demand for community services beyond administrative items: the "
+        "hours a month one resident-equivalent of need asks for (the need weights say how many "
+        "resident-equivalents a household with each need counts for).",
+    )
+    need_weight_elderly: float = param(
+        1.9,
+        unit="resident-equivalents per household with the need",
+        source="assumption (home visits, day care, health checks; no data by service type)",
+        ge=0.0,
+        le=100.0,
+        doc="Need of a household with a member aged 60+.",
+    )
+    need_weight_children: float = param(
+        1.15,
+        unit="resident-equivalents per household with the need",
+        source="assumption (after-school care, child protection)",
+        ge=0.0,
+        le=100.0,
+        doc="Need of a household with a child aged 0-14.",
+    )
+    need_weight_disabled: float = param(
+        2.9,
+        unit="resident-equivalents per household with the need",
+        source="assumption (rehabilitation, assistance)",
+        ge=0.0,
+        le=100.0,
+        doc="Need of a household with a disabled member.",
+    )
+    need_weight_low_income: float = param(
+        5.8,
+        unit="resident-equivalents per household with the need",
+        source="assumption (means tests, allowances, job help)",
+        ge=0.0,
+        le=100.0,
+        doc="Need of a household on or near minimum-living support (低保).",
+    )
+    need_weight_migrants: float = param(
+        1.15,
+        unit="resident-equivalents per household with the need",
+        source="assumption (registration, schooling, integration)",
+        ge=0.0,
+        le=100.0,
+        doc="Need of a household without local registration (floating population).",
+    )
+    service_fit_spread: float = param(
+        1.0,
+        unit="share of the fit profile",
+        source="assumption (sim/needs.py SERVICE_FIT)",
+        ge=0.0,
+        le=1.0,
+        doc="How much services fit some needs better than others: 1 applies the fit profile of "
+        "each source (staff, groups, agencies, brand agencies) in full, 0 makes every hour fit "
+        "every need.",
+    )
+    migrant_participation_gap: float = param(
+        0.5,
+        unit="share of participation",
+        source="assumption (migrants without local registration take less part in community "
+        "life; B14)",
+        ge=0.0,
+        le=1.0,
+        doc="Participation lost per unit of migrant share: participation scales with "
+        "1 - gap x migrant share.",
+    )
+    participation_satisfaction_elasticity: float = param(
+        1.0,
+        unit="elasticity",
+        source="assumption",
+        ge=0.0,
+        le=5.0,
+        doc="Elasticity of residents' participation to their satisfaction (relative to "
+        "satisfaction_reference): satisfied residents join in, dissatisfied ones withdraw.",
+    )
+    satisfaction_reference: float = param(
+        0.4,
+        unit="satisfaction 0-1",
+        source="assumption",
+        ge=0.01,
+        le=1.0,
+        doc="Satisfaction at which participation and contract renewal are neutral.",
+    )
+    reputation_satisfaction_weight: float = param(
+        0.5,
+        unit="weight",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Weight of the satisfaction of the residents it serves in a provider's reputation "
+        "(the rest is the quality it delivers).",
+    )
+    renewal_satisfaction_weight: float = param(
+        1.0,
+        unit="score points per unit of satisfaction",
+        source="assumption",
+        ge=0.0,
+        le=10.0,
+        doc="Bonus (or malus) in contract letting for the incumbent of a lot, per unit of its "
+        "residents' satisfaction above (below) satisfaction_reference.",
     )
     satisfaction_adjust: float = param(
         0.15,
@@ -1126,20 +1252,23 @@ class Params(_Frozen):
         doc="Interval at which unlet lots and uncommitted project money are offered again.",
     )
     tender_max_discount: float = param(
-        0.00124,
+        0.3,
         unit="share of fee",
-        source="assumption, calibrated to scenarios/targets/wuhou.toml (docs/validation.md)",
+        source="assumption (model v2: bids follow costs; the v1 calibrated 0.00124 meant no "
+        "price competition)",
         ge=0.0,
         le=0.9,
-        doc="Largest price discount a bidder offers in a tender.",
+        doc="Largest discount on the fee a tender accepts (bids below (1 - d) x fee are "
+        "abnormally low and raised to it); also the discount that earns the full price score.",
     )
     tender_weight_price: float = param(
-        0.3,
+        1.0,
         unit="score weight",
         source="assumption (A7: best value)",
         ge=0.0,
         le=5.0,
-        doc="Weight of price in the tender score (capacity and reputation weigh 1 and 0.5).",
+        doc="Weight of price in the tender score (capacity and reputation weigh 1 and 0.5): the "
+        "score gains weight x discount / tender_max_discount.",
     )
     tender_local_bonus: float = param(
         0.1,
@@ -1148,6 +1277,52 @@ class Params(_Frozen):
         ge=0.0,
         le=5.0,
         doc="Tender score bonus for an organization based in the lot's street.",
+    )
+    supervision_span: float = param(
+        8.0,
+        unit="workers per supervisor",
+        source="assumption (social-work supervision ratios of about 1:6 to 1:10 are common in "
+        "Guangdong and Shenzhen)",
+        ge=1.0,
+        le=100.0,
+        doc="Workers one experienced worker can supervise. Beyond it an organization needs "
+        "layers of management, and new workers learn less.",
+    )
+    coordination_cost: float = param(
+        0.05,
+        unit="share of hours per doubling",
+        source="assumption",
+        ge=0.0,
+        le=0.5,
+        doc="Share of workers' hours lost to management and coordination per doubling of the "
+        "workforce beyond one supervision span (log2(1 + workers / span)), capped at 0.5: the "
+        "cost of growing.",
+    )
+    growth_quality_dilution: float = param(
+        0.3,
+        unit="share of quality at an all-new workforce",
+        source="assumption",
+        ge=0.0,
+        le=1.0,
+        doc="Quality lost in proportion to the share of an organization's workers hired in the "
+        "last new_worker_months months.",
+    )
+    new_worker_months: int = param(
+        6,
+        unit="months",
+        source="assumption",
+        ge=1,
+        le=60,
+        doc="Tenure below which a worker counts as new (dilutes quality, needs supervision).",
+    )
+    bid_markup: float = param(
+        0.15,
+        unit="share of unit cost",
+        source="assumption",
+        ge=0.0,
+        le=2.0,
+        doc="Mean margin a bidder adds to its cost per productive hour (drawn U(0, 2 x markup) "
+        "per bid).",
     )
     commission_min_capacity: float = param(
         0.15,
@@ -1215,6 +1390,26 @@ class Params(_Frozen):
         ge=0.0,
         le=1.0,
         doc="Chance a registered organization applies in a project call.",
+    )
+    group_project_apply_rate: float = param(
+        0.8,
+        unit="probability",
+        source="assumption (model v2; with the project budget it sets how competitive calls are: "
+        "B9, 12 of 58 applications funded)",
+        ge=0.0,
+        le=1.0,
+        doc="Chance a grassroots group (registered or only filed) without a project applies in a "
+        "project call.",
+    )
+    project_review_bar: float = param(
+        0.6,
+        unit="score",
+        source="assumption (model v2; with the applicants' capacities and the budget it sets the "
+        "funded share: B9, 12 of 58 applications funded)",
+        ge=0.0,
+        le=5.0,
+        doc="Lowest review score (capacity + 0.5 x reputation + noise) a project proposal needs "
+        "to be funded; money not awarded stays unspent until the next call.",
     )
     project_score_noise: float = param(
         0.15,
@@ -1308,12 +1503,21 @@ class Params(_Frozen):
         doc="What a social worker could earn outside the sector.",
     )
     quit_base: float = param(
-        0.01,
+        0.005,
         unit="per month",
-        source="assumption (sector turnover of 15-25% a year is commonly reported)",
+        source="assumption (model v2: lowered so turnover emerges from pay, burnout and tenure; "
+        "B20: 17.6-22.2% a year in Shenzhen)",
         ge=0.0,
         le=1.0,
         doc="Baseline monthly quit probability.",
+    )
+    quit_newcomer: float = param(
+        0.008,
+        unit="per month at tenure 0",
+        source="assumption (B20: average tenure 1.7 years; early leaving)",
+        ge=0.0,
+        le=1.0,
+        doc="Extra quitting of workers new to their employer, decaying with a 12-month scale.",
     )
     quit_pay_sensitivity: float = param(
         0.06,

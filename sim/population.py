@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.district import District
-from sim.needs import N_NEEDS
+from sim.needs import N_NEEDS, NEED_INDEX, NEED_TYPES, fit_matrix, households_with_need
 from sim.params import Params, Policy
 from sim.schedule import PolicySchedule
 from sim.tables import Table
@@ -66,12 +66,24 @@ def build_world(
         households=d.households,
         staff=d.staff,
         need_index=d.need_index,
+        migrant_share=d.covariates[:, NEED_INDEX["migrants"]],
         participation=np.clip(rng.beta(20, 20 / p.participation_initial - 20, n_c), 0, 1)
         if 0 < p.participation_initial < 1
         else p.participation_initial,
         satisfaction=0.0,  # set to what residents experience in the first month (process 6)
         burnout=p.initial_staff_burnout,
     )
+
+    # Migrants take less part in community life (participation keeps its district mean).
+    c = communities
+    engaged = 1 - p.migrant_participation_gap * c.migrant_share
+    mean_engaged = np.average(engaged, weights=c.residents)
+    c.participation = np.clip(c.participation * engaged / mean_engaged, 0, 1)
+    # Need for services by type: households with each need (from household size and the
+    # community's covariates) times their weight, in hours a month (constant over the run).
+    weights = np.array([getattr(p, f"need_weight_{t}") for t in NEED_TYPES])
+    needy = households_with_need(d.covariates, d.households, d.residents)
+    base_need = needy * weights * p.need_hours_per_resident * d.need_index[:, None]
 
     # Streets (facilities) and issuers (departments first, then streets)
     streets = Table(STREET_SCHEMA, capacity=n_s)
@@ -130,6 +142,8 @@ def build_world(
         first_t=first_t,
         t=first_t,
         streams=streams,
+        base_need=base_need,
+        service_fit=fit_matrix(p.service_fit_spread),
     )
 
     # Social organizations and workers

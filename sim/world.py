@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.needs import N_NEEDS
+from sim.needs import N_NEEDS, NEED_TYPES, SOURCES
 from sim.params import Params, Policy
 from sim.schedule import PolicySchedule
 from sim.tables import Table
@@ -101,6 +101,7 @@ COMMUNITY_FLOATS = (
     "households",
     "staff",
     "need_index",
+    "migrant_share",
     # state carried from month to month
     "participation",
     "satisfaction",
@@ -146,6 +147,13 @@ COMMUNITY_FLOATS = (
     "delivered_hours",
     "service_coverage",
     "service_quality",
+    "delivered_quality",  # v1's service_quality: mean quality per delivered hour
+    *(f"need_{t}" for t in NEED_TYPES),  # need for services and resident-facing items, hours
+    *(f"served_{t}" for t in NEED_TYPES),  # need met, hours
+    *(f"unmet_{t}" for t in NEED_TYPES),  # need not met, hours
+    *(f"coverage_{t}" for t in NEED_TYPES),  # share of need met
+    *(f"service_supply_{s}" for s in SOURCES),  # service hours delivered, by source
+    *(f"service_quality_hours_{s}" for s in SOURCES),
     "purchase_spend",
     "lots_held",
 )
@@ -186,6 +194,7 @@ LOT_SCHEMA: dict[str, Any] = {
     "holder": np.int32,  # row of the organization holding the lot, or -1
     "last_holder": np.int32,  # holder before the last planning (incumbent)
     "planned": bool,  # bought this budget year
+    "reserved": bool,  # reserved for community-based organizations this budget year
     "awarded": bool,  # awarded at least once this budget year
     "month_fee": float,  # yuan per month under the current contract
     "hours": float,  # expected catalogue hours per month (以事定费)
@@ -287,6 +296,10 @@ class World:
     project_money: float = 0.0  # project money not yet committed this budget year
     other_orgs: int = 0  # registered organizations outside community services (a stock)
     org_load: np.ndarray = field(default_factory=lambda: np.zeros(0))  # work / staff hours
+    # residents' need for services, communities x need types (hours a month; sim.needs), and
+    # the fit of each source's services to each need type (sources x need types)
+    base_need: np.ndarray = field(default_factory=lambda: np.zeros((0, N_NEEDS)))
+    service_fit: np.ndarray = field(default_factory=lambda: np.ones((len(SOURCES), N_NEEDS)))
     changes: list[RowChange] = field(default_factory=list)  # see take_changes
     # the lists as state and service items by need type (model v2, sim/processes/departments.py)
     item_types: Table = field(default_factory=lambda: Table(TYPE_SCHEMA, capacity=1))

@@ -21,7 +21,7 @@ def _delivered_quality(params: Params, skill: float) -> float:
 
 
 def test_quality_follows_skill_by_its_base_and_slope():
-    p = Params(local_quality_bonus=0.0)
+    p = Params(local_quality_bonus=0.0, growth_quality_dilution=0.0)  # v2: no new-worker dilution
     # capacity 1, no burnout, no overload: quality = base + slope * skill
     assert _delivered_quality(p, 0.5) == pytest.approx(0.4 + 0.6 * 0.5)
     flat = p.model_copy(update={"quality_skill_slope": 0.0})

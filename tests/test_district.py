@@ -4,8 +4,9 @@ import sys
 import numpy as np
 import pytest
 
-from sim.district import WUHOU_STREETS, load_district_csv, synthetic_wuhou
+from sim.district import WUHOU_STREETS, load_district_csv, street_types, synthetic_wuhou
 from sim.errors import ScenarioError
+from sim.needs import DEFAULT_SHARES
 
 from .conftest import ROOT
 
@@ -14,11 +15,45 @@ def test_synthetic_wuhou_matches_the_facts():
     d = synthetic_wuhou()
     assert d.n_streets == 13 and d.street_names == tuple(s[0] for s in WUHOU_STREETS)  # B1
     assert d.n_communities == 87 and d.residents.sum() == 1_260_000  # A2
-    assert np.bincount(d.community_street).min() >= 6
+    # Model v2: communities per street follow street populations (B14 where known), at least 2.
+    per_street = np.bincount(d.community_street)
+    assert per_street.min() >= 2 and per_street[d.street_names.index("华兴")] == 2
+    street_pop = np.bincount(d.community_street, d.residents)
+    assert street_pop[d.street_names.index("跳伞塔")] == 69_153  # B14
     ratio = d.residents / d.households
-    assert ratio.min() >= 2.6 and ratio.max() <= 3.7  # B2 household sizes
+    assert ratio.min() >= 2.72 * 0.95 - 1e-9 and ratio.max() <= 3.66 * 1.05 + 1e-9  # B2
     assert (d.staff >= 7).all()
     assert d.need_index.mean() == pytest.approx(1.0)
+
+
+def test_synthetic_wuhou_old_town_is_older_and_the_fringe_has_more_migrants():
+    d = synthetic_wuhou()
+    kinds = np.array(street_types())[d.community_street]
+    elderly, migrants = d.covariates[:, 0], d.covariates[:, 4]
+    assert elderly[kinds == "old"].mean() > elderly[kinds == "fringe"].mean() + 0.05
+    assert migrants[kinds == "fringe"].mean() > migrants[kinds == "old"].mean() + 0.2
+    jinyang = d.community_street == d.street_names.index("晋阳")
+    assert migrants[jinyang].mean() == pytest.approx(0.78, rel=0.1)  # B14
+
+
+def test_csv_need_covariates_are_optional_and_checked(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text(
+        GOOD.replace("staff\n", "staff,elderly_share\n")
+        .replace(",3\n", ",3,0.3\n")
+        .replace(",4\n", ",4,0.1\n")
+    )
+    d = load_district_csv(path)
+    assert d.covariates[:, 0].tolist() == [0.3, 0.1]
+    assert d.covariates[:, 4].tolist() == [DEFAULT_SHARES[4]] * 2  # missing: the default
+    path.write_text(
+        GOOD.replace("staff\n", "staff,migrant_share\n")
+        .replace(",3\n", ",3,1.5\n")
+        .replace(",4\n", ",4,0.1\n")
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_district_csv(path)
+    assert "column migrant_share" in err.value.key
 
 
 def test_synthetic_wuhou_is_the_same_every_time():

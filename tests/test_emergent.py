@@ -114,12 +114,25 @@ def test_a_budget_beyond_capacity_is_left_unspent_and_breeds_weaker_agencies(fin
     assert hi < 0, mean
 
 
-def test_tenders_crowd_local_organizations_out_of_the_money(final_years):
-    commission = ("policy.procurement_mode=commission",)
-    mean, lo, _ = paired(
-        final_years, "wuhou_reform", "wuhou_reform", "local_money_share", b_over=commission
+def test_tenders_crowd_local_organizations_out_of_the_money_when_growing_is_free(final_years):
+    # Model v2: whether tenders crowd locals out is a result. With v1's market (no price
+    # competition, no cost of growing) they do, by far; tests/test_emergent_v2.py shows how v2's
+    # costs of growing and cost-based bids shrink that gap, and how the levers move it.
+    v1_market = (
+        "params.tender_weight_price=0",
+        "params.coordination_cost=0",
+        "params.growth_quality_dilution=0",
     )
-    assert lo > 0.05, mean
+    commission = (*v1_market, "policy.procurement_mode=commission")
+    mean, lo, _ = paired(
+        final_years,
+        "wuhou_reform",
+        "wuhou_reform",
+        "local_money_share",
+        a_over=v1_market,
+        b_over=commission,
+    )
+    assert lo > 0.3, mean
 
 
 # Each lever, switched off in the reform, acts through its own channel. Seed by seed (common

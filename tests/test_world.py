@@ -4,7 +4,7 @@ import pytest
 from sim import DistrictModel, Params
 from sim.agents import GrassrootsGroup
 from sim.processes.community_work import allocate_staff_time
-from sim.processes.delivery import deliver
+from sim.processes.delivery import coordination_share, deliver
 from sim.world import AGENCY, BRAND, GRASSROOTS, RowChange, blank_world
 
 from .conftest import finished_run
@@ -63,7 +63,10 @@ def test_delivery_is_capped_by_the_holders_workers():
         # What the holder cannot staff goes back to the community's staff.
         assert w.communities.staff_item_hours[0] == pytest.approx(item_hours - delivered[-1])
     assert delivered[:2] == pytest.approx([100.0, 250.0])
-    assert delivered[2:] == pytest.approx([2 * per_worker, 2 * per_worker])
+    # Model v2: two workers lose a coordination share of their hours.
+    productive = 1 - coordination_share(np.array([2.0]), params)[0]
+    assert 0 < productive < 1
+    assert delivered[2:] == pytest.approx([2 * per_worker * productive] * 2)
 
 
 def test_more_items_on_staff_raise_the_admin_burden():

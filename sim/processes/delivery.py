@@ -3,8 +3,10 @@
 An organization's social workers give ``worker_hours_per_month`` each (less burnout absence).
 If the work exceeds those hours, it delivers a share and the rest of its catalogue items go back
 to the community's staff. Quality rises with capacity and worker skill, falls with burnout and
-overload, and is higher in the organization's own street (local knowledge). Grassroots groups also
-give volunteer hours in their home community.
+overload, and is higher in the organization's own street (local knowledge). Growing costs
+something: coordination takes a share of hours that grows with the workforce beyond a supervision
+span, and new workers dilute quality. Grassroots groups also give volunteer hours in their home
+community. Service hours are recorded by source for process 6.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Params, Policy
-from sim.world import GRASSROOTS, World
+from sim.world import AGENCY, BRAND, GRASSROOTS, World
+
+
+def coordination_share(n_workers: np.ndarray, p: Params) -> np.ndarray:
+    """Share of an organization's worker hours lost to management and coordination: grows by
+    ``coordination_cost`` per doubling of the workforce beyond a supervision span (cap 0.5)."""
+    return np.minimum(0.5, p.coordination_cost * np.log2(1 + n_workers / p.supervision_span))
 
 
 def deliver(world: World, policy: Policy, params: Params) -> None:
@@ -22,11 +30,17 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
 
     employed = w.alive & (w.employer >= 0)
     emp = w.employer[employed]
-    eff = p.worker_hours_per_month * (1 - p.burnout_absence * w.burnout[employed])
-    staff_hours = np.bincount(emp, eff, n_o)
     n_workers = np.bincount(emp, None, n_o)
+    # Growing costs something (model v2): coordination eats hours as the workforce outgrows a
+    # supervision span, and new workers dilute quality.
+    productive = 1 - coordination_share(n_workers, p)
+    eff = p.worker_hours_per_month * (1 - p.burnout_absence * w.burnout[employed])
+    eff = eff * productive[emp]
+    staff_hours = np.bincount(emp, eff, n_o)
     skill = np.bincount(emp, w.skill[employed], n_o) / np.maximum(n_workers, 1)
     burn = np.bincount(emp, w.burnout[employed], n_o) / np.maximum(n_workers, 1)
+    new = np.bincount(emp, w.tenure[employed] < p.new_worker_months, n_o)
+    new_share = new / np.maximum(n_workers, 1)
 
     # Work owed: catalogue and funded items of the lots it holds, plus projects.
     lots = world.lots
@@ -60,6 +74,7 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     skill_term = p.quality_skill_base + p.quality_skill_slope * skill
     pro_quality = cap_term * skill_term * (1 - p.burnout_quality_penalty * burn)
     pro_quality *= 1 - p.overload_quality_penalty * np.clip(load - 1, 0, 1)
+    pro_quality *= 1 - p.growth_quality_dilution * new_share
     vol_quality = np.minimum(1.0, p.volunteer_quality + p.volunteer_quality_capacity * o.capacity)
 
     # Catalogue items, lot by lot; what the holder cannot staff goes back to community staff.
@@ -115,6 +130,15 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
         target, (project_delivered * project_quality)[with_project], n_c
     )
     books.project_spent += project_income.sum()
+    # Services by source (process 6 matches them to need types): group projects count with the
+    # groups' volunteering, agency projects with their kind.
+    for kind, source in ((GRASSROOTS, "groups"), (AGENCY, "agencies"), (BRAND, "brand")):
+        mine = with_project & (o.kind == kind)
+        where = o.project_community[mine]
+        done = project_delivered[mine]
+        setattr(c, f"service_supply_{source}", np.bincount(where, done, n_c))
+        qh = np.bincount(where, done * project_quality[mine], n_c)
+        setattr(c, f"service_quality_hours_{source}", qh)
 
     # Everyday volunteer activity of grassroots groups in their home communities
     groups = o.alive & is_group
@@ -122,6 +146,8 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     home = np.maximum(o.community, 0)
     c.volunteer_hours = np.bincount(home[groups], vol[groups], n_c)
     c.volunteer_quality_hours = np.bincount(home[groups], (vol * vol_quality)[groups], n_c)
+    c.service_supply_groups = c.service_supply_groups + c.volunteer_hours
+    c.service_quality_hours_groups = c.service_quality_hours_groups + c.volunteer_quality_hours
 
     # Record on organizations and workers
     item_delivered = np.bincount(holder[has], lots.delivered[has], n_o)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Params, Policy
+from sim.processes.delivery import coordination_share
 from sim.world import GRASSROOTS, World
 
 JUNE, JULY = 5, 6  # month-of-year indices (0 = January)
@@ -44,7 +45,10 @@ def staff_organizations(world: World, policy: Policy, params: Params) -> None:
     # Staff for the work held, or for last month's workload if that was larger (funded items add
     # work no contract priced in), as long as the contracts and projects last.
     workload = np.where(o.expected_hours > 0, np.maximum(o.expected_hours, o.demand_hours), 0.0)
-    target = np.ceil(workload / p.worker_hours_per_month - 1e-9).astype(np.int64)
+    # Workers needed, allowing for the hours a workforce of that size loses to coordination.
+    plain = workload / p.worker_hours_per_month
+    needed = plain / (1 - coordination_share(plain, p))
+    target = np.ceil(needed - 1e-9).astype(np.int64)
     core = (o.kind != GRASSROOTS) & (o.reserves > 0) & o.registered
     target = np.where(o.alive, np.maximum(target, core * p.agency_core_workers), 0)
     target = np.where(o.alive & (o.reserves < 0) & (o.expected_hours <= 0), 0, target)
@@ -124,7 +128,13 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
     employed = alive & (w.employer >= 0)
     emp = np.maximum(w.employer, 0)
     practice = np.where(employed, w.hours / p.worker_hours_per_month, 0.0)
-    supervision = p.supervision_base + world.orgs.capacity[emp]
+    # Supervision: the employer's capacity, thinned when new workers outnumber what its
+    # experienced workers can supervise (a cost of growing fast).
+    n_o = len(world.orgs)
+    staff = np.bincount(w.employer[employed], None, n_o)
+    seasoned = np.bincount(w.employer[employed], w.tenure[employed] >= p.new_worker_months, n_o)
+    span = np.minimum(1.0, p.supervision_span * seasoned / np.maximum(staff, 1))
+    supervision = (p.supervision_base + world.orgs.capacity[emp]) * (0.5 + 0.5 * span[emp])
     gain = p.skill_growth * (1 - w.skill) * practice * supervision
     w.skill = np.clip(w.skill + np.where(employed, gain, -p.skill_decay * w.skill), 0, 1)
     load = np.where(employed, world.org_load[emp] if len(world.org_load) else 0.0, 0.0)
@@ -140,6 +150,7 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
 
     gap = np.clip((p.outside_wage - w.wage) / max(p.outside_wage, 1.0), 0, 1)
     quit_p = p.quit_base + p.quit_pay_sensitivity * gap + p.quit_burnout_sensitivity * w.burnout
+    quit_p = quit_p + p.quit_newcomer * np.exp(-w.tenure / 12.0)
     quits = employed & (draws[2] < quit_p)
     world.month_stats["quits"] += int(quits.sum())
     leave_draw = rng.random(n)

@@ -60,8 +60,23 @@ def learn(world: World, policy: Policy, params: Params) -> None:
     idle = (o.kind != GRASSROOTS) & ~active & ~incubated
     cap = o.capacity + growth * (1 - o.capacity) - p.capacity_decay * o.capacity * idle
     o.capacity = np.where(o.alive, np.clip(cap, 0, 1), o.capacity)
-    reputation = o.reputation + p.reputation_smoothing * (o.quality - o.reputation)
-    o.reputation = np.where(active, reputation, o.reputation)
+    # Reputation follows the quality delivered and the satisfaction of the residents served
+    # (model v2): residents' judgement feeds back on who is trusted with the next contract.
+    sat = world.communities.satisfaction
+    lots = world.lots
+    has = lots.holder >= 0
+    n_o = len(o)
+    item_hours = np.bincount(lots.holder[has], lots.delivered[has], n_o)
+    item_sat = np.bincount(lots.holder[has], (lots.delivered * sat[lots.community])[has], n_o)
+    project_hours = np.maximum(o.delivered_hours - item_hours, 0) * (o.project_community >= 0)
+    project_sat = project_hours * sat[np.maximum(o.project_community, 0)]
+    served = item_hours + project_hours
+    judged = np.divide(item_sat + project_sat, served, out=o.quality.copy(), where=served > 0)
+    wsat = p.reputation_satisfaction_weight
+    record = (1 - wsat) * o.quality + wsat * judged
+    o.reputation = np.where(
+        active, o.reputation + p.reputation_smoothing * (record - o.reputation), o.reputation
+    )
 
 
 def change_members(world: World, policy: Policy, params: Params) -> None:

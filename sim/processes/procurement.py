@@ -17,9 +17,19 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Params, Policy
-from sim.world import GRASSROOTS, World
+from sim.processes.delivery import coordination_share
+from sim.processes.labour import wages
+from sim.world import BRAND, GRASSROOTS, World
 
-PURCHASE_LEVERS = ("purchase_budget", "catalogue_size", "procurement_mode", "tender_min_capacity")
+PURCHASE_LEVERS = (
+    "purchase_budget",
+    "catalogue_size",
+    "procurement_mode",
+    "tender_min_capacity",
+    "tender_lot_cap",
+    "local_preference",
+    "community_reserved_share",
+)
 
 
 def months_left_in_year(world: World) -> int:
@@ -56,14 +66,29 @@ def expected_lot_hours(world: World, policy: Policy, params: Params) -> np.ndarr
 
 
 def org_headroom(world: World, params: Params) -> np.ndarray:
-    """Hours per month each organization could staff if it won more work now."""
+    """Hours per month each organization could staff if it won more work now (productive hours,
+    after the coordination cost of the larger workforce)."""
     o, p, lots = world.orgs, params, world.lots
     workers = world.workers_per_org()
     has = lots.holder >= 0
     held = np.bincount(lots.holder[has], lots.hours[has], len(o))
     own_projects = np.where(o.kind != GRASSROOTS, o.project_hours, 0.0)
-    hours = (workers + p.expansion_workers_per_capacity * o.capacity) * p.worker_hours_per_month
+    size = workers + p.expansion_workers_per_capacity * o.capacity
+    hours = size * p.worker_hours_per_month * (1 - coordination_share(size, p))
     return np.where(o.alive, hours - own_projects - held, 0.0)
+
+
+def unit_costs(
+    world: World, params: Params, bidders: np.ndarray, extra_workers: np.ndarray
+) -> np.ndarray:
+    """Cost per productive hour of each bidder (columns) if it took on work needing
+    ``extra_workers`` more workers (rows): the wage of an uncertified worker at its capacity,
+    employer costs, and the coordination cost of the larger workforce."""
+    p = params
+    wage = wages(world, params, bidders, np.zeros(len(bidders), bool)) * p.employer_cost_factor
+    size = world.workers_per_org()[bidders][None, :] + extra_workers[:, None]
+    productive = p.worker_hours_per_month * (1 - coordination_share(size, p))
+    return wage[None, :] / productive
 
 
 def plan_lots(world: World, policy: Policy, params: Params) -> None:
@@ -90,6 +115,13 @@ def plan_lots(world: World, policy: Policy, params: Params) -> None:
     chosen = order[fits & (fees[order] > 0)]
     lots.planned[chosen] = True
     books.lots_offered += len(chosen)
+    # Reserved for community-based organizations: the smallest lots, up to the lever's share of
+    # the money (small lots suit small organizations).
+    lots.reserved = False
+    if pol.community_reserved_share > 0 and len(chosen):
+        by_fee = chosen[np.argsort(fees[chosen], kind="stable")]
+        within = np.cumsum(fees[by_fee]) <= pol.community_reserved_share * fees[chosen].sum()
+        lots.reserved[by_fee[within]] = True
 
 
 def release_commitments(world: World, rows: np.ndarray) -> None:
@@ -116,36 +148,61 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
     left = months_left_in_year(world)
     hours = expected_lot_hours(world, policy, params)
     fees = hours * p.service_hour_price * left
+    local = o.alive & o.registered & (o.kind != BRAND)
     if pol.procurement_mode == "tender":
         eligible = o.alive & o.registered & (o.kind != GRASSROOTS)
         eligible &= o.capacity >= pol.tender_min_capacity
     else:
         eligible = o.alive & o.registered & (o.capacity >= p.commission_min_capacity)
-    bidders = np.flatnonzero(eligible)
+    # Community-based organizations (local agencies and registered groups) may take reserved lots.
+    community_based = local & (o.capacity >= p.commission_min_capacity)
+    reserved = lots.reserved[open_lots]
+    bidders = np.flatnonzero(eligible | (community_based & reserved.any()))
     if len(bidders) == 0:
         return
     headroom = org_headroom(world, params)[bidders]
+    has = lots.holder >= 0
+    held = np.bincount(lots.holder[has], None, len(o))[bidders]
+    cap_lots = pol.tender_lot_cap if pol.tender_lot_cap > 0 else np.iinfo(np.int64).max
     same_street = o.street[bidders][None, :] == lots.street[open_lots][:, None]
+    allowed = np.where(
+        reserved[:, None],
+        community_based[bidders][None, :] & same_street,
+        eligible[bidders][None, :],
+    )
     noise = rng.normal(0.0, p.procurement_score_noise, (len(open_lots), len(bidders)))
-    discount = rng.uniform(0.0, p.tender_max_discount, (len(open_lots), len(bidders)))
+    markup = rng.uniform(0.0, 2 * p.bid_markup, (len(open_lots), len(bidders)))
     cap, rep = o.capacity[bidders], o.reputation[bidders]
+    # Residents' satisfaction with the incumbent's work helps (or hurts) its renewal.
+    incumbent = bidders[None, :] == lots.last_holder[open_lots][:, None]
+    sat = world.communities.satisfaction[lots.community[open_lots]]
+    renewal = (
+        incumbent * (p.renewal_satisfaction_weight * (sat - p.satisfaction_reference))[:, None]
+    )
     if pol.procurement_mode == "tender":
+        # Bids follow costs: cost per productive hour plus a margin, at most the fee; a bidder
+        # whose cost exceeds the fee does not bid; a discount beyond the floor is not accepted.
+        extra = hours[open_lots] / p.worker_hours_per_month
+        cost = unit_costs(world, params, bidders, extra)
+        allowed &= cost <= p.service_hour_price
+        bid = np.minimum(cost * (1 + markup), p.service_hour_price)
+        discount = np.minimum(1 - bid / p.service_hour_price, p.tender_max_discount)
         rel = discount / p.tender_max_discount if p.tender_max_discount > 0 else 0 * discount
         score = p.tender_weight_capacity * cap + p.tender_weight_reputation * rep
         score = score + p.tender_weight_price * rel
-        score = score + p.tender_local_bonus * same_street + noise
+        score = score + p.tender_local_bonus * same_street + noise + renewal
+        score = score + pol.local_preference * (o.kind[bidders] != BRAND)[None, :]
     else:
-        incumbent = bidders[None, :] == lots.last_holder[open_lots][:, None]
         favoured = incumbent & (rep >= p.commission_incumbent_min_reputation)
         score = p.commission_weight_incumbent * favoured + p.commission_weight_local * same_street
         score = score + p.commission_weight_capacity * cap + p.commission_weight_reputation * rep
-        score = score + noise
-        discount[:] = 0.0
-    # Lots go one at a time in random order, each to the best bidder that can still staff it (a
-    # win uses up headroom), so the loop is sequential. It runs on Python numbers and writes the
-    # winners afterwards: the best bidder overall (first of equal scores, as argmax) is taken when
-    # it has the headroom, which is the masked argmax's choice; only otherwise is the mask built.
-    # Same choices and the same floating-point operations as lot-by-lot array code (issue 12).
+        score = score + noise + renewal
+        discount = np.zeros_like(markup)
+    # Lots go one at a time in random order, each to the best allowed bidder that can still staff
+    # it and is under the lot cap (a win uses up headroom), so the loop is sequential. It runs on
+    # Python numbers and writes the winners afterwards: the best bidder overall is taken when it
+    # qualifies, which is the masked argmax's choice; only otherwise is the mask built (issue 12).
+    score = np.where(allowed, score, -np.inf)
     best = np.argmax(score, axis=1).tolist()
     room = headroom.tolist()
     need_of = hours[open_lots].tolist()
@@ -155,13 +212,14 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
     for i in rng.permutation(len(open_lots)).tolist():
         need = need_of[i]
         j = best[i]
-        if room[j] < need:
-            ok = headroom >= need
+        if room[j] < need or held[j] >= cap_lots or not allowed[i, j]:
+            ok = (headroom >= need) & (held < cap_lots) & allowed[i]
             if not ok.any():
                 continue
             j = int(np.argmax(np.where(ok, score[i], -np.inf)))
         room[j] -= need
         headroom[j] = room[j]
+        held[j] += 1
         price = fee_of[i] * (1 - float(discount[i, j]))
         committed += price
         won_i.append(i)
@@ -198,10 +256,15 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     rng = world.streams.procurement
     books = world.year_books()
     left = months_left_in_year(world)
-    candidates = np.flatnonzero(o.alive & o.registered & (o.project_community < 0))
-    if world.project_money <= 0 or len(candidates) == 0:
-        return
-    applies = rng.random(len(candidates)) < p.project_apply_rate
+    # Registered organizations, and (model v2) grassroots groups whether registered or only
+    # filed: micro-project calls are open to community self-organizations (B9).
+    group = o.kind == GRASSROOTS
+    candidates = np.flatnonzero(o.alive & (o.registered | group) & (o.project_community < 0))
+    smallest = min(p.project_grant_group, p.project_grant_agency) * left / 12
+    if world.project_money < smallest or smallest <= 0 or len(candidates) == 0:
+        return  # no call without money for at least one grant
+    rate = np.where(group[candidates], p.group_project_apply_rate, p.project_apply_rate)
+    applies = rng.random(len(candidates)) < rate
     score = o.capacity[candidates] + p.project_weight_reputation * o.reputation[candidates]
     score = score + rng.normal(0.0, p.project_score_noise, len(candidates))
     applicants = candidates[applies]
@@ -219,7 +282,10 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     street_of, home_of = o.street.tolist(), o.community.tolist()
     money = world.project_money
     won, targets, fees, hours = [], [], [], []
-    for k in np.argsort(-score[applies], kind="stable").tolist():
+    merit = score[applies]
+    for k in np.argsort(-merit, kind="stable").tolist():
+        if merit[k] < p.project_review_bar or money < smallest:
+            break  # the review funds no proposal below its bar; no money, no more grants
         g = grant[k]
         if g <= 0 or g > money:
             continue

@@ -1,17 +1,27 @@
 """Process 6: residents are served; coverage and quality move satisfaction and participation.
 
-Residents need community services (``need_hours_per_resident`` scaled by the community's need
-index) and the resident-facing part of administrative items (certificates, allowances, checks).
-Services come from staff's free time, grassroots volunteers and funded projects; items are done by
-staff or by contract holders. Refused, withdrawn and expired items are needs left unmet.
-Satisfaction moves toward a mix of coverage and quality; participation moves toward a level set by
-the committee's self-governance effort.
+Residents' needs have types (:mod:`sim.needs`): elderly, children, disabled, low income,
+migrants. Each community's need for services of each type comes from its households and its
+covariates (built once, ``world.base_need``); the resident-facing part of administrative items
+(certificates, allowances, checks) adds need in the same proportions. Services come from staff's
+free time, grassroots groups (volunteers and micro-projects), local agencies and brand agencies
+(projects); each source fits some needs better than others, and spreads its hours over the need
+types where they are needed and where it is good. Items are done by staff or by contract holders.
+Refused, withdrawn and expired items are needs left unmet.
+
+Coverage and quality are measured against need: coverage is the share of need met, quality the
+share of need met at full quality, so more hours of a weaker provider never lower quality and a
+change of provider mix moves it only through what residents get. Satisfaction moves toward a mix
+of the two; it feeds back on participation here, and on providers' reputation and contract
+renewal (processes 4 and 7). Participation moves toward a level set by the committee's
+self-governance effort, lower where migrants are many, and scaled by satisfaction.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.needs import NEED_TYPES, SOURCES, serve
 from sim.params import Params, Policy
 from sim.world import World
 
@@ -19,13 +29,19 @@ from sim.world import World
 def serve_residents(world: World, policy: Policy, params: Params) -> None:
     p, c = params, world.communities
     q_staff = p.staff_base_quality * (1 - p.burnout_quality_penalty * c.burnout)
-    base_need = c.residents * p.need_hours_per_resident * c.need_index
-    supply = c.hours_services + c.volunteer_hours + c.project_hours
-    quality_hours = c.hours_services * q_staff + c.volunteer_quality_hours + c.project_quality_hours
-    scale = np.divide(base_need, supply, out=np.ones_like(supply), where=supply > base_need)
-    served_services = supply * scale
+    c.service_supply_staff = c.hours_services
+    c.service_quality_hours_staff = c.hours_services * q_staff
+    hours = np.column_stack([getattr(c, f"service_supply_{s}") for s in SOURCES])
+    quality_hours = np.column_stack([getattr(c, f"service_quality_hours_{s}") for s in SOURCES])
+    base = world.base_need  # communities x need types
+    met_svc, quality_svc = serve(base, hours, quality_hours, world.service_fit)
 
+    # Resident-facing items: need and service in the community's proportions of need types.
     rf = p.resident_facing_share
+    total_base = base.sum(axis=1, keepdims=True)
+    mix = np.divide(
+        base, total_base, out=np.full_like(base, 1 / base.shape[1]), where=total_base > 0
+    )
     item_need = rf * c.items_issued * p.hours_per_item
     item_served = rf * (c.staff_items_done + c.org_item_delivered + c.funded_org_delivered)
     item_quality_hours = rf * (
@@ -34,18 +50,35 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
         + c.funded_org_delivered * c.funded_org_quality
     )
 
-    need = base_need + item_need
-    # Items done from the backlog can exceed this month's item need; coverage counts need met.
-    served = np.minimum(served_services + item_served, need)
-    c.need_hours = need
-    c.served_hours = served
-    c.delivered_hours = served_services + item_served
+    need = base + item_need[:, None] * mix
+    # Items done from the backlog can exceed this month's item need; need met is capped at need.
+    served = np.minimum(met_svc + item_served[:, None] * mix, need)
+    served_quality = np.minimum(quality_svc + item_quality_hours[:, None] * mix, served)
+    for k, t in enumerate(NEED_TYPES):
+        setattr(c, f"need_{t}", need[:, k])
+        setattr(c, f"served_{t}", served[:, k])
+        setattr(c, f"unmet_{t}", need[:, k] - served[:, k])
+        setattr(
+            c,
+            f"coverage_{t}",
+            np.divide(served[:, k], need[:, k], out=np.zeros(len(c)), where=need[:, k] > 0),
+        )
+
+    total_need = need.sum(axis=1)
+    c.need_hours = total_need
+    c.served_hours = served.sum(axis=1)
+    c.delivered_hours = hours.sum(axis=1) + item_served
     c.service_coverage = np.clip(
-        np.divide(served, need, out=np.zeros_like(need), where=need > 0), 0, 1
+        np.divide(c.served_hours, total_need, out=np.zeros_like(total_need), where=total_need > 0),
+        0,
+        1,
     )
-    qh = quality_hours * scale + item_quality_hours
-    delivered = c.delivered_hours
-    c.service_quality = np.divide(qh, delivered, out=np.zeros_like(qh), where=delivered > 0)
+    qh = served_quality.sum(axis=1)
+    c.service_quality = np.divide(qh, total_need, out=np.zeros_like(qh), where=total_need > 0)
+    delivered_qh = quality_hours.sum(axis=1) + item_quality_hours
+    c.delivered_quality = np.divide(
+        delivered_qh, c.delivered_hours, out=np.zeros_like(qh), where=c.delivered_hours > 0
+    )
     c.coverage_memory = c.service_coverage
 
     w = p.satisfaction_weight_coverage
@@ -55,8 +88,12 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     else:
         c.satisfaction = c.satisfaction + p.satisfaction_adjust * (target - c.satisfaction)
 
-    # Participation follows the committee's self-governance effort (mobilising residents); group
-    # activity is its outcome, not its driver, so there is no runaway loop from groups to groups.
+    # Participation follows the committee's self-governance effort (mobilising residents), lower
+    # where migrants are many, and scaled by how satisfied residents are. Group activity is its
+    # outcome, not its driver, so there is no runaway loop from groups to groups.
     effort = c.hours_self_governance / c.residents * 1000
     goal = p.participation_max * effort / (effort + p.participation_half_hours)
+    goal = goal * (1 - p.migrant_participation_gap * c.migrant_share)
+    relative = np.maximum(c.satisfaction, 0) / p.satisfaction_reference
+    goal = np.minimum(goal * relative**p.participation_satisfaction_elasticity, 1.0)
     c.participation = c.participation + p.participation_adjust * (goal - c.participation)
