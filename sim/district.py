@@ -40,8 +40,24 @@ WUHOU_STREETS: tuple[tuple[str, str], ...] = (
     ("簇锦", "Cujin"),
     ("华兴", "Huaxing"),
 )
+# Pinyin of every street name the shipped districts use, for labels (figures, report, dashboard).
+STREET_PINYIN: dict[str, str] = dict(WUHOU_STREETS)
 WUHOU_COMMUNITIES = 87  # A2
 WUHOU_RESIDENTS = 1_260_000  # A2
+# What a reader of results must know about each built-in district source (report caveats).
+SOURCE_NOTES: dict[str, str] = {
+    "wuhou": "The district is Wuhou's 13 streets and 87 communities with 1.26 million residents "
+    "(A2), but the number of communities per street and their populations and staff are "
+    "synthetic (B1: not published), so street results show how the mechanisms play out on a "
+    "plausible map, not on the real one.",
+}
+
+
+def source_note(source: str) -> str | None:
+    """The caveat that goes with a district source (``[district] source``), if any."""
+    return SOURCE_NOTES.get(str(source))
+
+
 # The synthetic layout is drawn once from this fixed seed (the reform's launch date, A1), so every
 # run uses the same district. Community counts per street were not found (B1), hence synthetic.
 STRUCTURE_SEED = 20131001

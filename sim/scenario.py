@@ -357,6 +357,12 @@ def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any]
     return from_definition(definition, str(path), path.parent, str(path))
 
 
+# The shipped scenario library's own reform and its no-reform counterfactual (file names in
+# scenarios/): what the dashboard opens first and offers to compare against.
+LIBRARY_FOCUS = "wuhou_reform.toml"
+LIBRARY_REFERENCE = "baseline_2013.toml"
+
+
 def default_scenario() -> Scenario:
     """The pre-reform district with every default (no scenario file)."""
     return from_definition({"name": "defaults"}, "defaults", Path.cwd(), None)

@@ -53,7 +53,8 @@ def _compare(args: argparse.Namespace) -> int:
                   f"reference {cmp.reference}")  # fmt: skip
             if cmp.level == "street":
                 print("\nWhich streets gain or lose most:\n")
-                print("\n".join(extremes_sentences(street_extremes(cmp.long, cmp.outcomes))))
+                ext = street_extremes(cmp.long, cmp.outcomes)
+                print("\n".join(extremes_sentences(ext, title=cmp.results.title)))
             print(f"\n{len(cmp.wide)} rows; the full table is in the files below.")
         print("\nwrote " + ", ".join(str(p) for p in paths.values()))
     return 0
@@ -102,6 +103,7 @@ def _report(args: argparse.Namespace) -> int:
         progress=say,
         kinds=args.kind,
         calibration_dir=args.calibration,
+        targets=args.targets,
     )
     if args.quiet:
         print(out)
@@ -121,8 +123,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     c.add_argument("results", metavar="RESULTS_DIR", help="directory written by `sanshe sweep`")
     c.add_argument("--reference", metavar="SCENARIO",
-                   help="scenario (or point id) to compare against; default baseline_2013 if "
-                        "present, else the first")  # fmt: skip
+                   help="scenario (or point id) to compare against; default the experiment's "
+                        "[roles] reference, else the first")  # fmt: skip
     c.add_argument("--level", default="district", help="district, street or community")
     c.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
     c.add_argument("--outcomes", metavar="A,B,...",
@@ -172,8 +174,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="results of a morris or sobol experiment (e.g. results/sensitivity): "
                         "names the assumptions that matter most")  # fmt: skip
     r.add_argument("--calibration", metavar="DIR",
-                   help="a calibration's results (e.g. results/calibration/wuhou): its unmet "
-                        "targets and influential parameters join the caveats")  # fmt: skip
+                   help="a calibration's results (a directory under results/calibration): its "
+                        "unmet targets and influential parameters join the caveats")  # fmt: skip
+    r.add_argument("--targets", metavar="FILE",
+                   help="a targets file (scenarios/targets/*.toml): the focus and reference are "
+                        "checked against its observed values")  # fmt: skip
     r.add_argument("--reference", metavar="SCENARIO", help="reference scenario")
     r.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
     r.add_argument("--kind", action="append", choices=KIND_CHOICES,

@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.fonts import PINYIN
+from sim.analysis.display import extremes_sentences, fmt, fmt_ci, fmt_diff, fmt_dz
 from sim.analysis.outcomes import OUTCOMES, Outcome, resolve_outcomes, run_values
-from sim.analysis.results import LEVEL_UNITS, ResultSet, Window, parse_at, scenario_label
+from sim.analysis.results import LEVEL_UNITS, ResultSet, Window, parse_at
 from sim.analysis.stats import CONFIDENCE, summarize, summarize_paired, welch_bounds
 from sim.errors import UserError
 from sim.io import write_text
-from sim.outputs import DEFAULT_WINDOW, diff_digits, format_value
+from sim.outputs import DEFAULT_WINDOW
 
 WIDE_STATS = ("mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high", "d_z", "p_value")
 STAT_DESCRIPTIONS = {
@@ -190,7 +190,7 @@ def compare_table(
     Args:
         results_dir: a results directory written by ``sanshe sweep``.
         reference: scenario name, setting label or point id to difference against (default
-            ``baseline_2013`` if present, else the first scenario).
+            the experiment's declared reference role, else the first scenario).
         level: ``district``, ``street`` or ``community`` (must be stored).
         at: time window: ``final`` (last month of each run), ``final-year``, ``YYYY`` or
             ``YYYY-MM`` (see :mod:`sim.analysis.results`).
@@ -318,56 +318,6 @@ def street_extremes(long: pd.DataFrame, outcomes: list[Outcome]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-# --- text ----------------------------------------------------------------------------------
-def fmt(
-    value: float,
-    outcome: Outcome,
-    signed: bool = False,
-    minus: str = "-",
-    digits: int | None = None,
-) -> str:
-    """A value in display units (e.g. 0.257 -> '25.7' for a % outcome); 'n/a' for NaN.
-
-    The one display rule of every table, :func:`sim.outputs.format_value`.
-    """
-    return format_value(value, outcome, signed, minus, digits)
-
-
-def fmt_ci(
-    low: float,
-    high: float,
-    outcome: Outcome,
-    signed: bool = False,
-    minus: str = "-",
-    digits: int | None = None,
-) -> str:
-    """'[low, high]' in display units, or '[n/a]'."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return "[n/a]"
-    lo = fmt(low, outcome, signed, minus, digits)
-    hi = fmt(high, outcome, signed, minus, digits)
-    return f"[{lo}, {hi}]"
-
-
-def fmt_diff(
-    row: pd.Series, outcome: Outcome, minus: str = "-", prefix: str = ""
-) -> tuple[str, str]:
-    """A difference and its CI with the same decimals: ('-39.8', '[-40.5, -39.1]')."""
-    d = diff_digits(row[f"{prefix}diff"], outcome)
-    return (
-        fmt(row[f"{prefix}diff"], outcome, True, minus, d),
-        fmt_ci(row[f"{prefix}diff_ci_low"], row[f"{prefix}diff_ci_high"], outcome, True, minus, d),
-    )
-
-
-def fmt_dz(d: float) -> str:
-    if d is None or np.isnan(d):
-        return "n/a"
-    if not np.isfinite(d):
-        return "inf" if d > 0 else "-inf"
-    return f"{d:+.2f}"
-
-
 def markdown(cmp: Comparison) -> str:
     """The comparison as Markdown: a header with notes, then one table per outcome."""
     rs = cmp.results
@@ -412,34 +362,6 @@ def _extremes_markdown(cmp: Comparison) -> list[str]:
     lines = ["## Which streets gain or lose most", ""]
     lines += extremes_sentences(ext, minus="-")
     lines.append("")
-    return lines
-
-
-def street(name: str) -> str:
-    """'浆洗街 (Jiangxijie)' for Wuhou's streets, else the name."""
-    pinyin = PINYIN.get(str(name))
-    return f"{name} ({pinyin})" if pinyin else str(name)
-
-
-def extremes_sentences(ext: pd.DataFrame, minus: str = "-") -> list[str]:
-    """One bullet per setting and outcome: where the change is best and worst."""
-    lines = []
-    for _, r in ext.iterrows():
-        o = OUTCOMES[str(r["outcome"])]
-        best, best_ci = fmt_diff(r, o, minus, prefix="most_gain_")
-        worst, worst_ci = fmt_diff(r, o, minus, prefix="least_gain_")
-        unit = f" {o.diff_unit}" if o.diff_unit else ""
-        worst_gain = (1 if o.better == "higher" else -1) * r["least_gain_diff"]
-        verb = "loses most" if worst_gain < 0 else "gains least"
-        lines.append(
-            f"- {scenario_label(str(r['setting']))}, {o.label}: {street(r['most_gain_street'])} "
-            "gains most "
-            f"({best}{unit} {best_ci}), "
-            f"{street(r['least_gain_street'])} {verb} "
-            f"({worst}{unit} {worst_ci}); "
-            f"{r['n_streets_better']} of {r['n_streets']} streets better, "
-            f"{r['n_streets_worse']} worse (95% CI excludes 0)"
-        )
     return lines
 
 

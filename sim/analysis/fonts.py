@@ -22,12 +22,12 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from sim.district import WUHOU_STREETS
+from sim.district import STREET_PINYIN
 
 BUNDLED_FONT = Path(__file__).resolve().parent / "data" / "SansheCJKSubset-Regular.otf"
 BUNDLED_FAMILY = "Sanshe CJK Subset"
 LATIN_FAMILY = "DejaVu Sans"
-PINYIN = dict(WUHOU_STREETS)
+PINYIN = STREET_PINYIN
 
 
 def system_cjk_fonts() -> list[Path]:

@@ -42,7 +42,6 @@ from sim.analysis.compare import Comparison, compare
 from sim.analysis.fonts import font_families, place_label, safe_text
 from sim.analysis.outcomes import KEY_OUTCOMES, OUTCOMES, Outcome, adhoc_outcome
 from sim.analysis.results import ResultSet, Setting
-from sim.analysis.results import scenario_label as _scenario_label
 from sim.analysis.stats import CONFIDENCE, summarize
 from sim.errors import UserError
 from sim.io import write_bytes
@@ -149,9 +148,9 @@ def _legend_right(fig: Figure, handles: list[Any], labels: list[str], title: str
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.80, 0.5), title=title)
 
 
-def scenario_label(name: str) -> str:
-    """The readable label of a setting, safe to draw."""
-    return safe_text(_scenario_label(name))
+def setting_title(rs: ResultSet, setting: Setting | str) -> str:
+    """The display name of a setting (from its role), safe to draw."""
+    return safe_text(rs.title(setting))
 
 
 def _colors(n: int) -> list[Any]:
@@ -164,27 +163,34 @@ def _scale(o: Outcome) -> float:
 
 
 # --- which settings go together --------------------------------------------------------------
-def setting_groups(settings: list[Setting], reference: Setting) -> list[tuple[str, list[Setting]]]:
-    """Groups of settings for time-series figures, each with the reference (and the reform).
+def setting_groups(rs: ResultSet, reference: Setting) -> list[tuple[str, list[Setting]]]:
+    """Groups of settings for time-series figures, each with the reference (and the focus).
 
-    Scenario names ``*_minus_*`` (ablations) and ``*_plus_*`` (single levers) form their own
-    groups, with the main reform for comparison; the others form the main group. Large groups are
-    split so that no figure has more than ``MAX_LINES`` lines besides the reference.
+    From the roles in the manifest: the focus without one lever (``ablations``) and levers added
+    alone (``added_alone``) form their own groups, with the focus for comparison; the other
+    settings form the main group. Large groups are split so that no figure has more than
+    ``MAX_LINES`` lines besides the reference.
     """
-    others = [s for s in settings if s.point != reference.point]
-    minus = [s for s in others if "_minus_" in s.scenario and not s.design]
-    plus = [s for s in others if "_plus_" in s.scenario and not s.design]
-    main = [s for s in others if s not in minus and s not in plus]
-    reform = main[0] if main else None
+    roles = rs.roles
+    others = [s for s in rs.settings if s.point != reference.point]
+    role_of = {s.point: roles.lever_role(s) for s in others}
+    minus = [s for s in others if (role_of[s.point] or ("",))[0] == "ablations"]
+    plus = [s for s in others if (role_of[s.point] or ("",))[0] == "added_alone"]
+    main = [s for s in others if role_of[s.point] is None]
+    focus = (
+        roles.focus if roles.focus is not None and roles.focus.point != reference.point else None
+    )
+    if focus is not None and focus in main:
+        main = [focus, *[s for s in main if s is not focus]]
     groups: list[tuple[str, list[Setting]]] = []
-    for name, members, with_reform in (
+    for name, members, with_focus in (
         ("main", main, False),
         ("ablations", minus, True),
         ("single_levers", plus, True),
     ):
         if not members:
             continue
-        extra = [reform] if with_reform and reform is not None else []
+        extra = [focus] if with_focus and focus is not None else []
         step = MAX_LINES - len(extra)
         chunks = [members[i : i + step] for i in range(0, len(members), step)]
         for k, chunk in enumerate(chunks):
@@ -263,12 +269,12 @@ def timeseries_figure(
                     color=color,
                     lw=2.0 if is_ref or i == 1 else 1.4,
                     ls="--" if is_ref else "-",
-                    label=scenario_label(s.label),
+                    label=setting_title(rs, s),
                 )
                 ax.fill_between(x, summary["ci_low"], summary["ci_high"], color=color, alpha=0.18)
                 if ax is axes.flat[0]:
                     handles.append(line)
-                    labels.append(scenario_label(s.label) + (" (reference)" if is_ref else ""))
+                    labels.append(setting_title(rs, s) + (" (reference)" if is_ref else ""))
             if start is not None:
                 xs = pd.Timestamp(start) if monthly else int(start[:4])
                 vline = ax.axvline(xs, color=REFORM_COLOR, ls=":", lw=1.5)
@@ -293,7 +299,7 @@ def timeseries_figure(
         caption = (
             f"District values month by month. Lines: mean over {n} replications; bands: "
             f"{confidence:.0%} t-based confidence interval of that mean. The dashed black line "
-            f"is the reference ({scenario_label(reference.label)})"
+            f"is the reference ({setting_title(rs, reference)})"
             + (f"; the dotted grey line marks the reform's start ({start})" if start else "")
             + ". Monthly flows are noisy; tables use the final-year mean."
         )
@@ -320,7 +326,7 @@ def street_heatmap(cmp: Comparison, outcome: str) -> Plot:
     with style():
         fig, ax = plt.subplots(figsize=(width, 1.6 + 0.42 * len(streets)))
         image = ax.imshow(data, cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
-        ax.set_xticks(range(len(settings)), [scenario_label(s) for s in settings])
+        ax.set_xticks(range(len(settings)), [setting_title(cmp.results, s) for s in settings])
         ax.set_yticks(
             range(len(streets)), [place_label(s, "street", i) for i, s in enumerate(streets)]
         )
@@ -355,10 +361,11 @@ def street_heatmap(cmp: Comparison, outcome: str) -> Plot:
             loc="upper right",
             title="vs reference",
         )
-        title = f"{o.label.capitalize()} by street: change from {scenario_label(cmp.reference)}"
+        ref_title = setting_title(cmp.results, cmp.reference)
+        title = f"{o.label.capitalize()} by street: change from {ref_title}"
         caption = (
             f"Each cell: paired difference in {o.label} ({o.diff_unit}) between the setting and "
-            f"the reference ({scenario_label(cmp.reference)}) in that street, mean over "
+            f"the reference ({ref_title}) in that street, mean over "
             f"replications, {cmp.window.describe(cmp.results.frequency)}. Blue is better "
             f"({o.better} {o.label}), red is worse. Values in grey parentheses: the 95% CI "
             "includes 0. Street names are shown with their pinyin."
@@ -379,7 +386,7 @@ def community_distribution(
     cmp = compare(rs, reference.point, "community", at, list(outcomes))
     long = cmp.long[cmp.long["point"].isin([s.point for s in settings])]
     focus = next((s for s in settings if s.point != reference.point), reference)
-    labels = [scenario_label(s.label) for s in settings]
+    labels = [setting_title(rs, s) for s in settings]
     with style():
         fig, axes = plt.subplots(1, len(outcomes), figsize=(13, 4.8), squeeze=False)
         rng = np.random.default_rng(0)  # jitter only
@@ -436,7 +443,7 @@ def community_distribution(
         caption = (
             f"One dot per community ({long['community'].nunique()}), its mean over replications, "
             f"{cmp.window.describe(rs.frequency)}; boxes: median and quartiles, whiskers 1.5 IQR. "
-            f"Labelled: the worst-off community under {scenario_label(focus.label)}. "
+            f"Labelled: the worst-off community under {setting_title(rs, focus)}. "
             + ("; ".join(notes) + "." if notes else "")
         )
         _finish(fig, title, caption, right=0.79)
@@ -640,7 +647,7 @@ def tradeoff_scatter(cmp: Comparison) -> Plot:
         for i, s in enumerate(settings):
             ax.scatter(
                 bx[i], by_[i], s=70, color=colors[i], edgecolor="black", lw=0.6, zorder=3,
-                label=f"{i + 1}  {scenario_label(s)}" if numbered else None,
+                label=f"{i + 1}  {setting_title(cmp.results, s)}" if numbered else None,
             )  # fmt: skip
         if numbered:
             # Points that (nearly) coincide share one label ("1, 12, 13") instead of overprinting.
@@ -730,7 +737,7 @@ def make_figures(
                 continue
             titles = {"main": "main settings", "ablations": "reform minus one lever",
                       "single_levers": "no reform plus one lever"}  # fmt: skip
-            for name, group in setting_groups(rs.settings, ref):
+            for name, group in setting_groups(rs, ref):
                 base = name.rsplit("_", 1)[0] if name[-1].isdigit() else name
                 add(timeseries_figure(rs, group, ref, name=f"timeseries_{name}",
                                       group_title=titles.get(base, name)))  # fmt: skip
@@ -745,7 +752,7 @@ def make_figures(
             if "community" not in rs.levels or many:
                 skip(kind, "needs community results and at most 30 settings")
                 continue
-            groups = setting_groups(rs.settings, ref)
+            groups = setting_groups(rs, ref)
             add(community_distribution(rs, groups[0][1][:6] if groups else [ref], ref, at))
         elif kind == "response":
             if rs.method not in ("grid",) or "district" not in rs.levels:

@@ -84,6 +84,39 @@ class Setting:
     definition: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Roles:
+    """What the settings are, as the experiment file declared them (``[roles]``, in the manifest).
+
+    Without declared roles the reference is the first setting and the focus the second (scenario
+    lists only); no setting is an ablation or a lever added alone. Names are never parsed.
+    """
+
+    reference: Setting
+    focus: Setting | None
+    ablations: dict[str, Setting]  # lever -> the focus without it
+    added_alone: dict[str, Setting]  # lever -> the reference with only this lever
+    declared: bool
+
+    def lever_role(self, setting: Setting) -> tuple[str, str] | None:
+        """('ablations' or 'added_alone', lever) for a setting with a lever role, else None."""
+        for role in ("ablations", "added_alone"):
+            for lever, s in getattr(self, role).items():
+                if s.point == setting.point:
+                    return role, lever
+        return None
+
+    @property
+    def levers(self) -> list[str]:
+        """Every lever named in a role, in the order of the experiment file."""
+        return list(dict.fromkeys([*self.ablations, *self.added_alone]))
+
+
+def lever_label(lever: str) -> str:
+    """A lever's display name: 'entry_control' -> 'entry control'."""
+    return lever.replace("_", " ")
+
+
 class ResultSet:
     """A results directory written by ``sanshe sweep``: its manifest and its tables by level."""
 
@@ -163,14 +196,50 @@ class ResultSet:
             f"scenario {name!r} is not in {self.path} (allowed: {allowed}{more}, or a point id)"
         )
 
-    def default_reference(self) -> Setting:
-        """``baseline_2013`` if the experiment has it, else the first setting."""
+    @cached_property
+    def roles(self) -> Roles:
+        """The settings' roles from the manifest (see :class:`Roles`)."""
         if not self.settings:
             raise UserError(f"{self.path}: the manifest lists no design points")
-        for s in self.settings:
-            if s.scenario == "baseline_2013" and not s.design:
-                return s
-        return self.settings[0]
+        raw = self.manifest.get("roles") or {}
+        by_scenario = {s.scenario: s for s in self.settings if not s.design}
+
+        def find(name: Any) -> Setting | None:
+            return by_scenario.get(str(name)) if name is not None else None
+
+        reference = find(raw.get("reference")) or self.settings[0]
+        focus = find(raw.get("focus"))
+        if focus is None and not raw and not self.is_design and len(self.settings) > 1:
+            focus = next(s for s in self.settings if s.point != reference.point)
+        levers = {
+            role: {
+                lever: s
+                for lever, name in (raw.get(role) or {}).items()
+                if (s := find(name)) is not None
+            }
+            for role in ("ablations", "added_alone")
+        }
+        return Roles(reference, focus, levers["ablations"], levers["added_alone"], bool(raw))
+
+    def default_reference(self) -> Setting:
+        """The declared reference (``[roles] reference``), else the first setting."""
+        return self.roles.reference
+
+    def title(self, setting: Setting | str) -> str:
+        """A setting's display name, from its role: 'wuhou reform without entry control',
+        'entry control alone'; otherwise its label with spaces for underscores."""
+        s = setting if isinstance(setting, Setting) else self._by_label().get(str(setting))
+        if s is None:
+            return scenario_label(str(setting))
+        role = self.roles.lever_role(s)
+        if role is not None and role[0] == "ablations" and self.roles.focus is not None:
+            return f"{self.title(self.roles.focus)} without {lever_label(role[1])}"
+        if role is not None and role[0] == "added_alone":
+            return f"{lever_label(role[1])} alone"
+        return scenario_label(s.label) if not s.design else s.label
+
+    def _by_label(self) -> dict[str, Setting]:
+        return {s.label: s for s in self.settings}
 
     # --- data -------------------------------------------------------------------------------
     def check_level(self, level: str) -> None:
@@ -264,6 +333,8 @@ def design_label(design: dict[str, Any]) -> str:
 
 
 def scenario_label(name: str) -> str:
-    """A readable label: 'reform_minus_entry_control' -> 'reform − entry control'."""
-    text = name.replace("_minus_", " − ").replace("_plus_", " + ")
-    return text.replace("_", " ")
+    """A readable label: underscores become spaces ('wuhou_reform' -> 'wuhou reform').
+
+    Only a display change: what a setting *is* comes from the roles (:attr:`ResultSet.roles`).
+    """
+    return name.replace("_", " ")

@@ -31,7 +31,9 @@ def register(subparsers: Any) -> None:
         help="serve the interactive dashboard on localhost",
         description="Serve the policy dashboard (Mesa SolaraViz) at http://127.0.0.1:PORT.",
     )
-    p.add_argument("--scenario", help="scenario file to open first (default: wuhou_reform.toml)")
+    p.add_argument(
+        "--scenario", help="scenario file to open first (default: the library's reform scenario)"
+    )
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument(
         "--scenarios-dir",

@@ -25,6 +25,7 @@ from sim.dashboard.controls import LeverControls
 from sim.dashboard.setting import Setting, check_overrides, load
 from sim.errors import UserError
 from sim.outputs import DEFAULT_WINDOW, OUTPUTS, format_value, key_outcomes
+from sim.scenario import LIBRARY_REFERENCE
 
 # (column, title, display unit) of the district outcomes compared: the key outcomes, workers and
 # organizations, labelled and scaled as declared in sim/outputs.py
@@ -187,7 +188,9 @@ def CompareView(a: Setting, choices: Mapping[str, Path], results_dir: Path | Non
     """Choose B, run both on the same seeds, and show the differences (and the store's table)."""
     names = list(choices)
     by_name = dict(choices)
-    default_b = "baseline_2013" if "baseline_2013" in names and a.name != "baseline_2013" else None
+    default_b = next(
+        (n for n, f in by_name.items() if Path(f).name == LIBRARY_REFERENCE and n != a.name), None
+    )
     b_name, set_b_name = solara.use_state(default_b or (names[0] if names else ""))
     b_overrides, set_b_overrides = solara.use_state({})
     replications, set_replications = solara.use_state(3)

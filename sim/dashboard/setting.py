@@ -23,11 +23,11 @@ from typing import Any, ClassVar
 from sim.errors import UserError
 from sim.model import DistrictModel
 from sim.params import Policy
-from sim.scenario import Scenario, default_scenario, load_scenario
+from sim.scenario import LIBRARY_FOCUS, Scenario, default_scenario, load_scenario
 from sim.schedule import format_month
 
 LEVERS: tuple[str, ...] = tuple(Policy.model_fields)
-DEFAULT_SCENARIO = "wuhou_reform.toml"
+DEFAULT_SCENARIO = LIBRARY_FOCUS  # the library's reform scenario
 
 
 def repo_scenarios_dir() -> Path:

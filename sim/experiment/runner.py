@@ -166,6 +166,7 @@ def _plan_manifest(exp: Experiment, points: list[Point], started: str) -> dict[s
         "levels": list(exp.levels),
         "frequency": exp.frequency,
         "method": exp.method or "scenarios",
+        "roles": exp.roles.to_manifest() if exp.roles else None,
         "factors": [
             {
                 "key": f.key,

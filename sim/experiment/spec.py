@@ -14,6 +14,14 @@ An experiment is a TOML file in ``experiments/`` (format: ``docs/experiments.md`
     levels = ["district", "street"]      # any of district, street, community
     frequency = "monthly"                # monthly, yearly or final
 
+    [roles]                              # optional, scenario lists only: what each scenario is
+    reference = "../scenarios/baseline_2013.toml"   # differences are taken from it
+    focus = "../scenarios/wuhou_reform.toml"        # the setting the report's answer is about
+    [roles.ablations]                    # the focus with one lever removed, by lever
+    entry_control = "../scenarios/reform_minus_entry_control.toml"
+    [roles.added_alone]                  # the reference with one lever added alone, by lever
+    entry_control = "../scenarios/baseline_plus_entry_control.toml"
+
     # ... or, instead of the list of scenarios, a design over levers and parameters:
     [design]
     method = "grid"                      # grid, lhs, sobol or morris
@@ -24,6 +32,9 @@ An experiment is a TOML file in ``experiments/`` (format: ``docs/experiments.md`
     scale = true                         # multiply the base timeline instead of replacing it
 
 Paths are relative to the experiment file. Everything is validated before anything runs.
+Roles are stored in the manifest by scenario name, so analysis never guesses them from names; they
+do not change the runs, so they are left out of the experiment's hash (adding roles to an
+experiment file resumes its results instead of starting over).
 """
 
 from __future__ import annotations
@@ -41,7 +52,18 @@ from sim.scenario import Scenario, load_scenario, read_toml
 LEVELS = ("district", "street", "community")
 FREQUENCIES = ("monthly", "yearly", "final")
 METHODS = ("grid", "lhs", "sobol", "morris")
-TOP_KEYS = ("name", "description", "replications", "root_seed", "outputs", "scenarios", "design")
+TOP_KEYS = (
+    "name",
+    "description",
+    "replications",
+    "root_seed",
+    "outputs",
+    "scenarios",
+    "design",
+    "roles",
+)
+ROLE_KEYS = ("reference", "focus", "ablations", "added_alone")
+LEVER_ROLES = ("ablations", "added_alone")
 DESIGN_KEYS = ("method", "base", "samples", "levels", "factors")
 FACTOR_KEYS = ("values", "min", "max", "scale")
 MAX_REPLICATIONS = 100_000
@@ -81,6 +103,24 @@ class Factor:
 
 
 @dataclass(frozen=True)
+class Roles:
+    """What the scenarios of a list are, by scenario name (the ``[roles]`` table)."""
+
+    reference: str | None = None
+    focus: str | None = None
+    ablations: dict[str, str] = field(default_factory=dict)  # lever -> the focus without it
+    added_alone: dict[str, str] = field(default_factory=dict)  # lever -> the reference with it
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "focus": self.focus,
+            "ablations": dict(self.ablations),
+            "added_alone": dict(self.added_alone),
+        }
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A validated experiment definition."""
 
@@ -98,10 +138,13 @@ class Experiment:
     samples: int | None = None
     morris_levels: int = 4
     factors: tuple[Factor, ...] = ()
+    roles: Roles | None = None
 
     @property
     def hash(self) -> str:
-        text = json.dumps(self.definition, sort_keys=True, default=str)
+        """Hash of what determines the runs (everything but the ``[roles]`` table)."""
+        runs = {k: v for k, v in self.definition.items() if k != "roles"}
+        text = json.dumps(runs, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def base_scenario(self) -> Scenario:
@@ -218,8 +261,63 @@ def load_experiment(path: str | Path) -> Experiment:
                 f"scenario names repeat: {sorted(dupes)}",
                 "distinct scenario names",
             )
-        return Experiment(**common, scenario_files=resolved)
+        roles = _roles(raw.get("roles"), where, path, dict(zip(resolved, names, strict=True)))
+        return Experiment(**common, scenario_files=resolved, roles=roles)
+    if "roles" in raw:
+        raise _fail(
+            where, "roles", "is only used with a list of scenarios", "omit it for a [design]"
+        )
     return _design(raw["design"], where, path, common)
+
+
+def _roles(raw: Any, where: str, path: Path, names: dict[str, str]) -> Roles | None:
+    """Validate ``[roles]``: every value a file of the scenario list; levers are plain names."""
+    if raw is None:
+        return None
+    allowed = "a scenario file of the scenarios list (paths relative to the experiment file)"
+    if not isinstance(raw, dict):
+        raise _fail(where, "roles", "must be a table", "[roles] with " + ", ".join(ROLE_KEYS))
+    for key in raw:
+        if key not in ROLE_KEYS:
+            raise _fail(where, f"roles.{key}", "is not a role", ", ".join(ROLE_KEYS))
+
+    def scenario(value: Any, key: str) -> str:
+        if not isinstance(value, str):
+            raise _fail(where, key, f"{value!r} is not a file name", allowed)
+        resolved = str((path.parent / value).resolve())
+        if resolved not in names:
+            raise _fail(where, key, f"{value!r} is not in the scenarios list", allowed)
+        return names[resolved]
+
+    single = {k: scenario(raw[k], f"roles.{k}") for k in ("reference", "focus") if k in raw}
+    if "reference" in single and single.get("focus") == single["reference"]:
+        raise _fail(where, "roles.focus", "is the reference", "a scenario other than the reference")
+    levers: dict[str, dict[str, str]] = {}
+    for key in LEVER_ROLES:
+        table = raw.get(key, {})
+        if not isinstance(table, dict):
+            raise _fail(
+                where, f"roles.{key}", "must be a table", '{ lever = "scenario.toml", ... }'
+            )
+        levers[key] = {}
+        for lever, value in table.items():
+            at = f"roles.{key}.{lever}"
+            if not lever.replace("_", "").isalnum():
+                raise _fail(where, at, "is not a lever name", "letters, digits and underscores")
+            name = scenario(value, at)
+            if name in single.values():
+                raise _fail(where, at, f"{name!r} is the reference or the focus", allowed)
+            levers[key][lever] = name
+    if levers["ablations"] and "focus" not in single:
+        raise _fail(where, "roles.focus", "is missing", "the scenario the ablations remove from")
+    if levers["added_alone"] and "reference" not in single:
+        raise _fail(where, "roles.reference", "is missing", "the scenario levers are added to")
+    return Roles(
+        reference=single.get("reference"),
+        focus=single.get("focus"),
+        ablations=levers["ablations"],
+        added_alone=levers["added_alone"],
+    )
 
 
 def _design(design: Any, where: str, path: Path, common: dict[str, Any]) -> Experiment:

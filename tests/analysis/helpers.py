@@ -62,12 +62,14 @@ def make_store(
     trend: float = 0.0,
     name: str = "synthetic",
     descriptions: dict[str, str] | None = None,
+    roles: dict[str, Any] | None = None,
 ) -> Path:
     """Write a results store: ``values[scenario][r]`` is the outcome level of replication r.
 
     Every district outcome of a run equals its level in the last month (plus ``trend`` × (step −
     last step) before that). Street s adds ``street_offsets[scenario][s]``; communities equal
-    their street. ``design`` gives each scenario's design values (for designs).
+    their street. ``design`` gives each scenario's design values (for designs); ``roles`` is the
+    manifest's roles table (scenario names).
     """
     months = months or MONTHS
     points = []
@@ -164,6 +166,7 @@ def make_store(
         "levels": list(levels),
         "frequency": frequency,
         "method": method,
+        "roles": roles,
         "factors": factors or [],
         "seeds": {"root_seed": 7, "scheme": "test", "replications": []},
         "points": points,
@@ -192,3 +195,12 @@ def crn_values(
     rng = np.random.default_rng(seed)
     shared = rng.normal(0, shared_sd, n)
     return {s: m + shared + rng.normal(0, own_sd, n) for s, m in means.items()}
+
+
+# The roles of the four-setting stores used by the plot and report tests.
+FOUR_ROLES = {
+    "reference": "baseline_2013",
+    "focus": "wuhou_reform",
+    "ablations": {"entry_control": "reform_minus_entry_control"},
+    "added_alone": {"entry_control": "baseline_plus_entry_control"},
+}

@@ -11,7 +11,7 @@ from sim.analysis.compare import compare
 from sim.analysis.results import ResultSet
 from sim.errors import UserError
 
-from .helpers import crn_values, make_store
+from .helpers import FOUR_ROLES, crn_values, make_store
 
 MEANS = {
     "baseline_2013": 0.60,
@@ -26,7 +26,7 @@ def rs(tmp_path_factory):
     root = tmp_path_factory.mktemp("plots")
     values = crn_values(MEANS, n=5)
     offsets = {"wuhou_reform": {"浆洗街": -0.05, "玉林": 0.04}}
-    make_store(root, values, street_offsets=offsets, trend=0.002)
+    make_store(root, values, street_offsets=offsets, trend=0.002, roles=FOUR_ROLES)
     return ResultSet(root), values
 
 
@@ -45,7 +45,7 @@ def _fig_texts(fig):
 def test_setting_groups(rs):
     result, _ = rs
     ref = result.default_reference()
-    groups = dict(plots.setting_groups(result.settings, ref))
+    groups = dict(plots.setting_groups(result, ref))
     assert [s.scenario for s in groups["main"]] == ["baseline_2013", "wuhou_reform"]
     assert [s.scenario for s in groups["ablations"]] == [
         "baseline_2013",
@@ -123,7 +123,7 @@ def test_street_heatmap_data_labels_and_no_missing_glyphs(rs):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["浆洗街 Jiangxijie", "望江路 Wangjianglu", "玉林 Yulin"]
     xlabels = [t.get_text() for t in ax.get_xticklabels()]
-    assert xlabels == ["wuhou reform", "reform − entry control", "baseline + entry control"]
+    assert xlabels == ["wuhou reform", "wuhou reform without entry control", "entry control alone"]
     data = np.asarray(ax.images[0].get_array())
     d = (values["wuhou_reform"] - values["baseline_2013"]).mean()
     np.testing.assert_allclose(data[:, 0], np.array([d - 0.05, d, d + 0.04]) * 100, rtol=1e-9)

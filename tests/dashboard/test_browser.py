@@ -19,41 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from ..browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from ..conftest import ROOT
 from .conftest import REFORM
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
-# Without the background-networking flags Chromium's own connections are refused on a closed
-# network; a fresh profile (user-data-dir) per run keeps runs independent.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CHARTS = ("burden", "services", "satisfaction", "organizations", "workers", "spend")
-
-
-def require_browser() -> None:
-    """Skip (or fail, where SANSHE_REQUIRE_BROWSER is set) without Chromium and Playwright."""
-    required = bool(os.environ.get("SANSHE_REQUIRE_BROWSER"))
-    problem = None
-    if not CHROMIUM.is_file():
-        problem = f"{CHROMIUM} not found (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "playwright is not installed (pip install .[dashboard])"
-    if problem and required:
-        pytest.fail(f"SANSHE_REQUIRE_BROWSER is set but {problem}")
-    if problem:
-        pytest.skip(f"browser test skipped: {problem}; set SANSHE_REQUIRE_BROWSER=1 to require it")
 
 
 def free_port() -> int:

@@ -23,9 +23,35 @@ GOOD_HEAD = 'name = "x"\nreplications = 2\nroot_seed = 1\n'
 
 
 def bad_experiments(tmp):
-    base = short_scenarios(tmp)[1].name
+    ref, base = (p.name for p in short_scenarios(tmp))
     design = f'[design]\nmethod = "lhs"\nbase = "{base}"\nsamples = 4\n'
+    pair = GOOD_HEAD + f'scenarios = ["{ref}", "{base}"]\n'
     return [
+        ("unknown role", pair + '[roles]\nbaseline = "x.toml"\n', "roles.baseline"),
+        ("role not a table", pair + 'roles = "x"\n', "roles"),
+        ("role not in list", pair + '[roles]\nreference = "ghost.toml"\n', "roles.reference"),
+        ("role not text", pair + "[roles]\nfocus = 3\n", "roles.focus"),
+        (
+            "focus is reference",
+            pair + f'[roles]\nreference = "{ref}"\nfocus = "{ref}"\n',
+            "roles.focus",
+        ),
+        (
+            "ablation without focus",
+            pair + f'[roles]\nreference = "{ref}"\n[roles.ablations]\nentry = "{base}"\n',
+            "roles.focus",
+        ),
+        (
+            "ablation is the focus",
+            pair + f'[roles]\nfocus = "{base}"\n[roles.ablations]\nentry = "{base}"\n',
+            "roles.ablations.entry",
+        ),
+        (
+            "bad lever name",
+            pair + f'[roles]\nreference = "{ref}"\n[roles.added_alone]\n"a b" = "{base}"\n',
+            "roles.added_alone.a b",
+        ),
+        ("roles with a design", GOOD_HEAD + '[roles]\nfocus = "x"\n' + design, "roles"),
         ("unknown key", GOOD_HEAD + f'scenarios = ["{base}"]\ncolour = 1\n', "colour"),
         (
             "replications 0",
@@ -134,6 +160,27 @@ def test_at_least_twelve_bad_experiment_files_each_fail_clearly(tmp_path, capsys
         assert len(message.strip().splitlines()) == 1, label
 
 
+def test_roles_name_scenarios_and_leave_the_hash_alone(tmp_path):
+    ref, base = (p.name for p in short_scenarios(tmp_path))
+    body = GOOD_HEAD + f'scenarios = ["{ref}", "{base}"]\n'
+    plain = load_experiment(experiment_file(tmp_path, body, name="plain"))
+    roles = f'[roles]\nreference = "{ref}"\nfocus = "{base}"\n[roles.added_alone]\nx = "{base}"\n'
+    with pytest.raises(ExperimentError, match="reference or the focus"):
+        load_experiment(experiment_file(tmp_path, body + roles, name="bad"))
+    roles = f'[roles]\nreference = "{ref}"\nfocus = "{base}"\n'
+    exp = load_experiment(experiment_file(tmp_path, body + roles, name="with_roles"))
+    assert exp.roles is not None and exp.roles.reference == "baseline_2013"
+    assert exp.roles.focus == "wuhou_reform" and exp.roles.ablations == {}
+    assert plain.roles is None and exp.hash == plain.hash  # roles do not change the runs
+
+
+def test_headline_declares_every_role():
+    exp = load_experiment(ROOT / "experiments" / "headline.toml")
+    assert exp.roles.reference and exp.roles.focus
+    assert set(exp.roles.ablations) == set(exp.roles.added_alone)
+    assert len(exp.roles.ablations) == 6
+
+
 def test_bad_scenario_inside_an_experiment_fails_before_running(tmp_path, capsys):
     bad = tmp_path / "bad_scenario.toml"
     bad.write_text("[policy]\nentry_enforcement = 9\n")
@@ -166,3 +213,19 @@ def test_the_docstring_example_is_a_valid_experiment(tmp_path):
     assert set(raw) <= set(spec.TOP_KEYS)
     raw = tomllib.loads(listed.replace("scenarios = [", "# scenarios = [") + design)
     assert raw["design"]["method"] == "grid" and raw["design"]["factors"]
+
+
+def test_roles_go_into_the_manifest(tmp_path):
+    from sim.experiment.design import design_points
+    from sim.experiment.runner import _plan_manifest
+
+    ref, base = (p.name for p in short_scenarios(tmp_path))
+    body = GOOD_HEAD + f'scenarios = ["{ref}", "{base}"]\n[roles]\nreference = "{ref}"\n'
+    exp = load_experiment(experiment_file(tmp_path, body))
+    manifest = _plan_manifest(exp, design_points(exp), "now")
+    assert manifest["roles"] == {
+        "reference": "baseline_2013",
+        "focus": None,
+        "ablations": {},
+        "added_alone": {},
+    }

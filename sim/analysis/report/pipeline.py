@@ -1,0 +1,170 @@
+"""What the report computes, in order, before any HTML is written (``sanshe report``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.compare import Comparison, compare, write_comparison
+from sim.analysis.outcomes import DEFAULT_OUTCOMES
+from sim.analysis.results import ResultSet, Setting
+from sim.errors import UserError
+from sim.io import write_text
+
+SECTIONS = (
+    "summary",
+    "scenarios",
+    "headline",
+    "figures",
+    "streets",
+    "caveats",
+    "sensitivity",
+    "provenance",
+    "files",
+)
+
+
+@dataclass
+class ReportData:
+    """Everything the sections show, computed from one results store."""
+
+    rs: ResultSet
+    reference: Setting
+    focus: Setting | None
+    cmp: Comparison  # district, against the reference
+    cmp_focus: Comparison | None = None  # district, against the focus (when ablations exist)
+    cmp_street: Comparison | None = None
+    sensitivity: pd.DataFrame | None = None
+    sensitivity_rs: ResultSet | None = None
+    plots: list[Any] = field(default_factory=list)
+    calibration: list[str] = field(default_factory=list)
+    target_checks: list[str] = field(default_factory=list)
+    targets_path: str | None = None
+    year: int | None = None  # the calendar year the headline window falls in, if one
+    written: list[Path] = field(default_factory=list)
+
+    def title(self, setting: Setting | str) -> str:
+        return self.rs.title(setting)
+
+
+def window_year(rs: ResultSet, cmp: Comparison) -> int | None:
+    """The calendar year of the headline window ('final-year': the runs' last year)."""
+    w = cmp.window
+    if w.kind == "year":
+        return int(w.value or 0)
+    if w.kind == "month":
+        return int(str(w.value)[:4])
+    frame = rs.load("district", [])
+    if w.kind == "final-year" or rs.frequency == "yearly":
+        return int(frame["year"].max())
+    return None
+
+
+def build_report(
+    results_dir: str | Path,
+    sensitivity_dir: str | Path | None = None,
+    reference: str | None = None,
+    at: str = "final-year",
+    progress: Callable[[str], None] | None = None,
+    kinds: list[str] | None = None,
+    calibration_dir: str | Path | None = None,
+    targets: str | Path | None = None,
+) -> Path:
+    """Write RESULTS_DIR/report.html with its tables (tables/) and figures (figures/).
+
+    Args:
+        results_dir: an experiment's results directory.
+        sensitivity_dir: optionally, the results of a Morris or Sobol experiment, whose indices
+            name the assumptions that matter most (used automatically if ``results_dir`` is
+            itself such a design).
+        reference: the setting to difference against (default: the declared reference role, or
+            the first setting).
+        at: the time window of the tables (default ``final-year``).
+        progress: called with a line of progress text at each step.
+        kinds: figure kinds to draw (default: every kind that applies; see sim.analysis.plots).
+        calibration_dir: optionally, a calibration's results (validation.csv and
+            screening/morris.csv), whose unmet targets and influential parameters join the caveats.
+        targets: optionally, a targets file (sim.calibration.targets): the focus and reference
+            settings are checked against its observed values.
+    """
+    from sim.analysis.plots import make_figures
+    from sim.analysis.report import sections
+    from sim.analysis.report.html import page
+    from sim.analysis.sensitivity import sensitivity_table, write_sensitivity
+    from sim.calibration.caveats import calibration_caveats, open_targets, target_checks
+
+    say = progress or (lambda _msg: None)
+    rs = ResultSet(results_dir)
+    # Bad optional inputs fail before any work is done.
+    cal_items = calibration_caveats(calibration_dir)
+    if "district" not in rs.levels:
+        raise UserError(f"level 'district' is not stored in {rs.path}; the report needs it")
+    target_file = open_targets(targets) if targets is not None else None
+    ref = rs.setting(reference) if reference else rs.default_reference()
+    sens_rs = None
+    if rs.method in ("morris", "sobol"):
+        sens_rs = rs
+    elif sensitivity_dir is not None:
+        sens_rs = ResultSet(sensitivity_dir)
+        if sens_rs.method not in ("morris", "sobol"):
+            raise UserError(
+                f"--sensitivity {sensitivity_dir}: a {sens_rs.method!r} experiment (allowed: the "
+                "results of a morris or sobol design, e.g. experiments/sensitivity.toml)"
+            )
+    roles = rs.roles
+    focus = roles.focus if roles.focus is not None and roles.focus.point != ref.point else None
+
+    say(f"[1/5] comparing {len(rs.settings)} settings at district level ({at})")
+    names = list(DEFAULT_OUTCOMES["district"])
+    if "local_money_share" in rs.columns("district"):
+        names.append("local_money_share")  # who gets the money: local or imported agencies
+    cmp = compare(rs, ref.point, "district", at, names)
+    data = ReportData(rs, ref, focus, cmp, calibration=cal_items)
+    data.written += write_comparison(cmp).values()
+    data.year = window_year(rs, cmp)
+    if focus is not None and roles.ablations:
+        data.cmp_focus = compare(rs, focus.point, "district", at)
+        data.written += write_comparison(data.cmp_focus).values()
+    if "street" in rs.levels and len(rs.settings) <= 30:
+        say(f"[2/5] comparing streets ({at})")
+        data.cmp_street = compare(rs, ref.point, "street", at)
+        data.written += write_comparison(data.cmp_street).values()
+    if sens_rs is not None:
+        say(f"[3/5] sensitivity indices ({sens_rs.method}) from {sens_rs.path}")
+        data.sensitivity = sensitivity_table(sens_rs, at="final-year")
+        data.sensitivity_rs = sens_rs
+        data.written += write_sensitivity(rs, data.sensitivity).values()
+    if target_file is not None and focus is not None:
+        stored = set(rs.columns("district"))
+        quantities = sorted({t.quantity for t in target_file.targets} & stored)
+        frame = rs.load("district", quantities)
+        data.targets_path = str(targets)
+        data.target_checks = target_checks(
+            target_file,
+            frame[frame["point"] == focus.point],
+            frame[frame["point"] == ref.point],
+            (rs.title(focus), rs.title(ref)),
+        )
+    say("[4/5] drawing figures")
+    table = data.sensitivity
+    data.plots = make_figures(
+        rs,
+        kinds=kinds,
+        at=at,
+        reference=ref.point,
+        sensitivity=(table, str(table.attrs["method"])) if table is not None else None,
+        progress=say,
+    )
+    for p in data.plots:
+        data.written += p.paths
+    say("[5/5] writing the report")
+    out = rs.path / "report.html"
+    data.written.append(out)
+    html = page(f"三社联动 simulation: {rs.name}", sections.subtitle(data), sections.build(data))
+    write_text(html, out)
+    say(f"wrote {out}")
+    return out
