@@ -14,14 +14,16 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The main job: the headline comparison (16 scenarios x 20 replications = 320 runs), the Morris
-# sensitivity sweep for the caveats (216 points x 2 replications = 432 runs), and the report, which
-# checks the reform against the observed record (scenarios/targets/wuhou.toml). Reruns resume;
+# sensitivity sweep for the caveats (216 points x 2 replications = 432 runs), the horizon (the
+# reform and no reform run on to 2020: 2 x 20 runs of 96 months), and the report, which checks the
+# reform against the observed record (scenarios/targets/wuhou.toml). Reruns resume;
 # results/headline/report.html is the output (the report's last line says where it is).
 demo: $(STAMP)
 	$(PY) -m sim sweep experiments/headline.toml --out results/headline
 	$(PY) -m sim sweep experiments/sensitivity.toml --out results/sensitivity
+	$(PY) -m sim sweep experiments/horizon.toml --out results/horizon
 	$(PY) -m sim report results/headline --sensitivity results/sensitivity \
-		--targets scenarios/targets/wuhou.toml \
+		--targets scenarios/targets/wuhou.toml --horizon results/horizon \
 		$(if $(wildcard results/calibration/wuhou/validation.csv),--calibration results/calibration/wuhou)
 
 test: $(STAMP)

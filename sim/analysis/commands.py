@@ -104,6 +104,7 @@ def _report(args: argparse.Namespace) -> int:
         kinds=args.kind,
         calibration_dir=args.calibration,
         targets=args.targets,
+        horizon=args.horizon,
     )
     if args.quiet:
         print(out)
@@ -179,6 +180,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     r.add_argument("--targets", metavar="FILE",
                    help="a targets file (scenarios/targets/*.toml): the focus and reference are "
                         "checked against its observed values")  # fmt: skip
+    r.add_argument("--horizon", metavar="DIR",
+                   help="results of a longer run of the focus (e.g. results/horizon from "
+                        "experiments/horizon.toml): has each outcome levelled off by its "
+                        "end?")  # fmt: skip
     r.add_argument("--reference", metavar="SCENARIO", help="reference scenario")
     r.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
     r.add_argument("--kind", action="append", choices=KIND_CHOICES,

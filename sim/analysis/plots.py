@@ -153,9 +153,39 @@ def setting_title(rs: ResultSet, setting: Setting | str) -> str:
     return safe_text(rs.title(setting))
 
 
+# Colour-blind-safe lines: Okabe & Ito's palette (without its yellow, too pale on white) and two
+# of Paul Tol's muted colours; the line style changes every 8 colours, so no two lines look alike.
+PALETTE = (
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#999933",
+)  # fmt: skip
+LINESTYLES = ("-", "-.", (0, (5, 1.5, 1, 1.5, 1, 1.5)))
+
+
 def _colors(n: int) -> list[Any]:
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(n)]
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def _linestyle(i: int) -> Any:
+    return LINESTYLES[(i // len(PALETTE)) % len(LINESTYLES)]
+
+
+def factor_label(key: str, width: int = 44) -> str:
+    """A design factor's readable name from the parameter table ('params.switchers_per_month' ->
+    'Untrained career switchers available to hire…'), else the key without its prefix."""
+    head, _, name = key.partition(".")
+    try:
+        from sim.params import Params, Policy
+
+        cls = Policy if head == "policy" else Params
+        doc = str(cls.model_fields[name].description or "")
+    except (ImportError, KeyError):
+        doc = ""
+    if not doc:
+        return name.replace("_", " ")
+    text = doc.split(". ")[0].split(": ")[0].rstrip(".")
+    if len(text) > width:
+        text = text[: width - 1].rsplit(" ", 1)[0] + "…"
+    return text
 
 
 def _scale(o: Outcome) -> float:
@@ -268,7 +298,7 @@ def timeseries_figure(
                     summary["mean"],
                     color=color,
                     lw=2.0 if is_ref or i == 1 else 1.4,
-                    ls="--" if is_ref else "-",
+                    ls="--" if is_ref else _linestyle(i),
                     label=setting_title(rs, s),
                 )
                 ax.fill_between(x, summary["ci_low"], summary["ci_high"], color=color, alpha=0.18)
@@ -561,12 +591,12 @@ def sensitivity_bars(table: pd.DataFrame, method: str, top: int = 12) -> Plot:
             key = "mu_star" if method == "morris" else "ST"
             part = part.sort_values(key, ascending=False).head(top).iloc[::-1]
             y = np.arange(len(part))
-            factor_labels = [f.split(".", 1)[-1] for f in part["factor"]]
+            factor_labels = [factor_label(f) for f in part["factor"]]
             if method == "morris":
                 scale = o.display_scale if o else 1.0
                 bars = ax.barh(
                     y, part["mu_star"] * scale, xerr=part["mu_star_conf"] * scale,
-                    color="tab:blue", capsize=2, label="μ* (mean |elementary effect|)",
+                    color=PALETTE[0], capsize=2, label="μ* (mean |elementary effect|)",
                 )  # fmt: skip
                 unit = o.display_unit if o else ""
                 unit = {"%": "pp"}.get(unit, unit)
@@ -576,10 +606,10 @@ def sensitivity_bars(table: pd.DataFrame, method: str, top: int = 12) -> Plot:
             else:
                 h = 0.38
                 b1 = ax.barh(
-                    y + h / 2, part["S1"], h, xerr=part["S1_conf"], color="tab:blue", capsize=2
+                    y + h / 2, part["S1"], h, xerr=part["S1_conf"], color=PALETTE[0], capsize=2
                 )
                 b2 = ax.barh(
-                    y - h / 2, part["ST"], h, xerr=part["ST_conf"], color="tab:orange", capsize=2
+                    y - h / 2, part["ST"], h, xerr=part["ST_conf"], color=PALETTE[1], capsize=2
                 )
                 ax.set_xlabel("Sobol index (share of output variance)")
                 if not handles:

@@ -84,7 +84,7 @@ def open_targets(path: str | Path) -> Targets:
     """
     from sim.scenario import read_toml
 
-    raw = read_toml(path)
+    raw = read_toml(Path(path))
     rows = raw.get("target") if isinstance(raw.get("target"), list) else []
     names = tuple(str(r.get("quantity")) for r in rows if isinstance(r, dict))
     return load_targets(path, district_columns=names or ("",))

@@ -86,3 +86,10 @@ def test_open_targets_rejects_a_bad_targets_file(tmp_path):
                    'why = "w"\nobserved = 1\ntolerance = 1\n')  # fmt: skip
     with pytest.raises(UserError, match="statistic 'value'"):
         open_targets(bad)
+
+
+def test_open_targets_takes_text_paths_and_names_a_missing_file(tmp_path):
+    targets = open_targets(str(ROOT / "scenarios" / "targets" / "wuhou.toml"))
+    assert any(t.facts == "A13" and t.observed == 1450 for t in targets.targets)
+    with pytest.raises(UserError, match=r"nowhere\.toml"):
+        open_targets(str(tmp_path / "nowhere.toml"))

@@ -17,6 +17,8 @@ from sim.io import write_text
 
 SECTIONS = (
     "summary",
+    "tradeoffs",
+    "horizon",
     "scenarios",
     "headline",
     "figures",
@@ -46,6 +48,15 @@ class ReportData:
     targets_path: str | None = None
     year: int | None = None  # the calendar year the headline window falls in, if one
     written: list[Path] = field(default_factory=list)
+    # findings (sim.analysis.findings), as sentences
+    tradeoffs: list[str] = field(default_factory=list)  # settings against the reference
+    lever_tradeoffs: list[str] = field(default_factory=list)  # levers within the focus
+    costs: list[str] = field(default_factory=list)
+    dips: list[str] = field(default_factory=list)
+    levelling: dict[str, list[str]] = field(default_factory=dict)  # "2016" -> sentences
+    january: list[str] = field(default_factory=list)
+    streets: list[str] = field(default_factory=list)
+    real_street_outcomes: set[str] = field(default_factory=set)
 
     def title(self, setting: Setting | str) -> str:
         return self.rs.title(setting)
@@ -64,6 +75,49 @@ def window_year(rs: ResultSet, cmp: Comparison) -> int | None:
     return None
 
 
+def find_all(data: ReportData, at: str, horizon: ResultSet | None = None) -> None:
+    """Fill the findings of ``data`` (see :mod:`sim.analysis.findings`)."""
+    from sim.analysis import findings as f
+    from sim.analysis.display import street
+
+    rs, cmp, focus, ref = data.rs, data.cmp, data.focus, data.reference
+    data.tradeoffs = f.tradeoff_sentences(f.tradeoffs(cmp), rs.title)
+    if data.cmp_focus is not None:
+        levers = {s.label: lever for lever, s in rs.roles.ablations.items()}
+        table = f.tradeoffs(data.cmp_focus, flip=True)
+        table = table[table["setting"].isin(list(levers))]
+        data.lever_tradeoffs = f.tradeoff_sentences(
+            table, lambda label: f"{levers[label].replace('_', ' ')} (within {rs.title(focus)})"
+        )
+    if focus is None:
+        return
+    for r in f.cost_per_unit(cmp, focus.label).itertuples():
+        o = f.OUTCOMES[r.outcome]
+        data.costs.append(
+            f"{r.per_unit:.2f} M yuan a year per {o.diff_unit} of {o.label} "
+            f"({r.extra_spend:.1f} M yuan a year more for {r.improvement:+.1f} {o.diff_unit})"
+        )
+    if "district" in rs.levels and rs.frequency == "monthly":
+        values = f.monthly_values(rs, focus, f.KEY_OUTCOMES)
+        from sim.analysis.plots import reform_month
+
+        start = reform_month(rs)
+        data.dips = f.dip_sentences(f.dips(values, after=start), rs.title(focus))
+        # from the second budget year on: the first January is when purchase switches on
+        after = f"{int(start[:4]) + 1}-02" if start else None
+        data.january = f.january_sentences(f.january_steps(values, after=after), rs.title(focus))
+        end = str(values["month"].max())[:4]
+        data.levelling[end] = f.levelling_sentences(f.levelling(values))
+    if horizon is not None and horizon.frequency == "monthly" and horizon.roles.focus is not None:
+        values = f.monthly_values(horizon, horizon.roles.focus, f.KEY_OUTCOMES)
+        end = str(values["month"].max())[:4]
+        data.levelling[end] = f.levelling_sentences(f.levelling(values))
+    if "street" in rs.levels:
+        table = f.street_variation(rs, focus, ref, at)
+        data.streets = f.street_sentences(table, rs.title(focus), street)
+        data.real_street_outcomes = set(table.loc[table["real"], "outcome"])
+
+
 def build_report(
     results_dir: str | Path,
     sensitivity_dir: str | Path | None = None,
@@ -73,6 +127,7 @@ def build_report(
     kinds: list[str] | None = None,
     calibration_dir: str | Path | None = None,
     targets: str | Path | None = None,
+    horizon: str | Path | None = None,
 ) -> Path:
     """Write RESULTS_DIR/report.html with its tables (tables/) and figures (figures/).
 
@@ -90,6 +145,8 @@ def build_report(
             screening/morris.csv), whose unmet targets and influential parameters join the caveats.
         targets: optionally, a targets file (sim.calibration.targets): the focus and reference
             settings are checked against its observed values.
+        horizon: optionally, the results of a longer run of the same focus (e.g.
+            experiments/horizon.toml, to 2020): whether each outcome has levelled off by its end.
     """
     from sim.analysis.plots import make_figures
     from sim.analysis.report import sections
@@ -115,6 +172,12 @@ def build_report(
                 f"--sensitivity {sensitivity_dir}: a {sens_rs.method!r} experiment (allowed: the "
                 "results of a morris or sobol design, e.g. experiments/sensitivity.toml)"
             )
+    horizon_rs = ResultSet(horizon) if horizon is not None else None
+    if horizon_rs is not None and horizon_rs.roles.focus is None:
+        raise UserError(
+            f"--horizon {horizon}: the experiment declares no focus (allowed: results of an "
+            "experiment with [roles] focus, e.g. experiments/horizon.toml)"
+        )
     roles = rs.roles
     focus = roles.focus if roles.focus is not None and roles.focus.point != ref.point else None
 
@@ -122,6 +185,8 @@ def build_report(
     names = list(DEFAULT_OUTCOMES["district"])
     if "local_money_share" in rs.columns("district"):
         names.append("local_money_share")  # who gets the money: local or imported agencies
+    if "contract_hhi" in rs.columns("district"):
+        names.append("contract_hhi")  # market concentration, for the trade-offs section
     cmp = compare(rs, ref.point, "district", at, names)
     data = ReportData(rs, ref, focus, cmp, calibration=cal_items)
     data.written += write_comparison(cmp).values()
@@ -149,7 +214,8 @@ def build_report(
             frame[frame["point"] == ref.point],
             (rs.title(focus), rs.title(ref)),
         )
-    say("[4/5] drawing figures")
+    say("[4/5] findings: trade-offs, dips, levelling off, streets; drawing figures")
+    find_all(data, at, horizon_rs)
     table = data.sensitivity
     data.plots = make_figures(
         rs,

@@ -20,12 +20,10 @@ from sim.analysis.compare import Comparison, street_extremes
 from sim.analysis.display import (
     MINUS,
     diff_text,
-    extremes_sentences,
     fmt,
     fmt_ci,
     fmt_diff,
     fmt_dz,
-    street,
     with_unit,
 )
 from sim.analysis.outcomes import KEY_OUTCOMES, OUTCOMES, Outcome
@@ -344,7 +342,7 @@ def tables_html(data: ReportData) -> str:
         "excluding 0; orange: worse.",
     )
     people = [o for o in ("n_orgs", "n_social_workers") if o in headline]
-    money = [o for o in headline if o not in KEY_OUTCOMES and o not in people]
+    money = [o for o in headline if o in OUTCOMES and o not in KEY_OUTCOMES and o not in people]
     if people:
         out += comparison_table_html(
             cmp, people, "Social organizations and social workers (same window and reference)."
@@ -435,6 +433,107 @@ def figures_html(data: ReportData) -> str:
     return "".join(out) or "<p>No figures apply to this experiment.</p>"
 
 
+def _list(lines: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>"
+
+
+def tradeoffs_html(data: ReportData) -> str:
+    """Trade-offs found by code: settings and levers with one outcome better and one worse."""
+    rs = data.rs
+    out = []
+    ref = data.title(data.reference)
+    out.append(
+        f"<p>Settings against {e(ref)} where one key outcome improves and another worsens, each "
+        "beyond its 95% interval (improvement signed positive):</p>"
+        + (_list(data.tradeoffs) if data.tradeoffs else "<p class='small'>None found.</p>")
+    )
+    if data.cmp_focus is not None:
+        out.append(
+            "<p>Levers within the focus (the focus minus the focus without the lever) with the "
+            "same kind of trade-off:</p>"
+            + (
+                _list(data.lever_tradeoffs)
+                if data.lever_tradeoffs
+                else "<p class='small'>None found.</p>"
+            )
+        )
+    money = [
+        n
+        for n in ("spend", "local_money_share", "contract_hhi")
+        if n in set(data.cmp.long["outcome"])
+    ]
+    if money:
+        rows = []
+        for setting in dict.fromkeys(data.cmp.long["setting"]):
+            spend = row(data.cmp.long, setting, "spend")
+            if spend is None or not np.isfinite(spend["mean"]) or spend["mean"] <= 0:
+                continue
+            cells = []
+            for n in money:
+                r = row(data.cmp.long, setting, n)
+                o = OUTCOMES.get(n)
+                if r is None or not np.isfinite(r["mean"]):
+                    cells.append("<td>n/a</td>")
+                elif o is not None:
+                    cells.append(f"<td>{e(with_unit(r['mean'], o))}</td>")
+                else:
+                    cells.append(f"<td>{r['mean']:.2f}</td>")
+            rows.append(f"<tr><td class='l'>{e(rs.title(setting))}</td>{''.join(cells)}</tr>")
+        heads = {
+            "spend": "paid to organizations",
+            "local_money_share": "share to local organizations",
+            "contract_hhi": "concentration of contract money (HHI, 0-1)",
+        }
+        out.append(
+            "<p>Who gets the money: the share of contract and project money paid to local "
+            "organizations rather than imported brand agencies, and the concentration of contract "
+            "money (Herfindahl index: 1 = one organization holds everything), for every setting "
+            f"that pays organizations ({e(data.cmp.window.describe(rs.frequency))}):</p>"
+            "<table><tr><th class='l'>setting</th>"
+            + "".join(f"<th>{e(heads[n])}</th>" for n in money)
+            + "</tr>"
+            + "".join(rows)
+            + "</table>"
+        )
+    if data.costs and data.focus is not None:
+        out.append(
+            f"<p>Cost per unit of outcome, {e(data.title(data.focus))} against {e(ref)}: "
+            + e("; ".join(data.costs))
+            + ".</p>"
+        )
+    if data.dips:
+        out.append("<p>Transient dips (found in the monthly series):</p>" + _list(data.dips))
+    elif data.focus is not None:
+        out.append(
+            f"<p class='small'>No transient dip under {e(data.title(data.focus))} is larger than "
+            "twice the seed noise of the monthly mean.</p>"
+        )
+    return "".join(out)
+
+
+def horizon_html(data: ReportData) -> str:
+    """Has each outcome levelled off at the end of the runs (and of a longer run, if given)?"""
+    if not data.levelling:
+        return "<p>Levelling off needs monthly district results and a focus.</p>"
+    out = [
+        "<p>Whether each key outcome of the focus has levelled off: its trend over the last 12 "
+        "months (a straight line fitted to each replication, in units a year) with a 95% "
+        "interval over replications. Where it is still moving, the answer depends on when one "
+        "looks.</p>"
+    ]
+    for year, lines in sorted(data.levelling.items()):
+        out.append(f"<h3>At the end of {e(year)}</h3>" + _list(lines))
+    if data.january:
+        out.append("<h3>Steps at the turn of the year</h3>" + _list(data.january))
+    if len(data.levelling) == 1:
+        out.append(
+            "<p class='small'>Pass <code>--horizon</code> with the results of "
+            "<code>experiments/horizon.toml</code> (the same settings run on to 2020 with the last "
+            "year's policy) to see whether the outcomes level off later.</p>"
+        )
+    return "".join(out)
+
+
 def streets_html(data: ReportData) -> str:
     cmp_street, focus, rs = data.cmp_street, data.focus, data.rs
     if cmp_street is None:
@@ -442,33 +541,27 @@ def streets_html(data: ReportData) -> str:
     ext = street_extremes(cmp_street.long, cmp_street.outcomes)
     if ext.empty:
         return "<p>No street differences to report.</p>"
-    first = ext[ext["setting"] == focus.label] if focus is not None else ext.iloc[:0]
-    lines = extremes_sentences(first, minus=MINUS, title=rs.title)
-    items = "".join(f"<li>{e(line[2:])}</li>" for line in lines)
+    intro = ""
+    if focus is not None and data.streets:
+        intro = (
+            f"<p>Do streets differ in the effect of <b>{e(rs.title(focus))}</b> beyond seed "
+            "noise? (One-way ANOVA of the paired per-seed differences by street; streets are "
+            "named as gaining or losing only where they differ.)</p>" + _list(data.streets)
+        )
     rows = []
     for _, r in ext.iterrows():
         o = OUTCOMES[str(r["outcome"])]
         rows.append(
             f'<tr><td class="l">{e(rs.title(str(r["setting"])))}</td>'
             f'<td class="l">{e(o.label)}</td>'
-            f'<td class="l">{e(street(r["most_gain_street"]))} '
-            f"({e(fmt(r['most_gain_diff'], o, True, MINUS))})</td>"
-            f'<td class="l">{e(street(r["least_gain_street"]))} '
-            f"({e(fmt(r['least_gain_diff'], o, True, MINUS))})</td>"
             f"<td>{r['n_streets_better']}</td><td>{r['n_streets_worse']}</td></tr>"
         )
     return (
-        (
-            f"<p>Under <b>{e(rs.title(focus))}</b> against "
-            f"{e(rs.title(cmp_street.reference))}:</p><ul>{items}</ul>"
-            if focus is not None and items
-            else ""
-        )
-        + "<p>All settings: the street with the largest gain and the one with the smallest gain "
-        "(or largest loss), and how many streets are better or worse off with the 95% CI "
-        f"excluding 0 (of {int(ext['n_streets'].max())}).</p>"
+        intro + "<p>All settings: how many streets are better or worse off than under the "
+        "reference, with the 95% CI excluding 0 "
+        f"(of {int(ext['n_streets'].max())}). The street-by-street values are in "
+        "<code>tables/compare_street_*.csv</code> and the street heatmaps.</p>"
         '<table><tr><th class="l">setting</th><th class="l">outcome</th>'
-        '<th class="l">gains most</th><th class="l">gains least / loses most</th>'
         "<th>streets better</th><th>streets worse</th></tr>" + "".join(rows) + "</table>"
     )
 
@@ -628,6 +721,8 @@ def build(data: ReportData) -> dict[str, tuple[str, str]]:
     """Every section in order: HTML id -> (heading, body)."""
     return {
         "summary": ("", summary_html(data)),
+        "tradeoffs": ("Trade-offs found in the results", tradeoffs_html(data)),
+        "horizon": ("The horizon: have the outcomes levelled off?", horizon_html(data)),
         "scenarios": ("What each setting changes", scenarios_html(data)),
         "headline": ("Headline tables", tables_html(data)),
         "figures": ("Figures", figures_html(data)),
