@@ -15,8 +15,8 @@ import pandas as pd
 
 from sim.analysis.outcomes import OUTCOMES, Outcome
 from sim.analysis.results import scenario_label
-from sim.outputs import diff_digits, format_value
 from sim.district import STREET_PINYIN
+from sim.outputs import diff_digits, format_value
 
 MINUS = "\u2212"  # the typographic minus sign, for text meant for reading
 

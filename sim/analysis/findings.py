@@ -161,6 +161,8 @@ def dips(
         grouped = values.groupby("month")[name]
         mean = grouped.mean() * s * o.display_scale
         n = grouped.count()
+        if int(n.max()) < 2:
+            continue  # no seed noise to compare a dip with
         half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * grouped.std() / np.sqrt(n)
         noise = float(np.nanmedian(half * o.display_scale))
         if after is not None:

@@ -131,7 +131,8 @@ def test_report_states_the_headline_numbers(report):
     )
     assert re.search(r"admin burden 30\.\d% against 60\.\d% \(\u221230\.\d pp \[", text)
     # a one-line definition of each key outcome
-    assert "Admin burden (%): Share of community staff hours spent on administrative work." in text
+    # (the doc of each output in sim/outputs.py)
+    assert "Admin burden (%): Share of the staff hours used this month that went to admin" in text
     assert "Satisfaction (score 0-100): Resident satisfaction" in text
     # the lever ranking from the roles: entry control within the reform lowers burden by 10 pp
     # (reform 30% against 40% without it), and alone by 10 pp (50% against 60%)

@@ -86,13 +86,12 @@ def test_first_screen_answers_at_1400_by_900(report, tmp_path):
     # the verdict, naming the year
     assert "Verdict. In 2014, reform improves admin burden" in text
     assert "against no reform" in text
-    # a one-line definition of each key outcome
-    for line in (
-        "Admin burden (%): Share of community staff hours spent on administrative work.",
-        "Service coverage (%): Share of resident service need met.",
-        "Service quality (score 0-100): Mean quality per delivered service hour.",
-        "Satisfaction (score 0-100): Resident satisfaction, resident-weighted.",
-    ):
+    # a one-line definition of each key outcome, from the output table
+    from sim.outputs import OUTPUTS, key_outcomes
+
+    for name in key_outcomes():
+        o = OUTPUTS[name]
+        line = f"{o.label.capitalize()} ({o.display_unit}): {o.doc[0].upper()}{o.doc[1:]}."
         assert line in text, line
     # the lever ranking, every lever on screen, sorted by what it brings to burden in the reform
     assert "Lever ranking" in text

@@ -61,10 +61,8 @@ def gain_class(r: pd.Series, o: Outcome) -> str:
 
 
 def definition(o: Outcome) -> str:
-    """An outcome's one-line definition (its description without the window note)."""
-    text = o.description
-    for note in (" (window mean)", " (window mean; district only)"):
-        text = text.replace(note, "")
+    """An outcome's one-line definition: its doc in the output table (sim/outputs.py)."""
+    text = str(getattr(o, "doc", "") or o.description).strip().rstrip(".")
     return text[0].upper() + text[1:] if text else o.label
 
 
