@@ -13,6 +13,7 @@ ablations, levers added alone) comes from the roles stored in the results' manif
 scenario names.
 """
 
-from sim.analysis.report.pipeline import SECTIONS, ReportData, build_report
+from sim.analysis.report.data import ReportData
+from sim.analysis.report.pipeline import SECTIONS, build_report
 
 __all__ = ["SECTIONS", "ReportData", "build_report"]

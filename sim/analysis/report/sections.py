@@ -31,7 +31,7 @@ from sim.analysis.report.html import cell, e
 from sim.analysis.results import ResultSet, lever_label
 
 if TYPE_CHECKING:
-    from sim.analysis.report.pipeline import ReportData
+    from sim.analysis.report.data import ReportData
 
 
 # --- helpers ---------------------------------------------------------------------------------
