@@ -66,9 +66,10 @@ def reduce_frequency(table: pd.DataFrame, frequency: str) -> pd.DataFrame:
         for c in values
         if c in OUTPUTS or table[c].dtype.kind in "iufb"
     }
-    frame = table[[*keys, *how]].copy()
     means = [c for c, h in how.items() if h == "mean"]
-    frame[means] = frame[means].astype(float)
+    # One astype for all columns: assigning them column by column fragments the frame (pandas
+    # PerformanceWarning on every yearly store with v2's many outputs).
+    frame = table[[*keys, *how]].astype(dict.fromkeys(means, float))
     return frame.groupby(keys, sort=False).agg(how).reset_index()
 
 
