@@ -25,8 +25,6 @@ import pandas as pd
 import tomli_w
 
 from sim.district import (
-    HOUSEHOLD_SIZE_RANGE,
-    NEED_INDEX_LOG_SD,
     RESIDENTS_LOG_SD,
     RESIDENTS_PER_STAFF,
     STAFF_RANGE,
@@ -61,7 +59,11 @@ SCALED_PARAMS = (
 
 
 def district_frame(scale: int, seed: int = 20131001) -> pd.DataFrame:
-    """``scale`` times Wuhou: communities per street, sizes, households, staff and need."""
+    """``scale`` times Wuhou: communities per street, sizes, households and staff.
+
+    Household sizes are drawn between B2's old-town (2.72) and fringe (3.66) means; need comes
+    from households and the default covariates (model v2), so no ``need_index`` column is written.
+    """
     rng = np.random.default_rng([seed, scale])
     n_streets = len(WUHOU_STREETS) * scale
     n_comm = WUHOU_COMMUNITIES * scale
@@ -71,9 +73,8 @@ def district_frame(scale: int, seed: int = 20131001) -> pd.DataFrame:
     residents = _round_to_total(
         rng.lognormal(0.0, RESIDENTS_LOG_SD, n_comm), WUHOU_RESIDENTS * scale
     )
-    households = np.round(residents / rng.uniform(*HOUSEHOLD_SIZE_RANGE, n_comm)).astype(np.int64)
+    households = np.round(residents / rng.uniform(2.72, 3.66, n_comm)).astype(np.int64)
     staff = np.clip(np.round(residents / RESIDENTS_PER_STAFF), *STAFF_RANGE).astype(np.int64)
-    need = rng.lognormal(0.0, NEED_INDEX_LOG_SD, n_comm)
     first = np.r_[0, np.cumsum(per_street)[:-1]]
     return pd.DataFrame(
         {
@@ -82,7 +83,6 @@ def district_frame(scale: int, seed: int = 20131001) -> pd.DataFrame:
             "residents": residents,
             "households": households,
             "staff": staff,
-            "need_index": np.round(need / need.mean(), 6),
         }
     )
 
@@ -105,7 +105,9 @@ def scaled_definition(scale: int, csv_name: str) -> tuple[dict[str, Any], list[s
     definition.pop("extends", None)
     definition["name"] = f"wuhou_reform_x{scale}"
     definition["description"] = f"wuhou_reform on a generated district {scale} times Wuhou's size"
-    definition["district"] = {"source": csv_name}
+    # The levers and parameters are scaled here (below, with the bounds they hit reported), so the
+    # district's own scaling from Wuhou (issue 13's default for CSV districts) is switched off.
+    definition["district"] = {"source": csv_name, "scale": "none"}
     held: list[str] = []
     policy = definition.setdefault("policy", {})
     for lever in SCALED_LEVERS:
