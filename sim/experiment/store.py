@@ -53,6 +53,8 @@ def reduce_frequency(table: pd.DataFrame, frequency: str) -> pd.DataFrame:
     Yearly rows are the means of the monthly values, except lever echoes, which keep the value in
     force in the year's last month (and their type); see ``sim.outputs.Output.dtype_at``.
     """
+    import pandas as pd
+
     from sim.outputs import OUTPUTS
 
     if frequency == "monthly" or table.empty:
@@ -70,7 +72,12 @@ def reduce_frequency(table: pd.DataFrame, frequency: str) -> pd.DataFrame:
     # One astype for all columns: assigning them column by column fragments the frame (pandas
     # PerformanceWarning on every yearly store with v2's many outputs).
     frame = table[[*keys, *how]].astype(dict.fromkeys(means, float))
-    return frame.groupby(keys, sort=False).agg(how).reset_index()
+    groups = frame.groupby(keys, sort=False)
+    lasts = [c for c, h in how.items() if h == "last"]
+    # Two whole-frame reductions rather than agg({column: how}), which builds its result column by
+    # column (a pandas PerformanceWarning for v2's many outputs); the columns keep their order.
+    parts = [groups[means].mean(), groups[lasts].last()]
+    return pd.concat(parts, axis=1)[list(how)].copy().reset_index()  # copy consolidates blocks
 
 
 def load_manifest(out: str | Path) -> dict[str, Any]:
