@@ -48,7 +48,15 @@ FIELDS = {
     "params": {r["name"]: r for r in field_table(Params)},
 }
 # Cross-field rules checked elsewhere than a field's own bounds (left to the one-way property).
-CROSS = {"catalogue_size", "n_assist_item_types"}
+# Fields with cross-field checks (sim.scenario): a value inside its own bounds may still be
+# refused, with a message naming the other field. Model v2's list sizes are among them.
+CROSS = {
+    "catalogue_size",
+    "n_assist_item_types",
+    "n_item_types",
+    "listed_types_after_cut",
+    "purchasable_types_after_cut",
+}
 
 SPECIAL = [0, 1, 2, -1, 5, 8, 9, 13, 14, 87, 88, 0.0, 0.5, 1.0, 1.5, 5.0, 5.5, 1e308, -0.0]
 SPECIAL += [float("nan"), float("inf"), 30_850_000, 5e8, 5e8 + 1, True, False, "", " ", "tender"]
