@@ -314,6 +314,37 @@ class Params(_Frozen):
         "values. Not recorded; money spent in them is not booked.",
     )
 
+    # --- structural variants (issue 11; docs/ODD.md, "Structural variants") -------------------
+    # Alternative submodels for the mechanisms the results depend on most. The default of each is
+    # model v2's own rule; the others are real alternative mechanisms, run side by side by
+    # experiments/structural.toml to see which conclusions survive a change of submodel.
+    refusal_rule: Literal["pressure_appraisal", "fixed_propensity"] = param(
+        "pressure_appraisal",
+        unit="submodel",
+        source="assumption (model v2's rule; the alternative is a structural variant, issue 11)",
+        doc="How a community decides to refuse a pushed unlisted item. 'pressure_appraisal': a "
+        "logit that rises with its work pressure and falls with the street's appraisal weight "
+        "and one-vote veto; 'fixed_propensity': a fixed disposition (refusal_propensity and the "
+        "community's own stance) that responds to neither workload nor appraisal.",
+    )
+    tender_scoring: Literal["best_value", "quality_only"] = param(
+        "best_value",
+        unit="submodel",
+        source="A7 (best value); the alternative is a structural variant (issue 11)",
+        doc="How a tender scores bids. 'best_value': capacity, reputation and price (the "
+        "discount offered, up to tender_max_discount); 'quality_only': capacity and reputation "
+        "only, every winner paid the full fee (以事定费, A7, with no price competition).",
+    )
+    satisfaction_feedback: Literal["on", "off"] = param(
+        "on",
+        unit="submodel",
+        source="assumption (model v2's loop; 'off' is a structural variant, issue 11)",
+        doc="Whether residents' satisfaction feeds back on the system. 'on': it scales "
+        "participation, enters providers' reputation and moves incumbents' contract renewal; "
+        "'off': satisfaction is only measured (participation follows self-governance effort "
+        "alone, reputation follows quality delivered, renewal has no bonus).",
+    )
+
     # --- community staff time -----------------------------------------------------------------
     staff_hours_per_month: float = param(
         174.0,

@@ -153,9 +153,12 @@ def refusal_odds(world: World, policy: Policy, params: Params) -> tuple[np.ndarr
         where=c.hours_regular > 0,
     )
     rp = min(max(p.refusal_propensity, 1e-6), 1 - 1e-6)
+    enf = pol.entry_enforcement
+    if p.refusal_rule == "fixed_propensity":  # structural variant: a fixed disposition
+        fixed = enf / (1 + np.exp(-(np.log(rp / (1 - rp)) + c.refusal_stance)))
+        return fixed, fixed.copy()
     base = np.log(rp / (1 - rp)) + p.refusal_pressure_weight * (pressure - 1) + c.refusal_stance
     shift = p.appraisal_refusal_weight * pol.appraisal_weight
     direct = base - shift * p.department_appraisal_share
     street = base - shift - p.veto_weight * pol.one_vote_veto
-    enf = pol.entry_enforcement
     return enf / (1 + np.exp(-direct)), enf / (1 + np.exp(-street))

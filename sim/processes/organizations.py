@@ -72,7 +72,7 @@ def learn(world: World, policy: Policy, params: Params) -> None:
     project_sat = project_hours * sat[np.maximum(o.project_community, 0)]
     served = item_hours + project_hours
     judged = np.divide(item_sat + project_sat, served, out=o.quality.copy(), where=served > 0)
-    wsat = p.reputation_satisfaction_weight
+    wsat = p.reputation_satisfaction_weight * (p.satisfaction_feedback == "on")
     record = (1 - wsat) * o.quality + wsat * judged
     o.reputation = np.where(
         active, o.reputation + p.reputation_smoothing * (record - o.reputation), o.reputation

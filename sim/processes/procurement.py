@@ -176,9 +176,8 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
     # Residents' satisfaction with the incumbent's work helps (or hurts) its renewal.
     incumbent = bidders[None, :] == lots.last_holder[open_lots][:, None]
     sat = world.communities.satisfaction[lots.community[open_lots]]
-    renewal = (
-        incumbent * (p.renewal_satisfaction_weight * (sat - p.satisfaction_reference))[:, None]
-    )
+    w_renew = p.renewal_satisfaction_weight * (p.satisfaction_feedback == "on")
+    renewal = incumbent * (w_renew * (sat - p.satisfaction_reference))[:, None]
     if pol.procurement_mode == "tender":
         # Bids follow costs: cost per productive hour plus a margin, at most the fee; a bidder
         # whose cost exceeds the fee does not bid; a discount beyond the floor is not accepted.
@@ -189,7 +188,10 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
         discount = np.minimum(1 - bid / p.service_hour_price, p.tender_max_discount)
         rel = discount / p.tender_max_discount if p.tender_max_discount > 0 else 0 * discount
         score = p.tender_weight_capacity * cap + p.tender_weight_reputation * rep
-        score = score + p.tender_weight_price * rel
+        if p.tender_scoring == "quality_only":  # structural variant: no price competition
+            discount = np.zeros_like(discount)  # every winner is paid the full fee
+        else:
+            score = score + p.tender_weight_price * rel
         score = score + p.tender_local_bonus * same_street + noise + renewal
         score = score + pol.local_preference * (o.kind[bidders] != BRAND)[None, :]
     else:

@@ -94,6 +94,8 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     effort = c.hours_self_governance / c.residents * 1000
     goal = p.participation_max * effort / (effort + p.participation_half_hours)
     goal = goal * (1 - p.migrant_participation_gap * c.migrant_share)
-    relative = np.maximum(c.satisfaction, 0) / p.satisfaction_reference
-    goal = np.minimum(goal * relative**p.participation_satisfaction_elasticity, 1.0)
+    if p.satisfaction_feedback == "on":
+        relative = np.maximum(c.satisfaction, 0) / p.satisfaction_reference
+        goal = goal * relative**p.participation_satisfaction_elasticity
+    goal = np.minimum(goal, 1.0)
     c.participation = c.participation + p.participation_adjust * (goal - c.participation)
