@@ -88,6 +88,24 @@ def households_with_need(
     return share_hh * hh[:, None]
 
 
+def need_hours(
+    covariates: np.ndarray,
+    households: np.ndarray,
+    residents: np.ndarray,
+    need_index: np.ndarray,
+    weights: np.ndarray,
+    hours_per_resident: float,
+) -> np.ndarray:
+    """Residents' need for services, hours a month, communities x ``N_NEEDS``: households with
+    each need (:func:`households_with_need`) times the need's weight (resident-equivalents per
+    household), ``hours_per_resident`` and the community's need index."""
+    import numpy as np
+
+    needy = households_with_need(covariates, households, residents)
+    scale = np.asarray(need_index, float)[:, None] * hours_per_resident
+    return needy * np.asarray(weights, float)[None, :] * scale
+
+
 # --- which services fit which needs ----------------------------------------------------------
 
 SOURCES: Final[tuple[str, ...]] = ("staff", "groups", "agencies", "brand")

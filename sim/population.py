@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.district import District
-from sim.needs import N_NEEDS, NEED_INDEX, NEED_TYPES, fit_matrix, households_with_need
+from sim.needs import N_NEEDS, NEED_INDEX, NEED_TYPES, fit_matrix, need_hours
 from sim.params import Params, Policy
 from sim.schedule import PolicySchedule
 from sim.tables import Table
@@ -82,8 +82,9 @@ def build_world(
     # Need for services by type: households with each need (from household size and the
     # community's covariates) times their weight, in hours a month (constant over the run).
     weights = np.array([getattr(p, f"need_weight_{t}") for t in NEED_TYPES])
-    needy = households_with_need(d.covariates, d.households, d.residents)
-    base_need = needy * weights * p.need_hours_per_resident * d.need_index[:, None]
+    base_need = need_hours(
+        d.covariates, d.households, d.residents, d.need_index, weights, p.need_hours_per_resident
+    )
 
     # Streets (facilities) and issuers (departments first, then streets)
     streets = Table(STREET_SCHEMA, capacity=n_s)

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.needs import N_NEEDS, NEED_TYPES, SOURCES
+from sim.needs import DEFAULT_SHARES, N_NEEDS, NEED_TYPES, SOURCES, fit_matrix, need_hours
 from sim.params import Params, Policy
 from sim.schedule import PolicySchedule
 from sim.tables import Table
@@ -298,7 +298,7 @@ class World:
     org_load: np.ndarray = field(default_factory=lambda: np.zeros(0))  # work / staff hours
     # residents' need for services, communities x need types (hours a month; sim.needs), and
     # the fit of each source's services to each need type (sources x need types)
-    base_need: np.ndarray = field(default_factory=lambda: np.zeros((0, N_NEEDS)))
+    base_need: np.ndarray | None = None  # None: no need (zeros)
     service_fit: np.ndarray = field(default_factory=lambda: np.ones((len(SOURCES), N_NEEDS)))
     changes: list[RowChange] = field(default_factory=list)  # see take_changes
     # the lists as state and service items by need type (model v2, sim/processes/departments.py)
@@ -315,9 +315,14 @@ class World:
 
     def __post_init__(self) -> None:
         n_c = len(self.communities)
-        for name in ("need_backlog", "need_staff_new", "need_undone", "need_unmet"):
+        for name in ("base_need", "need_backlog", "need_staff_new", "need_undone", "need_unmet"):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros((n_c, N_NEEDS)))
+            elif np.shape(getattr(self, name)) != (n_c, N_NEEDS):
+                raise ValueError(
+                    f"World.{name} must have one row per community and one column per need "
+                    f"type, shape ({n_c}, {N_NEEDS}); got {np.shape(getattr(self, name))}"
+                )
         if self.funded_provider is None:
             self.funded_provider = np.full(n_c, -1)
         if not self.list_stats:
@@ -406,6 +411,13 @@ class World:
         return changes
 
 
+def at_rows(values: np.ndarray, rows: np.ndarray, fill: float = 0) -> np.ndarray:
+    """``values[rows]``, with ``fill`` where a row is -1 (no organization, say), also when
+    ``values`` is empty (a world without organizations)."""
+    padded = np.append(values, np.asarray(fill, dtype=np.result_type(values, fill)))
+    return padded[np.where(rows >= 0, rows, -1)]
+
+
 Process = Callable[[World, Policy, Params], None]
 """A monthly process: reads and changes the world under this month's policy and the parameters."""
 
@@ -421,6 +433,8 @@ def blank_world(
     t: int = 0,
     policy: dict[str, Any] | None = None,
     seed: int = 0,
+    need: Any = None,
+    params: Params | None = None,
     **community_cols: Any,
 ) -> World:
     """A small hand-built world for unit tests of single processes.
@@ -430,9 +444,14 @@ def blank_world(
     any community column (scalars or one value per community). Streets and their issuer rows,
     ``n_departments`` department issuers (equal weights, no unlisted items, compliance and
     funding 0.5), one empty lot per community and category, no organizations and no workers.
-    Item rates and the catalogue are zero: set ``world.item_rates`` and ``world.catalogue_share``
-    if the test needs items. The policy timeline is ``policy`` (lever -> value, held constant)
-    for ``months`` months from ``start``; the clock is at month ``t``, with no burn-in.
+    Residents' need (``world.base_need``, hours a month by need type) is built as a scenario's
+    is (:func:`sim.needs.need_hours`), from the households, residents and need index with the
+    Wuhou mean covariates (``sim.needs.DEFAULT_SHARES``) and the need weights and service fit of
+    ``params`` (default ``Params()``); ``need`` replaces it (one row per community, or one row
+    for all). Item rates and the catalogue are zero: set ``world.item_rates`` and
+    ``world.catalogue_share`` if the test needs items. The policy timeline is ``policy`` (lever
+    -> value, held constant) for ``months`` months from ``start``; the clock is at month ``t``,
+    with no burn-in.
 
     Add agents with :meth:`World.add_orgs` and :meth:`World.add_workers`, e.g.::
 
@@ -469,7 +488,18 @@ def blank_world(
         holder=-1,
         last_holder=-1,
     )
+    p = params if params is not None else Params()
+    if need is None:
+        weights = np.array([getattr(p, f"need_weight_{t}") for t in NEED_TYPES])
+        c = communities
+        shares = np.tile(DEFAULT_SHARES, (n_c, 1))
+        need = need_hours(
+            shares, c.households, c.residents, c.need_index, weights, p.need_hours_per_resident
+        )
+    base_need = np.array(np.broadcast_to(np.asarray(need, float), (n_c, N_NEEDS)))
     return World(
+        base_need=base_need,
+        service_fit=fit_matrix(p.service_fit_spread),
         communities=communities,
         streets=streets,
         issuers=issuers,

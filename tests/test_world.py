@@ -1,8 +1,12 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
 from sim import DistrictModel, Params
 from sim.agents import GrassrootsGroup
+from sim.model import MONTH
+from sim.needs import N_NEEDS, SOURCES
 from sim.processes.community_work import allocate_staff_time
 from sim.processes.delivery import coordination_share, deliver
 from sim.world import AGENCY, BRAND, GRASSROOTS, RowChange, blank_world
@@ -19,6 +23,38 @@ def test_blank_world_has_the_shape_asked_for():
     assert w.item_rates.shape == (4, 6) and w.month_index == 2013 * 12
     assert w.schedule.at(0).entry_control is False
     assert blank_world(policy={"entry_control": True}).schedule.at(5).entry_control is True
+
+
+def test_blank_world_declares_need_by_type_so_every_process_runs_on_it():
+    # Regression: blank_world had no need arrays (shape (0, 5)), so serving residents crashed,
+    # and a world without organizations crashed delivery and the labour market.
+    w = blank_world((0, 0, 1), policy={"entry_control": True})
+    assert w.base_need.shape == (3, N_NEEDS) and (w.base_need > 0).all()
+    assert w.service_fit.shape == (len(SOURCES), N_NEEDS)
+    for name in ("need_backlog", "need_staff_new", "need_undone", "need_unmet"):
+        assert getattr(w, name).shape == (3, N_NEEDS)
+    w.item_rates[:] = 5.0
+    w.issuers.unlisted_share = 0.5
+    w.add_workers(3, skill=0.5)  # a pool, but no organization
+    params = Params()
+    for t in range(3):
+        w.t = t
+        for process in MONTH:
+            process(w, w.schedule.at(t), params)
+    c = w.communities
+    assert len(w.orgs) == 0 and (c.need_hours > 0).all()
+    items = params.resident_facing_share * c.items_issued * params.hours_per_item
+    assert np.allclose(c.need_hours, w.base_need.sum(axis=1) + items)
+    assert (c.served_hours > 0).all() and (w.workers.wage == 0).all()
+    # Need can be given: one row for all, or one per community; a wrong shape is refused.
+    one = blank_world((0, 1), need=[1.0, 2.0, 0, 0, 0])
+    assert one.base_need.tolist() == [[1.0, 2.0, 0, 0, 0]] * 2
+    with pytest.raises(ValueError, match=r"base_need must have .* shape \(2, 5\)"):
+        dataclasses.replace(one, base_need=np.zeros((0, N_NEEDS)))
+    # A world with no communities at all runs too.
+    empty = blank_world(())
+    for process in MONTH:
+        process(empty, empty.schedule.at(0), params)
 
 
 def test_rows_come_and_go_through_the_world_with_their_changes_recorded():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Params, Policy
-from sim.world import AGENCY, BRAND, GRASSROOTS, World
+from sim.world import AGENCY, BRAND, GRASSROOTS, World, at_rows
 
 
 def coordination_share(n_workers: np.ndarray, p: Params) -> np.ndarray:
@@ -78,11 +78,10 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     vol_quality = np.minimum(1.0, p.volunteer_quality + p.volunteer_quality_capacity * o.capacity)
 
     # Catalogue items, lot by lot; what the holder cannot staff goes back to community staff.
-    safe = np.maximum(holder, 0)
-    ratio = np.where(has, frac[safe], 0.0)
+    ratio = at_rows(frac, holder)
     lots.delivered = lots.item_hours * ratio
-    local = has & (o.street[safe] == lots.street)
-    q_item = np.where(has, pro_quality[safe], 0.0)
+    local = has & (at_rows(o.street, holder, -1) == lots.street)
+    q_item = at_rows(pro_quality, holder)
     lots.quality = np.minimum(1.0, q_item * (1 + p.local_quality_bonus * local))
     # The fee is set by the expected task (以事定费): a holder that delivers what arrived, up to the
     # contracted hours, is paid in full; short delivery is paid pro rata.
@@ -104,12 +103,11 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     books.purchase_spent += pay.sum()
     books.funded_item_spent += funded_pay.sum()
 
-    safe_f = np.maximum(prov, 0)
-    f_delivered = np.where(has_f, c.funded_org_hours * frac[safe_f], 0.0)
+    f_delivered = c.funded_org_hours * at_rows(frac, prov)
     f_pay = f_delivered * p.service_hour_price  # paid by the issuer, as for funded lot items
     c.funded_org_delivered = f_delivered
     c.funded_org_quality = np.where(
-        has_f, np.minimum(1.0, pro_quality[safe_f] * (1 + p.local_quality_bonus)), 0.0
+        has_f, np.minimum(1.0, at_rows(pro_quality, prov) * (1 + p.local_quality_bonus)), 0.0
     )
     c.staff_item_hours = c.staff_item_hours + c.funded_org_hours - f_delivered
     contract_income = contract_income + np.bincount(prov[has_f], f_pay[has_f], n_o)

@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.params import Params, Policy
 from sim.processes.delivery import coordination_share
-from sim.world import GRASSROOTS, World
+from sim.world import GRASSROOTS, World, at_rows
 
 JUNE, JULY = 5, 6  # month-of-year indices (0 = January)
 
@@ -24,7 +24,7 @@ JUNE, JULY = 5, 6  # month-of-year indices (0 = January)
 def wages(world: World, params: Params, employer: np.ndarray, certified: np.ndarray) -> np.ndarray:
     """Monthly wage an employer pays: higher-capacity organizations pay more."""
     p = params
-    cap = world.orgs.capacity[employer]
+    cap = at_rows(world.orgs.capacity, employer)  # -1: no employer
     return (
         p.wage_base
         * (1 + p.wage_capacity_premium * cap)
@@ -81,7 +81,7 @@ def set_wages(world: World, params: Params) -> None:
     """Wages of everyone employed now (new hires included), from their employer and certificate."""
     w = world.workers
     employed = w.alive & (w.employer >= 0)
-    w.wage = np.where(employed, wages(world, params, np.maximum(w.employer, 0), w.certified), 0.0)
+    w.wage = np.where(employed, wages(world, params, w.employer, w.certified), 0.0)
 
 
 def _hire(
@@ -126,7 +126,7 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
     n = len(w)
     alive = w.alive
     employed = alive & (w.employer >= 0)
-    emp = np.maximum(w.employer, 0)
+    emp = w.employer
     practice = np.where(employed, w.hours / p.worker_hours_per_month, 0.0)
     # Supervision: the employer's capacity, thinned when new workers outnumber what its
     # experienced workers can supervise (a cost of growing fast).
@@ -134,10 +134,12 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
     staff = np.bincount(w.employer[employed], None, n_o)
     seasoned = np.bincount(w.employer[employed], w.tenure[employed] >= p.new_worker_months, n_o)
     span = np.minimum(1.0, p.supervision_span * seasoned / np.maximum(staff, 1))
-    supervision = (p.supervision_base + world.orgs.capacity[emp]) * (0.5 + 0.5 * span[emp])
+    capacity = at_rows(world.orgs.capacity, emp)
+    supervision = (p.supervision_base + capacity) * (0.5 + 0.5 * at_rows(span, emp))
     gain = p.skill_growth * (1 - w.skill) * practice * supervision
     w.skill = np.clip(w.skill + np.where(employed, gain, -p.skill_decay * w.skill), 0, 1)
-    load = np.where(employed, world.org_load[emp] if len(world.org_load) else 0.0, 0.0)
+    load = at_rows(world.org_load, emp) if len(world.org_load) else 0.0
+    load = np.where(employed, load, 0.0)
     burn_target = np.clip((load - p.worker_burnout_onset) / p.worker_burnout_ramp, 0, 1)
     w.burnout = w.burnout + p.worker_burnout_rate * (burn_target - w.burnout)
     w.tenure = w.tenure + employed

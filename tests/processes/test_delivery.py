@@ -2,11 +2,17 @@ import numpy as np
 import pytest
 
 from sim.params import Params
-from sim.processes.delivery import deliver
+from sim.processes.delivery import coordination_share, deliver
 from sim.world import AGENCY, GRASSROOTS, blank_world
 
 P = Params()
 PER_WORKER = P.worker_hours_per_month
+
+
+def productive(n_workers: int) -> float:
+    """Hours a month ``n_workers`` workers give after coordination, computed by hand."""
+    lost = min(0.5, P.coordination_cost * np.log2(1 + n_workers / P.supervision_span))
+    return n_workers * PER_WORKER * (1 - lost)
 
 
 def holder_world(item_hours, workers=2, contracted=None, funded=0.0, street=0, **org):
@@ -43,13 +49,26 @@ def test_a_holder_that_delivers_what_arrived_is_paid_its_full_fee():
 def test_short_delivery_is_paid_pro_rata_and_the_rest_returns_to_staff():
     w = holder_world(item_hours=4 * PER_WORKER, workers=2)
     deliver(w, w.schedule.at(w.t), P)
-    assert w.lots.delivered[0] == pytest.approx(2 * PER_WORKER)
-    assert w.lots.pay[0] == pytest.approx(0.5 * 4 * PER_WORKER)
-    assert w.communities.staff_item_hours[0] == pytest.approx(5.0 + 2 * PER_WORKER)
-    assert w.orgs.delivered_hours[0] == pytest.approx(2 * PER_WORKER)
+    staffed = productive(2)  # two workers' hours, less what coordinating them costs (model v2)
+    assert staffed < 2 * PER_WORKER
+    assert w.lots.delivered[0] == pytest.approx(staffed)
+    assert w.lots.pay[0] == pytest.approx(staffed)  # fee 1 yuan per contracted hour
+    assert w.communities.staff_item_hours[0] == pytest.approx(5.0 + 4 * PER_WORKER - staffed)
+    assert w.orgs.delivered_hours[0] == pytest.approx(staffed)
     assert w.orgs.demand_hours[0] == pytest.approx(4 * PER_WORKER)
-    assert w.org_load[0] == pytest.approx(2.0)
-    assert w.workers.hours.tolist() == pytest.approx([PER_WORKER, PER_WORKER])
+    assert w.org_load[0] == pytest.approx(4 * PER_WORKER / staffed)
+    assert w.workers.hours.tolist() == pytest.approx([staffed / 2, staffed / 2])
+
+
+def test_coordination_costs_a_share_that_grows_per_doubling_beyond_the_span():
+    span, cost = P.supervision_span, P.coordination_cost
+    n = np.array([0.0, span, 3 * span, 7 * span, 1e9])
+    assert coordination_share(n, P).tolist() == pytest.approx([0, cost, 2 * cost, 3 * cost, 0.5])
+    # The same work is delivered in full by a workforce that can staff it after coordination.
+    w = holder_world(item_hours=productive(3), workers=3)
+    deliver(w, w.schedule.at(w.t), P)
+    assert w.lots.delivered[0] == pytest.approx(productive(3))
+    assert w.org_load[0] == pytest.approx(1.0)
 
 
 def test_funded_items_are_paid_by_the_hour_on_top_of_the_fee():
@@ -89,13 +108,18 @@ def test_projects_are_delivered_by_agency_workers_and_by_group_members():
     w.add_workers(1, employer=0, skill=0.5)
     o = w.orgs
     o.project_community = [0, 1]
-    o.project_hours = [2 * PER_WORKER, 1000.0]  # the agency can staff half its project
+    o.project_hours = [2 * PER_WORKER, 1000.0]  # the agency can staff under half its project
     o.project_month_fee = [600.0, 100.0]
     deliver(w, w.schedule.at(w.t), P)
     group_share = min(1.0, 10 * P.member_project_hours / 1000.0)
-    assert w.communities.project_hours.tolist() == pytest.approx([PER_WORKER, 1000.0 * group_share])
-    assert o.project_income.tolist() == pytest.approx([300.0, 100.0 * group_share])
-    assert w.year_books().project_spent == pytest.approx(300.0 + 100.0 * group_share)
+    agency_share = productive(1) / (2 * PER_WORKER)
+    assert w.communities.project_hours.tolist() == pytest.approx(
+        [productive(1), 1000.0 * group_share]
+    )
+    assert o.project_income.tolist() == pytest.approx([600 * agency_share, 100.0 * group_share])
+    assert w.year_books().project_spent == pytest.approx(600 * agency_share + 100.0 * group_share)
+    # Agency projects count as agencies' service supply, group projects with the groups'.
+    assert w.communities.service_supply_agencies.tolist() == pytest.approx([productive(1), 0])
     # Groups also give everyday volunteer hours in their home community.
     vol = 10 * P.volunteer_hours_per_member
     assert w.communities.volunteer_hours.tolist() == pytest.approx([0.0, vol])

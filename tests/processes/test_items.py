@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -45,6 +46,12 @@ def binomial_ok(k: float, n: float, p: float, alpha: float = 1e-6) -> bool:
     return lo <= k <= hi
 
 
+def poisson_ok(count: float, mean: float, alpha: float = 1e-6) -> bool:
+    """Whether ``count`` lies in the central (1 - alpha) interval of Poisson(``mean``)."""
+    lo, hi = stats.poisson.ppf([alpha / 2, 1 - alpha / 2], mean)
+    return lo <= count <= hi
+
+
 def item_world(unlisted=1.0, compliance=0.0, funding=0.5, rate=500.0, policy=None, n=4):
     """``n`` communities in one street, one department sending ``rate`` items a month to each."""
     w = blank_world((0,) * n, n_departments=1, policy=policy)
@@ -64,49 +71,98 @@ def draw_months(w, params, months=6):
             totals[name] = totals.get(name, 0) + getattr(c, name).sum()
         for name in ("items_unlisted_accepted", "items_refused", "items_received"):
             totals[name] = totals.get(name, 0) + getattr(c, name).sum()
+        totals["items_via_street"] = totals.get("items_via_street", 0) + c.items_via_street.sum()
+        undone = c.undone_hours.sum() / params.hours_per_item
+        totals["undone"] = totals.get("undone", 0) + undone
     return totals
 
 
-def test_at_compliance_zero_the_refused_share_is_enforcement_times_refusal_propensity():
-    params = Params(compliance_learning=0.0, refusal_propensity=0.7)
-    w = item_world(compliance=0.0, policy={"entry_control": True, "entry_enforcement": 0.6})
+# Issuers' choice and communities' refusals held still (no learning), one routine class only.
+STILL = dict(compliance_learning=0.0, belief_adjust=0.0, stance_adjust=0.0, campaign_share=0.0)
+
+
+def logit_choice(costs, temperature):
+    """Response probabilities of a logit over costs, computed by hand."""
+    z = np.exp(-(np.asarray(costs) - min(costs)) / temperature)
+    return z / z.sum()
+
+
+def test_the_refused_share_of_pushed_items_is_enforcement_times_refusal_propensity():
+    # Communities at no work pressure, no stance and no appraisal weight refuse a pushed item
+    # with probability enforcement x refusal propensity, by either route.
+    params = Params(refusal_propensity=0.7, **STILL)
+    policy = {"entry_control": True, "entry_enforcement": 0.6, "appraisal_weight": 0.0}
+    w = item_world(compliance=0.0, policy=policy)
     n = draw_months(w, params)
-    assert n["items_funded"] == 0 and n["items_withheld"] == 0  # nobody complies
-    unlisted = n["items_unlisted_accepted"] + n["items_refused"]
-    assert unlisted == n["items_issued"]  # every item is unlisted here
-    assert binomial_ok(n["items_refused"], unlisted, 0.6 * 0.7), n["items_refused"] / unlisted
+    pushed = n["items_unlisted_accepted"] + n["items_refused"]
+    assert pushed > 0.5 * n["items_issued"]
+    assert binomial_ok(n["items_refused"], pushed, 0.6 * 0.7), n["items_refused"] / pushed
+    # The street's appraisal weighs on refusals: with appraisal weight the share falls.
+    w = item_world(compliance=0.0, policy=policy | {"appraisal_weight": 1.0})
+    m = draw_months(w, params)
+    pushed_m = m["items_unlisted_accepted"] + m["items_refused"]
+    logit = np.log(0.7 / 0.3) - params.appraisal_refusal_weight * params.department_appraisal_share
+    direct = 0.6 / (1 + np.exp(-logit))
+    # The department pushes directly or relays through the street, whose appraisal weighs more:
+    # the refused share lies below the direct route's chance.
+    assert m["items_refused"] / pushed_m < direct < 0.6 * 0.7
 
 
-def test_entry_outcomes_split_the_unlisted_items_by_compliance_funding_and_refusal():
-    # Each unlisted item: the issuer complies (enforcement x compliance) and re-sends it funded
-    # (funding) or withdraws it; otherwise the community refuses it (enforcement x propensity)
-    # or accepts it. The shares add up to one, and the totals to the items sent.
+def test_entry_outcomes_split_the_unlisted_items_by_the_issuers_logit_choice_and_refusal():
+    # Each unlisted (routine) item: the issuer sends it funded, withdraws it, pushes it directly
+    # or has the street hand it down, by a logit over their costs; a pushed item is refused
+    # (enforcement x propensity here) or accepted; a refused one is then funded or given up,
+    # as the issuer chooses between those two.
     e, comp, fund, refuse = 0.8, 0.5, 0.25, 0.4
-    params = Params(compliance_learning=0.0, refusal_propensity=refuse)
-    w = item_world(
-        compliance=comp, funding=fund, policy={"entry_control": True, "entry_enforcement": e}
-    )
+    params = Params(refusal_propensity=refuse, **STILL)
+    policy = {"entry_control": True, "entry_enforcement": e, "appraisal_weight": 0.0}
+    policy |= {"list_review_months": 0}  # no review, so relays are not audited
+    w = item_world(compliance=comp, funding=fund, policy=policy)
+    p = params
+    fund_cost = p.funding_cost * (1 - fund)
+    costs = [
+        fund_cost,  # fund
+        1.0,  # withdraw: the value of a routine task
+        e * p.push_sanction * comp,  # push directly: no refusal expected yet
+        p.street_relay_cost,  # have the street hand it down
+    ]
+    pi = logit_choice(costs, p.choice_temperature)
+    push, rho = pi[2] + pi[3], e * refuse
+    f = pi[0] / (pi[0] + pi[1])
     n = draw_months(w, params)
-    sent = n["items_issued"]
-    assert stats.poisson.ppf(1e-6, 6 * 4 * 500) <= sent <= stats.poisson.ppf(1 - 1e-6, 6 * 4 * 500)
-    shares = {
-        "items_funded": e * comp * fund,
-        "items_withheld": e * comp * (1 - fund),
-        "items_unlisted_accepted": (1 - e * comp) * (1 - e * refuse),
-        "items_refused": (1 - e * comp) * e * refuse,
+    sent = 6 * 4 * 500  # expected unlisted items (all items are unlisted)
+    expected = {
+        "items_funded": sent * (pi[0] + push * rho * f),
+        "items_withheld": sent * pi[1],
+        "items_unlisted_accepted": sent * push * (1 - rho),
+        "items_refused": sent * push * rho,
+        "undone": sent * (pi[1] + push * rho * (1 - f)),
+        "items_via_street": sent * pi[3],
     }
-    assert sum(shares.values()) == pytest.approx(1)
-    assert sum(n[k] for k in shares) == sent
-    for name, share in shares.items():
-        assert binomial_ok(n[name], sent, share), (name, n[name] / sent, share)
-    assert n["items_received"] == sent - n["items_withheld"]
+    for name, mean in expected.items():
+        assert poisson_ok(n[name], mean), (name, n[name], mean)
+    # A refused item that its issuer then funds comes back: it counts as refused and as funded.
+    assert n["items_issued"] == sum(n[k] for k in list(expected)[:4])
+    assert n["items_received"] == n["items_issued"] - n["items_withheld"]
 
 
-def test_without_entry_control_every_unlisted_item_is_accepted():
+def test_without_entry_control_every_unlisted_item_is_accepted_campaigns_included():
+    params = Params()
     w = item_world(unlisted=0.5, compliance=1.0)
-    n = draw_months(w, Params())
+    w.issuers.campaign_until[0] = 10**6  # the department runs a campaign
+    n = draw_months(w, params)
     assert n["items_funded"] == n["items_withheld"] == n["items_refused"] == 0
-    assert binomial_ok(n["items_unlisted_accepted"], n["items_issued"], 0.5)
+    a, d = min(params.campaigns_per_year / 12, 1), params.campaign_months
+    boost = (a * d + 1 - a) / (a * d)  # campaign items per steady-state campaign item
+    cs = params.campaign_share
+    unlisted = 6 * 4 * 500 * 0.5 * (1 - cs + cs * boost)
+    assert poisson_ok(n["items_unlisted_accepted"], unlisted), (n, unlisted)
+    listed = n["items_issued"] - n["items_unlisted_accepted"]
+    assert poisson_ok(listed, 6 * 4 * 500 * 0.5)
+    # Without a campaign running, its items do not come: the campaign share is missing.
+    w = item_world(unlisted=0.5, compliance=1.0)
+    n = draw_months(w, params)
+    assert poisson_ok(n["items_unlisted_accepted"], 6 * 4 * 500 * 0.5 * (1 - cs))
 
 
 def test_issuers_learn_from_refusals_in_proportion_to_their_refusal_rate():
@@ -141,7 +197,8 @@ def test_catalogue_items_go_to_the_lot_holder_and_the_rest_to_staff():
 
 
 def test_funded_items_in_a_held_category_go_to_its_holder_and_are_counted_as_funded():
-    params = Params(compliance_learning=0.0)
+    # Funding costs the issuer nothing here, so it funds most unlisted items.
+    params = Params(**STILL)
     w = item_world(
         compliance=1.0, funding=1.0, policy={"entry_control": True, "entry_enforcement": 1.0}, n=1
     )
@@ -150,7 +207,13 @@ def test_funded_items_in_a_held_category_go_to_its_holder_and_are_counted_as_fun
     flow_items(w, w.schedule.at(w.t), params)
     c, lots = w.communities, w.lots
     funded = c.items_funded[0]
-    assert funded == c.items_issued[0] > 0  # every item is re-sent with funding
+    assert funded > 0.5 * c.items_issued[0]
     assert lots.funded_items.sum() == lots.item_hours.sum() / params.hours_per_item
+    assert c.org_item_hours[0] == lots.item_hours.sum()
     assert binomial_ok(lots.funded_items[0], funded, 0.5)  # categories evenly
     assert lots.funded_items[1] == 0
+    # No registered agency in the street: the unheld category's funded items stay with staff.
+    handled = c.items_issued[0] - c.items_withheld[0] - c.items_refused[0]
+    h = params.hours_per_item
+    assert c.staff_item_hours[0] == pytest.approx((handled - lots.funded_items[0]) * h)
+    assert c.funded_org_hours[0] == 0

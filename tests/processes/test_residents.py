@@ -1,84 +1,144 @@
 import numpy as np
 import pytest
 
+from sim.needs import DEFAULT_SHARES, NEED_TYPES, SERVICE_FIT, SOURCES
 from sim.params import Params
 from sim.processes.residents import serve_residents
 from sim.world import blank_world
 
 P = Params()
+N = 100.0  # hours a month of elderly need, the only need in most worlds below
+ELDERLY = np.array([N, 0, 0, 0, 0])
 
 
-def served(t=0, first_t=0, params=P, n=1, **cols):
-    w = blank_world((0,) * n, t=t, **cols)
+def served(t=0, first_t=0, params=P, n=1, need=ELDERLY, **cols):
+    w = blank_world((0,) * n, t=t, need=need, **cols)
     w.first_t = first_t
     serve_residents(w, w.schedule.at(w.t), params)
     return w.communities
 
 
-def test_need_is_community_services_plus_the_resident_facing_part_of_items():
-    c = served(residents=2000.0, need_index=1.5, items_issued=40.0)
-    base = 2000 * P.need_hours_per_resident * 1.5
-    assert c.need_hours[0] == pytest.approx(base + P.resident_facing_share * 40 * P.hours_per_item)
+def test_need_is_built_from_households_by_type_plus_the_resident_facing_part_of_items():
+    # 400 households of 2000 / 400 = 5 residents; need index 1.5; no need given, so the world
+    # builds it as a scenario does, from the default covariates.
+    c = served(residents=2000.0, need_index=1.5, items_issued=40.0, need=None)
+    weights = np.array([getattr(P, f"need_weight_{t}") for t in NEED_TYPES])
+    shares = np.array(DEFAULT_SHARES)
+    # Person-level needs (elderly, children, disabled): a household has the need if any of its
+    # five members has; low income and migrant status are shares of households.
+    hh_share = np.r_[1 - (1 - shares[:3]) ** 5, shares[3:]]
+    base = 400 * hh_share * weights * P.need_hours_per_resident * 1.5
+    items = P.resident_facing_share * 40 * P.hours_per_item
+    need = base + items * base / base.sum()  # items add need in the community's proportions
+    assert [getattr(c, f"need_{t}")[0] for t in NEED_TYPES] == pytest.approx(need)
+    assert c.need_hours[0] == pytest.approx(base.sum() + items)
+    # Nothing is served: every hour of need is unmet.
+    assert [getattr(c, f"unmet_{t}")[0] for t in NEED_TYPES] == pytest.approx(need)
+    assert c.service_coverage[0] == 0 and c.service_quality[0] == 0
 
 
-def test_coverage_counts_services_and_items_done_up_to_the_need():
-    base = 1000 * P.need_hours_per_resident
+def test_coverage_counts_services_by_their_fit_and_items_done_up_to_the_need():
     rf, h = P.resident_facing_share, P.hours_per_item
     c = served(
-        hours_services=0.2 * base,
-        volunteer_hours=0.1 * base,
-        project_hours=0.1 * base,
+        hours_services=0.2 * N,
+        service_supply_groups=0.1 * N,
+        service_supply_agencies=0.1 * N,
+        service_supply_brand=0.1 * N,
         items_issued=10.0,
         staff_items_done=3 * h,
         org_item_delivered=5 * h,
     )
-    need = base + rf * 10 * h
-    supplied = 0.4 * base + rf * 8 * h
+    fit = {s: SERVICE_FIT[s][0] for s in SOURCES}  # fit to elderly need
+    assert fit["agencies"] < 1 and fit["brand"] < fit["agencies"]
+    need = N + rf * 10 * h
+    met = 0.2 * N * fit["staff"] + 0.1 * N * (fit["groups"] + fit["agencies"] + fit["brand"])
+    supplied = met + rf * 8 * h
     assert c.served_hours[0] == pytest.approx(supplied)
-    assert c.delivered_hours[0] == pytest.approx(supplied)
+    assert c.served_elderly[0] == pytest.approx(supplied)
+    assert c.delivered_hours[0] == pytest.approx(0.5 * N + rf * 8 * h)
     assert c.service_coverage[0] == pytest.approx(supplied / need)
+    assert c.coverage_elderly[0] == pytest.approx(supplied / need)
     assert c.coverage_memory[0] == c.service_coverage[0]
+    assert c.unmet_elderly[0] == pytest.approx(need - supplied)
 
 
-def test_services_beyond_the_need_are_not_counted_and_quality_is_per_hour_delivered():
-    base = 1000 * P.need_hours_per_resident
+def test_a_source_spreads_its_hours_over_need_types_by_need_times_fit():
+    # Elderly and migrant need of 100 hours each; 60 staff hours go 100 x 1.0 : 100 x 0.5 to
+    # elderly and migrants, and an hour on migrants meets half an hour of their need.
+    need = np.array([100.0, 0, 0, 0, 100.0])
+    c = served(need=need, hours_services=60.0)
+    f_e, f_m = SERVICE_FIT["staff"][0], SERVICE_FIT["staff"][4]
+    on_e, on_m = 60 * f_e / (f_e + f_m), 60 * f_m / (f_e + f_m)
+    assert c.served_elderly[0] == pytest.approx(on_e * f_e)
+    assert c.served_migrants[0] == pytest.approx(on_m * f_m)
+    assert c.served_children[0] == 0
+    assert c.service_coverage[0] == pytest.approx((on_e * f_e + on_m * f_m) / 200)
+    # Without fit differences every hour meets an hour of need.
+    even = Params(service_fit_spread=0.0)
+    w = blank_world((0,), need=need, params=even, hours_services=60.0)
+    serve_residents(w, w.schedule.at(0), even)
+    assert w.communities.served_hours[0] == pytest.approx(60.0)
+
+
+def test_services_beyond_the_need_are_not_counted_and_quality_is_measured_against_need():
     c = served(
-        hours_services=np.array([base, 3 * base]),
-        volunteer_hours=np.array([base, 0.0]),
-        volunteer_quality_hours=np.array([0.5 * base, 0.0]),
-        n=2,
+        hours_services=np.array([N, 3 * N, 0.5 * N]),
+        service_supply_groups=np.array([N, 0.0, 0.0]),
+        service_quality_hours_groups=np.array([0.5 * N, 0.0, 0.0]),
+        n=3,
     )
-    assert c.served_hours.tolist() == pytest.approx([base, base])
-    assert c.service_coverage.tolist() == pytest.approx([1.0, 1.0])
+    assert c.served_hours.tolist() == pytest.approx([N, N, 0.5 * N])
+    assert c.service_coverage.tolist() == pytest.approx([1.0, 1.0, 0.5])
     q_staff = P.staff_base_quality
+    # Twice the need supplied: half of each source's hours count, with their quality.
     assert c.service_quality[0] == pytest.approx((q_staff + 0.5) / 2)
     assert c.service_quality[1] == pytest.approx(q_staff)
+    # Half the need met at staff quality: quality against need is half of quality per hour.
+    assert c.service_quality[2] == pytest.approx(0.5 * q_staff)
+    assert c.delivered_quality[2] == pytest.approx(q_staff)
+    assert c.delivered_quality[0] == pytest.approx((q_staff * N + 0.5 * N) / (2 * N))
 
 
 def test_burnt_out_staff_give_lower_quality():
-    base = 1000 * P.need_hours_per_resident
-    fresh = served(hours_services=base, burnout=0.0)
-    burnt = served(hours_services=base, burnout=0.8)
+    fresh = served(hours_services=N, burnout=0.0)
+    burnt = served(hours_services=N, burnout=0.8)
     assert burnt.service_quality[0] == pytest.approx(
         fresh.service_quality[0] * (1 - P.burnout_quality_penalty * 0.8)
     )
+    assert burnt.service_coverage[0] == fresh.service_coverage[0] == pytest.approx(1.0)
 
 
 def test_satisfaction_starts_at_what_residents_get_and_then_moves_toward_it():
-    base = 1000 * P.need_hours_per_resident
     w = P.satisfaction_weight_coverage
-    first = served(hours_services=0.5 * base, satisfaction=0.9)
-    target = w * 0.5 + (1 - w) * P.staff_base_quality
+    first = served(hours_services=0.5 * N, satisfaction=0.9)
+    # Half the need met at staff quality: coverage 0.5, quality against need 0.5 x staff quality.
+    target = w * 0.5 + (1 - w) * 0.5 * P.staff_base_quality
     assert first.satisfaction[0] == pytest.approx(target)
-    later = served(t=5, first_t=0, hours_services=0.5 * base, satisfaction=0.9)
+    later = served(t=5, first_t=0, hours_services=0.5 * N, satisfaction=0.9)
     assert later.satisfaction[0] == pytest.approx(0.9 + P.satisfaction_adjust * (target - 0.9))
 
 
-def test_participation_rises_with_the_committees_self_governance_effort():
-    effort = np.array([0.0, 50.0, 500.0])
-    c = served(hours_self_governance=effort, participation=0.1, n=3)
+def test_participation_follows_self_governance_effort_scaled_by_satisfaction_and_migrants():
+    effort = np.array([0.0, 50.0, 500.0, 500.0, 500.0])
+    sat = np.array([0.5, 0.5, 0.5, 0.2, 0.5])
+    migrants = np.array([0.0, 0.0, 0.0, 0.0, 0.6])
+    c = served(
+        t=3,
+        n=5,
+        hours_self_governance=effort,
+        hours_services=N,  # full coverage at staff quality: satisfaction moves up a little
+        participation=0.1,
+        satisfaction=sat,
+        migrant_share=migrants,
+    )
     assert c.participation[0] == pytest.approx(0.1 * (1 - P.participation_adjust))
     assert c.participation[0] < c.participation[1] < c.participation[2]
-    per_1000 = effort[2]  # 1000 residents
+    assert c.participation[3] < c.participation[2] and c.participation[4] < c.participation[2]
+    per_1000 = effort / 1000 * 1000  # 1000 residents
     goal = P.participation_max * per_1000 / (per_1000 + P.participation_half_hours)
-    assert c.participation[2] == pytest.approx(0.1 + P.participation_adjust * (goal - 0.1))
+    goal = goal * (1 - P.migrant_participation_gap * migrants)
+    rel = c.satisfaction / P.satisfaction_reference  # satisfaction after this month's update
+    goal = np.minimum(goal * rel**P.participation_satisfaction_elasticity, 1.0)
+    assert c.participation.tolist() == pytest.approx(0.1 + P.participation_adjust * (goal - 0.1))
+    # Satisfaction of this month, not last month's, scales the goal.
+    assert not np.allclose(c.satisfaction, sat)
