@@ -86,7 +86,9 @@ def open_targets(path: str | Path) -> Targets:
 
     raw = read_toml(Path(path))
     rows = raw.get("target") if isinstance(raw.get("target"), list) else []
-    names = tuple(str(r.get("quantity")) for r in rows if isinstance(r, dict))
+    names = tuple(
+        str(r.get(key)) for r in rows if isinstance(r, dict) for key in ("quantity", "denominator")
+    )
     return load_targets(path, district_columns=names or ("",))
 
 

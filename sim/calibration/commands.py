@@ -69,7 +69,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     written = write_fitted_scenario(summary, path, command)
     print(
         f"best distance {summary['best_distance']:.3f}; {summary['targets_met']} of "
-        f"{len(targets.targets)} targets met in the fit; wrote {written}"
+        f"{len(targets.fit)} fit targets met; wrote {written}"
     )
     for key, value in summary["best_params"].items():
         print(f"  {key} = {value:.6g}")

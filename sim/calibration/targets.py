@@ -12,14 +12,23 @@ A targets file (e.g. ``scenarios/targets/wuhou.toml``)::
     root_seed = 2016
     generations = 12
     population = 16
-    [calibration.parameters]             # free parameters and their prior bounds
-    "params.group_formation_rate" = { min = 0.1, max = 0.5 }
+    [calibration.abc]                    # ABC-SMC settings (see sim.calibration.abc)
+    population = 48
+    generations = 4
+    [calibration.parameters]             # free parameters and their argued priors
+    "params.group_formation_rate" = { min = 0.1, max = 0.5, prior = "log-uniform", why = "..." }
 
     [[target]]
     name = "orgs_2016"
+    role = "fit"                         # fit (in the distance), held_out (never seen by the
+                                         # fit, checked after) or check (a policy input checked)
     quantity = "n_orgs"                  # a district output column (docs/outputs.md)
     when = "2016-12"                     # a month (its value) or a year (see statistic)
-    statistic = "value"                  # value (a month), mean or sum (over a year)
+    statistic = "value"                  # value (a month), mean or sum (over a year or a
+                                         # month range "2014-01/2016-12")
+    # denominator = "n_communities"      # optional: a ratio, statistic of quantity over
+                                         # statistic of denominator (per replication)
+    # change_from = "2013-01/2013-09"    # optional: statistic at when minus at change_from
     scenario = "reform"                  # reform, counterfactual, or difference (reform minus it)
     observed = 1450                      # with tolerance: a point target, within +- tolerance
     tolerance = 145
@@ -27,8 +36,15 @@ A targets file (e.g. ``scenarios/targets/wuhou.toml``)::
     facts = "A13"
     why = "why this tolerance"
 
+A quantity is a district output column (docs/outputs.md) or ``books.<column>``, a column of the
+yearly budget books (``DistrictModel.budget_books``: money by budget line, projects applied for and
+funded); book quantities need a year, and only runs that keep the books (the ABC calibration and its
+posterior-predictive runs) can measure them.
+
 The simulated value of a target is the mean over replications of the per-run statistic; for a
-difference target, of the paired per-replication difference (common random numbers).
+difference target, of the paired per-replication difference (common random numbers). Only ``fit``
+targets enter a distance (:func:`distance`); ``held_out`` and ``check`` targets are reported beside
+them (docs/validation.md explains the three roles).
 """
 
 from __future__ import annotations
@@ -47,13 +63,37 @@ from sim.scenario import read_toml
 
 SCENARIO_ROLES = ("reform", "counterfactual", "difference")
 STATISTICS = ("value", "mean", "sum")
+ROLES = ("fit", "held_out", "check")
+PRIORS = ("uniform", "log-uniform")
+# Columns of DistrictModel.budget_books() (one row per calendar year); tests check they agree.
+BOOK_COLUMNS = (
+    "purchase_appropriated",
+    "purchase_committed",
+    "purchase_spent",
+    "purchase_unspent",
+    "project_appropriated",
+    "project_committed",
+    "project_spent",
+    "project_unspent",
+    "funded_item_spent",
+    "lots_offered",
+    "lots_let",
+    "lots_relet",
+    "incubation_grants",
+    "projects_applied",
+    "projects_funded",
+)
+BOOKS = "books."
 TARGET_KEYS = (
     "name",
+    "role",
     "description",
     "quantity",
     "when",
     "statistic",
     "scenario",
+    "denominator",
+    "change_from",
     "observed",
     "tolerance",
     "lower",
@@ -71,7 +111,16 @@ CALIBRATION_KEYS = (
     "validation_replications",
     "screening_trajectories",
     "parameters",
+    "abc",
 )
+ABC_KEYS = (
+    "population",
+    "generations",
+    "replications",
+    "predictive_draws",
+    "predictive_replications",
+)
+PARAMETER_KEYS = ("min", "max", "prior", "why")
 
 
 class TargetsError(ScenarioError):
@@ -103,6 +152,9 @@ class Target:
     tolerance: float | None = None
     lower: float | None = None
     upper: float | None = None
+    role: str = "fit"
+    denominator: str | None = None
+    change_from: str | None = None
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -143,13 +195,40 @@ class Target:
             return f"<= {fmt(hi)}"
         return f"{fmt(lo)} to {fmt(hi)}"
 
-    def per_run(self, district: pd.DataFrame) -> pd.Series:
-        """The target statistic for each replication of one scenario's district table."""
+    @property
+    def needs_books(self) -> bool:
+        """Whether the target reads the yearly budget books rather than the district table."""
+        return self.quantity.startswith(BOOKS)
+
+    def per_run(self, district: pd.DataFrame, books: pd.DataFrame | None = None) -> pd.Series:
+        """The target statistic for each replication of one scenario's district table (and, for
+        ``books.`` quantities, its budget books with a ``replication`` column); NaN per
+        replication if the books are not given."""
+        frame = books if self.needs_books else district
+        if frame is None:
+            reps = np.unique(district["replication"]) if "replication" in district else [0]
+            return pd.Series(np.nan, index=pd.Index(reps, name="replication"))
+        value = self._statistic(frame, self.quantity, self.when)
+        if self.denominator is not None:
+            value = value / self._statistic(frame, self.denominator, self.when)
+        if self.change_from is not None:
+            before = self._statistic(frame, self.quantity, self.change_from)
+            if self.denominator is not None:
+                before = before / self._statistic(frame, self.denominator, self.change_from)
+            value = value - before
+        return value.astype(float)
+
+    def _statistic(self, frame: pd.DataFrame, column: str, when: str) -> pd.Series:
+        column = column.removeprefix(BOOKS)
         if self.statistic == "value":
-            rows = district[district["month"] == self.when]
-            return rows.set_index("replication")[self.quantity].astype(float)
-        rows = district[district["year"] == int(self.when)]
-        grouped = rows.groupby("replication")[self.quantity]
+            rows = frame[frame["month"] == when]
+            return rows.set_index("replication")[column].astype(float)
+        if "/" in when:
+            first, last = when.split("/")
+            rows = frame[(frame["month"] >= first) & (frame["month"] <= last)]
+        else:
+            rows = frame[frame["year"] == int(when)]
+        grouped = rows.groupby("replication")[column]
         return (grouped.mean() if self.statistic == "mean" else grouped.sum()).astype(float)
 
 
@@ -160,6 +239,25 @@ class FreeParameter:
     key: str  # "params.name"
     low: float
     high: float
+    prior: str = "uniform"  # or "log-uniform" (uniform in the logarithm)
+    why: str = ""
+
+    def prior_quantile(self, u: np.ndarray | float) -> np.ndarray:
+        """The prior's quantile function (u in 0-1 to a value)."""
+        u = np.asarray(u, dtype=float)
+        if self.prior == "log-uniform":
+            return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+        return self.low + u * (self.high - self.low)
+
+    @property
+    def prior_sd(self) -> float:
+        """Standard deviation of the prior (for posterior/prior width ratios)."""
+        if self.prior == "log-uniform":
+            a, b = np.log(self.low), np.log(self.high)
+            m1 = (self.high - self.low) / (b - a)
+            m2 = (self.high**2 - self.low**2) / (2 * (b - a))
+            return float(np.sqrt(max(m2 - m1**2, 0.0)))
+        return float((self.high - self.low) / np.sqrt(12))
 
     @property
     def name(self) -> str:
@@ -168,6 +266,17 @@ class FreeParameter:
     @property
     def integer(self) -> bool:
         return Params.model_fields[self.name].annotation is int
+
+
+@dataclass(frozen=True)
+class AbcSettings:
+    """ABC-SMC settings of a targets file (``[calibration.abc]``)."""
+
+    population: int = 48
+    generations: int = 4
+    replications: int = 2
+    predictive_draws: int = 20
+    predictive_replications: int = 2
 
 
 @dataclass(frozen=True)
@@ -187,7 +296,17 @@ class Targets:
     population: int = 16
     validation_replications: int = 30
     screening_trajectories: int = 10
+    abc: AbcSettings = field(default_factory=AbcSettings)
     definition: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def with_role(self, *roles: str) -> tuple[Target, ...]:
+        """The targets of these roles, in file order."""
+        return tuple(t for t in self.targets if t.role in roles)
+
+    @property
+    def fit(self) -> tuple[Target, ...]:
+        """The targets the distance is made of."""
+        return self.with_role("fit")
 
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
@@ -260,27 +379,12 @@ def load_targets(path: str | Path, district_columns: tuple[str, ...] | None = No
             )
         files[role] = str(resolved)
     params = []
-    for key, spec in cal.get("parameters", {}).items():
-        at = f"calibration.parameters.{key}"
-        head, _, name = key.partition(".")
-        if head != "params" or name not in Params.model_fields:
-            raise _fail(
-                where, at, "is not a model parameter", "params.<name> (see docs/parameters.md)"
-            )
-        if not isinstance(spec, dict) or set(spec) != {"min", "max"}:
-            raise _fail(where, at, f"{spec!r} is not valid", "{ min = ..., max = ... }")
-        lo, hi = _number(spec["min"], where, at), _number(spec["max"], where, at)
-        info = Params.model_fields[name]
-        field_lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), -np.inf)
-        field_hi = next((m.le for m in info.metadata if hasattr(m, "le")), np.inf)
-        if not (field_lo <= lo < hi <= field_hi):
-            raise _fail(
-                where,
-                at,
-                f"range {lo:g} to {hi:g} is not valid",
-                f"min < max within {field_lo:g} to {field_hi:g}",
-            )
-        params.append(FreeParameter(key, lo, hi))
+    parameters = cal.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise _fail(where, "calibration.parameters", "must be a table", "[calibration.parameters]")
+    for key, spec in parameters.items():
+        params.append(_parameter(key, spec, where))
+    abc = _abc_settings(cal.get("abc", {}), where)
     return Targets(
         name=str(raw.get("name", path.stem)),
         description=str(raw.get("description", "")),
@@ -295,8 +399,95 @@ def load_targets(path: str | Path, district_columns: tuple[str, ...] | None = No
         population=_count(cal, "population", 16, where, lo=4),
         validation_replications=_count(cal, "validation_replications", 30, where, lo=2),
         screening_trajectories=_count(cal, "screening_trajectories", 10, where, lo=2),
+        abc=abc,
         definition=raw,
     )
+
+
+def _parameter(key: str, spec: Any, where: str) -> FreeParameter:
+    at = f"calibration.parameters.{key}"
+    head, _, name = key.partition(".")
+    if head != "params" or name not in Params.model_fields:
+        raise _fail(where, at, "is not a model parameter", "params.<name> (see docs/parameters.md)")
+    if (
+        not isinstance(spec, dict)
+        or not {"min", "max"} <= set(spec)
+        or set(spec) - set(PARAMETER_KEYS)
+    ):
+        raise _fail(
+            where,
+            at,
+            f"{spec!r} is not valid",
+            '{ min = ..., max = ..., prior = "uniform" or "log-uniform", why = "..." }',
+        )
+    lo, hi = _number(spec["min"], where, at), _number(spec["max"], where, at)
+    info = Params.model_fields[name]
+    field_lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), -np.inf)
+    field_hi = next((m.le for m in info.metadata if hasattr(m, "le")), np.inf)
+    if not (field_lo <= lo < hi <= field_hi):
+        raise _fail(
+            where,
+            at,
+            f"range {lo:g} to {hi:g} is not valid",
+            f"min < max within {field_lo:g} to {field_hi:g}",
+        )
+    prior = spec.get("prior", "uniform")
+    if prior not in PRIORS:
+        raise _fail(where, f"{at}.prior", f"{prior!r} is not a prior", ", ".join(PRIORS))
+    if prior == "log-uniform" and lo <= 0:
+        raise _fail(
+            where, f"{at}.prior", f"log-uniform needs min > 0, not {lo:g}", "min > 0, or uniform"
+        )
+    why = spec.get("why")
+    if not isinstance(why, str) or not why.strip():
+        raise _fail(
+            where,
+            f"{at}.why",
+            "is missing" if why is None else f"{why!r} is not valid",
+            "text arguing the prior (range and distribution)",
+        )
+    return FreeParameter(key, lo, hi, prior, why.strip())
+
+
+def _abc_settings(raw: Any, where: str) -> AbcSettings:
+    if not isinstance(raw, dict):
+        raise _fail(where, "calibration.abc", "must be a table", "[calibration.abc]")
+    for key in raw:
+        if key not in ABC_KEYS:
+            raise _fail(
+                where, f"calibration.abc.{key}", "is not an ABC setting", ", ".join(ABC_KEYS)
+            )
+    lows = {"population": 4, "generations": 1, "replications": 1}
+    values = {}
+    for key in ABC_KEYS:
+        if key in raw:
+            value = raw[key]
+            lo = lows.get(key, 1)
+            if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+                raise _fail(
+                    where,
+                    f"calibration.abc.{key}",
+                    f"{value!r} is not valid",
+                    f"an integer of at least {lo}",
+                )
+            values[key] = value
+    return AbcSettings(**values)
+
+
+def _period(value: Any, statistic: str, where: str, at: str) -> str:
+    """A month (statistic value), or a year or month range YYYY-MM/YYYY-MM (mean, sum)."""
+    text = value if isinstance(value, str) else ""
+    if statistic == "value":
+        ok, need = bool(_MONTH.match(text)), "a month YYYY-MM"
+    else:
+        first, _, last = text.partition("/")
+        ok = bool(_YEAR.match(text)) or bool(
+            _MONTH.match(first) and _MONTH.match(last) and first <= last
+        )
+        need = "a year YYYY or a month range YYYY-MM/YYYY-MM"
+    if not ok:
+        raise _fail(where, at, f"{value!r} does not fit statistic {statistic!r}", need)
+    return text
 
 
 def _target(row: Any, i: int, where: str, columns: tuple[str, ...]) -> Target:
@@ -310,21 +501,36 @@ def _target(row: Any, i: int, where: str, columns: tuple[str, ...]) -> Target:
         if not isinstance(row.get(key), str) or not row[key].strip():
             raise _fail(where, f"{at}.{key}", "is missing", "text")
     at = f"target {row['name']!r}"
-    if row["quantity"] not in columns:
-        raise _fail(
-            where,
-            f"{at}.quantity",
-            f"{row['quantity']!r} is not a district column",
-            "see docs/outputs.md",
-        )
+    books = row["quantity"].startswith(BOOKS)
+    for key in ("quantity", "denominator"):
+        if key not in row:
+            continue
+        name = row[key]
+        if not isinstance(name, str):
+            raise _fail(where, f"{at}.{key}", f"{name!r} is not text", "a column name")
+        if books and not (name.startswith(BOOKS) and name.removeprefix(BOOKS) in BOOK_COLUMNS):
+            raise _fail(
+                where,
+                f"{at}.{key}",
+                f"{name!r} is not a column of the budget books",
+                ", ".join(BOOKS + c for c in BOOK_COLUMNS),
+            )
+        if not books and name not in columns:
+            raise _fail(
+                where,
+                f"{at}.{key}",
+                f"{name!r} is not a district column",
+                "see docs/outputs.md, or books.<column> for the budget books",
+            )
     statistic = row.get("statistic", "value")
     if statistic not in STATISTICS:
         raise _fail(where, f"{at}.statistic", f"{statistic!r} is not valid", ", ".join(STATISTICS))
-    pattern = _MONTH if statistic == "value" else _YEAR
-    if not pattern.match(row["when"]):
-        need = "a month YYYY-MM" if statistic == "value" else "a year YYYY"
+    _period(row["when"], statistic, where, f"{at}.when")
+    if "change_from" in row:
+        _period(row["change_from"], statistic, where, f"{at}.change_from")
+    if books and not _YEAR.match(row["when"]):
         raise _fail(
-            where, f"{at}.when", f"{row['when']!r} does not fit statistic {statistic!r}", need
+            where, f"{at}.when", f"{row['when']!r} is not a year", "a year YYYY for the books"
         )
     scenario = row.get("scenario", "reform")
     if scenario not in SCENARIO_ROLES:
@@ -355,6 +561,14 @@ def _target(row: Any, i: int, where: str, columns: tuple[str, ...]) -> Target:
         )
     if not point and nums.get("lower", -np.inf) >= nums.get("upper", np.inf):
         raise _fail(where, at, "lower must be below upper", "lower < upper")
+    role = row.get("role")
+    if role not in ROLES:
+        raise _fail(
+            where,
+            f"{at}.role",
+            "is missing" if role is None else f"{role!r} is not a role",
+            ", ".join(ROLES),
+        )
     return Target(
         name=row["name"],
         description=str(row.get("description", "")),
@@ -364,26 +578,36 @@ def _target(row: Any, i: int, where: str, columns: tuple[str, ...]) -> Target:
         scenario=scenario,
         facts=row["facts"],
         why=row["why"],
+        role=role,
+        denominator=row.get("denominator"),
+        change_from=row.get("change_from"),
         **nums,
     )
 
 
 def simulated_values(
-    targets: Targets, reform: pd.DataFrame, counterfactual: pd.DataFrame
+    targets: Targets,
+    reform: pd.DataFrame,
+    counterfactual: pd.DataFrame,
+    reform_books: pd.DataFrame | None = None,
+    counterfactual_books: pd.DataFrame | None = None,
 ) -> dict[str, pd.Series]:
-    """Per-replication values of every target, from two scenarios' district tables."""
+    """Per-replication values of every target, from two scenarios' district tables (and budget
+    books, with a ``replication`` column; without them book targets are NaN)."""
     out = {}
     for t in targets.targets:
         if t.scenario == "reform":
-            out[t.name] = t.per_run(reform)
+            out[t.name] = t.per_run(reform, reform_books)
         elif t.scenario == "counterfactual":
-            out[t.name] = t.per_run(counterfactual)
+            out[t.name] = t.per_run(counterfactual, counterfactual_books)
         else:
-            a, b = t.per_run(reform), t.per_run(counterfactual)
+            a = t.per_run(reform, reform_books)
+            b = t.per_run(counterfactual, counterfactual_books)
             out[t.name] = (a - b).dropna()  # paired by replication (common random numbers)
     return out
 
 
 def distance(targets: Targets, means: dict[str, float]) -> float:
-    """Sum of squared standardised errors over the targets (0 when every one sits on its mark)."""
-    return float(sum(t.error(means[t.name]) ** 2 for t in targets.targets))
+    """Sum of squared standardised errors over the ``fit`` targets (0 when every one sits on its
+    mark); held-out and check targets never enter it."""
+    return float(sum(t.error(means[t.name]) ** 2 for t in targets.fit))

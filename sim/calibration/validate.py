@@ -25,7 +25,8 @@ from sim.experiment.spec import Experiment
 from sim.experiment.store import load_results
 from sim.scenario import load_scenario
 
-VALIDATION_SEED_OFFSET = 1_000_000  # validation seeds differ from the seeds the fit used
+VALIDATION_SEED_OFFSET = 1_000_000
+ROLE_ORDER = ("fit", "held_out", "check")  # validation seeds differ from the seeds the fit used
 
 
 def validation_runs(
@@ -67,8 +68,8 @@ def fit_table(targets: Targets, reform: pd.DataFrame, counterfactual: pd.DataFra
     """One row per target: observed, simulated mean with 95% CI, within tolerance yes/no."""
     values = simulated_values(targets, reform, counterfactual)
     rows = []
-    for t in targets.targets:
-        v = values[t.name].to_numpy(float)
+    for t in sorted(targets.targets, key=lambda t: ROLE_ORDER.index(t.role)):
+        v = values[t.name].dropna().to_numpy(float)
         n = len(v)
         mean = float(v.mean()) if n else np.nan
         half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
@@ -76,6 +77,7 @@ def fit_table(targets: Targets, reform: pd.DataFrame, counterfactual: pd.DataFra
         rows.append(
             {
                 "target": t.name,
+                "role": t.role,
                 "quantity": t.quantity,
                 "scenario": t.scenario,
                 "when": t.when,
@@ -88,7 +90,7 @@ def fit_table(targets: Targets, reform: pd.DataFrame, counterfactual: pd.DataFra
                 "ci_low": mean - half,
                 "ci_high": mean + half,
                 "replications": n,
-                "within_tolerance": "yes" if t.met(mean) else "no",
+                "within_tolerance": ("yes" if t.met(mean) else "no") if n else "not measured",
                 "why_tolerance": t.why,
             }
         )
@@ -98,15 +100,16 @@ def fit_table(targets: Targets, reform: pd.DataFrame, counterfactual: pd.DataFra
 def fit_markdown(table: pd.DataFrame) -> str:
     """The fit table as Markdown."""
     lines = [
-        "| target | quantity | when | facts | observed | simulated mean [95% CI] | n "
+        "| role | target | quantity | when | facts | observed | simulated mean [95% CI] | n "
         "| within tolerance |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
         sim = f"{fmt(r.simulated_mean)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
         what = r.quantity if r.scenario == "reform" else f"{r.quantity} ({r.scenario})"
         lines.append(
-            f"| {r.target} | {what} | {r.when} ({r.statistic}) | {r.facts} | {r.observed} | {sim} "
+            f"| {r.role} | {r.target} | {what} | {r.when} ({r.statistic}) | {r.facts} "
+            f"| {r.observed} | {sim} "
             f"| {r.replications} | {r.within_tolerance} |"
         )
     return "\n".join(lines)
@@ -122,8 +125,10 @@ def fit_figure(
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(11, 1.9 * rows + 1.2), squeeze=False)
     rng = np.random.default_rng(0)  # jitter only
-    for ax, t, r in zip(axes.flat, targets.targets, table.itertuples(), strict=False):
-        v = values[t.name].to_numpy(float)
+    by_name = {t.name: t for t in targets.targets}
+    for ax, r in zip(axes.flat, table.itertuples(), strict=False):
+        t = by_name[r.target]
+        v = values[t.name].dropna().to_numpy(float)
         lo, hi = t.bounds
         finite = [x for x in (lo, hi, *v) if np.isfinite(x)]
         span = (max(finite) - min(finite)) or abs(max(finite)) or 1.0
@@ -158,7 +163,7 @@ def fit_figure(
             ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x / 1e6:,.0f}"))
             unit += ", million yuan"
         ax.set_xlabel(f"{unit} ({t.when}, {t.statistic})", fontsize=9)
-        ax.set_title(f"{t.name} ({t.facts}): {r.within_tolerance}", fontsize=10)
+        ax.set_title(f"{t.name} ({t.role}; {t.facts}): {r.within_tolerance}", fontsize=10)
         ax.tick_params(labelsize=8)
     for ax in axes.flat[n:]:
         ax.set_visible(False)

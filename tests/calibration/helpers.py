@@ -18,11 +18,12 @@ population = 4
 validation_replications = 3
 screening_trajectories = 2
 [calibration.parameters]
-"params.group_formation_rate" = {{ min = 0.05, max = 0.6 }}
-"params.switchers_per_month" = {{ min = 5.0, max = 60.0 }}
+"params.group_formation_rate" = {{ min = 0.05, max = 0.6, prior = "log-uniform", why = "test" }}
+"params.switchers_per_month" = {{ min = 5.0, max = 60.0, why = "test" }}
 
 [[target]]
 name = "orgs"
+role = "fit"
 quantity = "n_orgs"
 when = "2014-05"
 observed = 800
@@ -32,6 +33,7 @@ why = "test"
 
 [[target]]
 name = "burden_change"
+role = "held_out"
 quantity = "admin_burden"
 when = "2014"
 statistic = "mean"

@@ -92,13 +92,96 @@ BAD = [
     ),
     (
         "bad parameter",
-        '[calibration.parameters]\n"params.nope" = { min = 0, max = 1 }\n[[target]]\nname = "a"\nquantity = "n_orgs"\nwhen = "2016-12"\nobserved = 1\ntolerance = 1\nfacts = "A"\nwhy = "w"\n',
+        '[calibration.parameters]\n"params.nope" = { min = 0, max = 1 }\n[[target]]\nname = "a"\nrole = "fit"\nquantity = "n_orgs"\nwhen = "2016-12"\nobserved = 1\ntolerance = 1\nfacts = "A"\nwhy = "w"\n',
         "calibration.parameters.params.nope",
     ),
     (
         "prior outside bounds",
-        '[calibration.parameters]\n"params.quit_base" = { min = 0, max = 3 }\n[[target]]\nname = "a"\nquantity = "n_orgs"\nwhen = "2016-12"\nobserved = 1\ntolerance = 1\nfacts = "A"\nwhy = "w"\n',
+        '[calibration.parameters]\n"params.quit_base" = { min = 0, max = 3 }\n[[target]]\nname = "a"\nrole = "fit"\nquantity = "n_orgs"\nwhen = "2016-12"\nobserved = 1\ntolerance = 1\nfacts = "A"\nwhy = "w"\n',
         "calibration.parameters.params.quit_base",
+    ),
+]
+
+OK_TARGET = (
+    '[[target]]\nname = "a"\nrole = "fit"\nquantity = "n_orgs"\nwhen = "2016-12"\n'
+    'observed = 1\ntolerance = 1\nfacts = "A"\nwhy = "w"\n'
+)
+
+
+def _with_target(body: str, **row: str) -> str:
+    """A file with one target made of ``row`` (TOML values), after ``body``."""
+    base = {"name": '"a"', "role": '"fit"', "quantity": '"n_orgs"', "when": '"2016-12"',
+            "observed": "1", "tolerance": "1", "facts": '"A"', "why": '"w"'}  # fmt: skip
+    base.update(row)
+    lines = [f"{k} = {v}" for k, v in base.items() if v is not None]
+    return body + "[[target]]\n" + "\n".join(lines) + "\n"
+
+
+PARAM = '[calibration.parameters]\n"params.group_formation_rate" = '
+BAD += [
+    ("missing role", _with_target("", role=None), "target 'a'.role"),
+    ("bad role", _with_target("", role='"fitted"'), "target 'a'.role"),
+    (
+        "unknown prior",
+        PARAM + '{ min = 0.1, max = 0.5, prior = "normal", why = "w" }\n' + OK_TARGET,
+        "calibration.parameters.params.group_formation_rate.prior",
+    ),
+    (
+        "log-uniform from zero",
+        PARAM + '{ min = 0.0, max = 0.5, prior = "log-uniform", why = "w" }\n' + OK_TARGET,
+        "calibration.parameters.params.group_formation_rate.prior",
+    ),
+    (
+        "prior not argued",
+        PARAM + "{ min = 0.1, max = 0.5 }\n" + OK_TARGET,
+        "calibration.parameters.params.group_formation_rate.why",
+    ),
+    (
+        "unknown prior key",
+        PARAM + '{ min = 0.1, max = 0.5, why = "w", shape = 2 }\n' + OK_TARGET,
+        "calibration.parameters.params.group_formation_rate",
+    ),
+    (
+        "unknown abc key",
+        "[calibration.abc]\nparticles = 5\n" + OK_TARGET,
+        "calibration.abc.particles",
+    ),
+    (
+        "abc population too small",
+        "[calibration.abc]\npopulation = 2\n" + OK_TARGET,
+        "calibration.abc.population",
+    ),
+    (
+        "books column unknown",
+        _with_target("", quantity='"books.projects_won"', when='"2016"', statistic='"sum"'),
+        "target 'a'.quantity",
+    ),
+    (
+        "books need a year",
+        _with_target("", quantity='"books.projects_funded"', when='"2016-12"'),
+        "target 'a'.when",
+    ),
+    (
+        "books over a district column",
+        _with_target(
+            "",
+            quantity='"books.projects_funded"',
+            denominator='"n_orgs"',
+            when='"2016"',
+            statistic='"sum"',
+        ),
+        "target 'a'.denominator",
+    ),
+    ("unknown denominator", _with_target("", denominator='"n_streets"'), "target 'a'.denominator"),
+    (
+        "month range backwards",
+        _with_target("", when='"2016-12/2016-01"', statistic='"mean"'),
+        "target 'a'.when",
+    ),
+    (
+        "change_from not a period",
+        _with_target("", change_from='"before the reform"'),
+        "target 'a'.change_from",
     ),
 ]
 
@@ -115,3 +198,100 @@ def test_bad_targets_files(tmp_path, label, body, key):
     with pytest.raises(TargetsError) as err:
         load_targets(path)
     assert err.value.key == key and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("method", ["de"])
+def test_bad_prior_file_exits_2_with_one_line(tmp_path, capsys, method):
+    from sim.cli import main
+
+    scen = ROOT / "scenarios"
+    path = tmp_path / "t.toml"
+    path.write_text(
+        f'[calibration]\nreform = "{scen / "wuhou_reform.toml"}"\n'
+        f'counterfactual = "{scen / "baseline_2013.toml"}"\n'
+        + PARAM
+        + '{ min = 0.1, max = 0.5, prior = "normal", why = "w" }\n'
+        + OK_TARGET
+    )
+    code = main(
+        [
+            "calibrate",
+            str(path),
+            *([] if method == "de" else ["--method", method]),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "Traceback" not in err
+    assert str(path) in err and "params.group_formation_rate.prior" in err
+    assert "uniform, log-uniform" in err
+
+
+def test_roles_split_the_wuhou_targets_and_only_fit_enters_the_distance():
+    t = load_targets(ROOT / "scenarios" / "targets" / "wuhou.toml")
+    roles = {x.name: x.role for x in t.targets}
+    # policy inputs are checks, never fitted
+    for name in ("service_centres", "streets_with_centres", "incubation_centres", "brand_agencies"):
+        assert roles[name] == "check"
+    held = [x for x in t.targets if x.role == "held_out"]
+    assert len(held) >= 3
+    assert {x.name for x in held} >= {"burden_change_2016", "quality_change_2016"}  # A15
+    assert {x.facts.split(",")[0] for x in t.targets} >= {"A13", "A12", "A5", "B5", "B8", "B9"}
+    assert all(p.why and p.prior in ("uniform", "log-uniform") for p in t.parameters)
+    fit = {x.name: 0.0 for x in t.targets}
+    for x in t.fit:  # every fit target on its mark
+        lo, hi = x.bounds
+        fit[x.name] = x.observed if x.observed is not None else (lo + hi) / 2
+    far = {name: (v if roles[name] == "fit" else 1e12) for name, v in fit.items()}
+    assert distance(t, far) == 0  # held-out and check targets, however far off, add nothing
+    first_fit = t.fit[0]
+    off = far | {first_fit.name: far[first_fit.name] + 2 * (first_fit.tolerance or 1.0)}
+    assert distance(t, off) > 0
+
+
+def test_ratios_changes_and_book_quantities_per_replication():
+    months = ["2013-01", "2013-02", "2014-01", "2014-02"] * 2
+    d = pd.DataFrame(
+        {
+            "replication": [0] * 4 + [1] * 4,
+            "month": months,
+            "year": [int(m[:4]) for m in months],
+            "n_orgs": [1.0, 3, 10, 20, 2, 2, 4, 8],
+            "n_communities": 2.0,
+        }
+    )
+    ratio = target(quantity="n_orgs", denominator="n_communities", when="2014-02", lower=0.0)
+    assert ratio.per_run(d).tolist() == [10.0, 4.0]
+    rise = target(statistic="mean", when="2014-01/2014-02", change_from="2013-01/2013-02",
+                  lower=0.0)  # fmt: skip
+    assert rise.per_run(d).tolist() == [13.0, 4.0]  # 15 - 2, 6 - 2
+    books = pd.DataFrame(
+        {
+            "replication": [0, 0, 1, 1],
+            "year": [2015, 2016] * 2,
+            "projects_funded": [1.0, 3, 2, 5],
+            "projects_applied": [4.0, 12, 8, 10],
+        }
+    )
+    rate = target(quantity="books.projects_funded", denominator="books.projects_applied",
+                  when="2016", statistic="sum", lower=0.0)  # fmt: skip
+    assert rate.per_run(d, books).tolist() == [0.25, 0.5]
+    assert rate.per_run(d).isna().all() and len(rate.per_run(d)) == 2  # no books: not measured
+
+
+def test_book_columns_are_the_models():
+    import tempfile
+    from pathlib import Path
+
+    from sim.calibration.targets import BOOK_COLUMNS
+    from sim.model import DistrictModel
+    from sim.scenario import load_scenario
+
+    from ..experiment.helpers import short_scenarios
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _, reform = short_scenarios(Path(tmp), months=2)
+        model = DistrictModel(load_scenario(reform), rng=0)
+        model.run_for(2)
+    assert tuple(c for c in model.budget_books().columns if c != "year") == BOOK_COLUMNS
