@@ -262,7 +262,10 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     # filed: micro-project calls are open to community self-organizations (B9).
     group = o.kind == GRASSROOTS
     candidates = np.flatnonzero(o.alive & (o.registered | group) & (o.project_community < 0))
-    smallest = min(p.project_grant_group, p.project_grant_agency) * left / 12
+    # The smallest grant on offer: a kind whose grant is zero is offered none (and does not stop
+    # the call for the other kind).
+    offered = [g for g in (p.project_grant_group, p.project_grant_agency) if g > 0]
+    smallest = min(offered, default=0.0) * left / 12
     if world.project_money < smallest or smallest <= 0 or len(candidates) == 0:
         return  # no call without money for at least one grant
     rate = np.where(group[candidates], p.group_project_apply_rate, p.project_apply_rate)

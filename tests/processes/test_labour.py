@@ -17,6 +17,14 @@ def agency_world(reserves=1000.0, **org):
     return w
 
 
+def workers_for(hours: float) -> int:
+    """Workers an organization hires for ``hours`` a month of work, by hand: enough that what
+    they give after the coordination cost of a workforce that size covers the work."""
+    plain = hours / PER_WORKER
+    lost = min(0.5, P.coordination_cost * np.log2(1 + plain / P.supervision_span))
+    return int(np.ceil(plain / (1 - lost) - 1e-9))
+
+
 def employed_by(w, org):
     return np.flatnonzero(w.workers.alive & (w.workers.employer == org))
 
@@ -37,12 +45,15 @@ def test_career_switchers_fill_what_the_pool_cannot():
     w = agency_world()
     w.lots.holder[0] = 0
     w.lots.hours[0] = 4 * PER_WORKER
+    target = workers_for(4 * PER_WORKER)
+    assert target == 5  # four workers' hours need a fifth for coordination (model v2)
     w.add_workers(1, skill=0.6)
     staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=1000.0))
     hired = employed_by(w, 0)
-    assert len(hired) == 4 and w.month_stats["switchers_hired"] == 3
-    assert w.month_stats["hires"] == 4
-    assert (w.workers.skill[hired[1:]] <= 0.2).all()  # untrained
+    assert len(hired) == target and w.month_stats["switchers_hired"] == target - 1
+    assert w.month_stats["hires"] == target
+    assert (w.workers.skill[hired[1:]] <= P.switcher_skill_max).all()  # untrained
+    assert (w.workers.skill[hired[1:]] >= P.switcher_skill_min).all()
 
 
 def test_without_switchers_an_organization_stays_short_and_counts_only_its_hires():
@@ -92,20 +103,35 @@ def test_wages_rise_with_employer_capacity_and_the_certificate():
 
 
 def test_practice_under_a_capable_employer_builds_skill_and_overload_burns_out():
+    # Two organizations of capacity 0.8: one of new workers only (supervision thinned to half),
+    # one whose new worker has a seasoned colleague (full supervision).
     w = agency_world(capacity=0.8)
+    w.add_orgs(AGENCY, 1, street=0, capacity=0.8, registered=True)
+    seasoned = P.new_worker_months
     w.add_workers(3, employer=[0, 0, -1], skill=0.4, hours=[PER_WORKER, 0.0, 0.0])
-    w.org_load = np.array([1.4])
+    w.add_workers(2, employer=1, skill=0.4, hours=PER_WORKER, tenure=[0, seasoned])
+    w.org_load = np.array([1.4, 1.0])
     params = Params(quit_base=0.0, quit_pay_sensitivity=0.0, quit_burnout_sensitivity=0.0,
-                    pool_exit_rate=0.0)  # fmt: skip
+                    quit_newcomer=0.0, pool_exit_rate=0.0)  # fmt: skip
     workers_month(w, w.schedule.at(w.t), params)
     skill = w.workers.skill
-    gain = P.skill_growth * 0.6 * 1.0 * (0.5 + 0.8)
-    assert skill.tolist() == pytest.approx([0.4 + gain, 0.4, 0.4 * (1 - P.skill_decay)])
-    burn_target = min(1.0, (1.4 - 0.9) * 2)
+    full = P.skill_growth * 0.6 * 1.0 * (P.supervision_base + 0.8)
+    span = min(1.0, P.supervision_span * 1 / 2)  # one seasoned worker for two
+    assert skill.tolist() == pytest.approx(
+        [
+            0.4 + full * 0.5,  # practised, supervision thinned: no seasoned worker
+            0.4,  # no practice
+            0.4 * (1 - P.skill_decay),  # in the pool, skill decays
+            0.4 + full * (0.5 + 0.5 * span),
+            0.4 + full * (0.5 + 0.5 * span),
+        ]
+    )
+    burn_target = min(1.0, (1.4 - P.worker_burnout_onset) / P.worker_burnout_ramp)
+    assert burn_target > 0
     assert w.workers.burnout[:2].tolist() == pytest.approx(
         [P.worker_burnout_rate * burn_target] * 2
     )
-    assert w.workers.burnout[2] == 0 and w.workers.tenure.tolist() == [1, 1, 0]
+    assert w.workers.burnout[2] == 0 and w.workers.tenure.tolist() == [1, 1, 0, 1, seasoned + 1]
 
 
 def test_low_pay_and_burnout_make_workers_quit_at_their_rates():
@@ -149,12 +175,18 @@ def test_graduates_join_the_pool_in_july_and_certificates_come_in_june():
 
 
 def test_an_organization_staffed_for_its_work_neither_hires_nor_lays_off():
-    w = agency_world()
-    w.lots.holder[0] = 0
-    w.lots.hours[0] = 3 * PER_WORKER
-    w.add_workers(3, employer=0, tenure=5)
-    w.add_workers(2, skill=0.9)  # in the pool
-    staff_organizations(w, w.schedule.at(w.t), P)
-    assert employed_by(w, 0).tolist() == [0, 1, 2]
-    assert w.month_stats["layoffs"] == 0 and w.month_stats["hires"] == 0
-    assert (w.workers.tenure[:3] == 5).all()
+    # Three workers give 3 x PER_WORKER less their coordination loss: work of exactly that many
+    # productive hours needs no hire and no layoff; one hour more needs a fourth worker.
+    lost = P.coordination_cost * np.log2(1 + 3 / P.supervision_span)
+    staffed = 3 * PER_WORKER * (1 - lost)
+    for hours, want in ((staffed, 3), (3 * PER_WORKER, 4)):
+        assert workers_for(hours) == want
+        w = agency_world()
+        w.lots.holder[0] = 0
+        w.lots.hours[0] = hours
+        w.add_workers(3, employer=0, tenure=5)
+        w.add_workers(2, skill=0.9)  # in the pool
+        staff_organizations(w, w.schedule.at(w.t), P)
+        assert len(employed_by(w, 0)) == want
+        assert w.month_stats["layoffs"] == 0 and w.month_stats["hires"] == want - 3
+        assert (w.workers.tenure[:3] == 5).all()

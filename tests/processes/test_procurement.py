@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 
@@ -165,24 +167,48 @@ def test_in_tender_mode_no_group_and_no_organization_below_the_floor_holds_a_lot
     assert rows["unregistered"] not in set(w.lots.holder.tolist())
 
 
+def hand_unit_cost(params, capacity, workers):
+    """Cost per productive hour of an uncertified worker at ``capacity`` in a workforce of
+    ``workers``, by hand: wage with employer costs over the hours left after coordination."""
+    p = params
+    wage = p.wage_base * (1 + p.wage_capacity_premium * capacity) * p.employer_cost_factor
+    lost = np.minimum(0.5, p.coordination_cost * np.log2(1 + workers / p.supervision_span))
+    return wage / (p.worker_hours_per_month * (1 - lost))
+
+
 def test_with_equal_capacity_and_reputation_the_cheapest_bid_wins():
-    # Three equal bidders with room for every lot; price outweighs the scoring noise. The winner
-    # is the one offering the largest discount, so winning discounts sit near the maximum of
-    # three draws (mean 3/4 of the largest possible), not near the minimum (1/4).
-    params = Params(tender_weight_price=5.0, tender_max_discount=0.2)
+    # Four bidders of equal capacity and reputation in the lots' street, no scoring noise. Bids
+    # follow costs (model v2): a larger workforce costs more per productive hour (coordination),
+    # and each bidder adds a random margin; the bid with the largest discount wins every lot, and
+    # the bidder of 200 workers, whose cost exceeds the fee, does not bid at all.
+    params = Params(procurement_score_noise=0.0, tender_max_discount=0.5)
     w = market(staff=(10.0,) * 40, rate=4.0)
-    for _ in range(3):
-        add_agency(w, n_workers=200, capacity=0.6, reputation=0.6)
+    sizes = [5, 20, 40, 200]
+    bidders = [add_agency(w, n_workers=n, capacity=0.6, reputation=0.6) for n in sizes]
     pol = policy_of(w)
     plan_lots(w, pol, params)
+    draws = copy.deepcopy(w.streams.procurement)  # the stream award_lots will draw from
     award_lots(w, pol, params)
-    let = w.lots.holder >= 0
-    assert let.all()
-    fees = expected_lot_hours(w, pol, params) * params.service_hour_price * 12
-    discount = (1 - w.lots.remaining[let] / fees[let]) / params.tender_max_discount
-    assert ((discount >= 0) & (discount <= 1)).all()
-    assert discount.mean() > 0.65, discount.mean()
-    assert w.lots.month_fee[let] * 12 == pytest.approx(w.lots.remaining[let])
+    lots = w.lots
+    assert (lots.holder >= 0).all()
+    n_lots = len(lots)
+    draws.normal(0.0, 0.0, (n_lots, len(sizes)))  # the (zero) scoring noise
+    markup = draws.uniform(0.0, 2 * params.bid_markup, (n_lots, len(sizes)))
+    hours = expected_lot_hours(w, pol, params)
+    price = params.service_hour_price
+    extra = hours[:, None] / params.worker_hours_per_month
+    cost = hand_unit_cost(params, 0.6, np.array(sizes)[None, :] + extra)
+    assert (cost[:, :3] < price).all() and (cost[:, 3] > price).all()
+    bid = np.minimum(cost * (1 + markup), price)
+    discount = np.minimum(1 - bid / price, params.tender_max_discount)
+    discount[:, 3] = -np.inf
+    won = np.searchsorted(bidders, lots.holder)
+    assert (discount[np.arange(n_lots), won] == discount.max(axis=1)).all()
+    assert len(set(won.tolist())) > 1 and 3 not in won  # the margins, not size alone, decide
+    # The winner is paid its bid: the fee less its discount, for the months left.
+    fees = hours * price * 12
+    assert lots.remaining == pytest.approx(fees * (1 - discount.max(axis=1)))
+    assert lots.month_fee * 12 == pytest.approx(lots.remaining)
 
 
 def test_no_holder_gets_more_lot_hours_than_it_can_staff():
@@ -204,7 +230,7 @@ def test_no_holder_gets_more_lot_hours_than_it_can_staff():
     assert w.year_books().lots_let == (lots.holder >= 0).sum()
 
 
-def test_headroom_counts_workers_expansion_projects_and_lots_held():
+def test_headroom_counts_workers_expansion_coordination_projects_and_lots_held():
     params = Params()
     w = market()
     a = add_agency(w, n_workers=3, capacity=0.4)
@@ -213,17 +239,23 @@ def test_headroom_counts_workers_expansion_projects_and_lots_held():
     w.lots.holder[0] = a
     w.lots.hours[0] = 70.0
     room = org_headroom(w, params)
-    per = params.worker_hours_per_month
+    per, p = params.worker_hours_per_month, params
     expansion = params.expansion_workers_per_capacity * 0.4
-    assert room[a] == pytest.approx((3 + expansion) * per - 50.0 - 70.0)
-    assert room[g] == pytest.approx(expansion * per)  # a group's project uses volunteers
+
+    def productive(size):  # hours of a workforce of that size after coordination (model v2)
+        return size * per * (1 - min(0.5, p.coordination_cost * np.log2(1 + size / 8.0)))
+
+    assert p.supervision_span == 8.0
+    assert room[a] == pytest.approx(productive(3 + expansion) - 50.0 - 70.0)
+    assert room[g] == pytest.approx(productive(expansion))  # a group's project uses volunteers
+    assert productive(3 + expansion) < (3 + expansion) * per
     w.orgs.alive[a] = False
     assert org_headroom(w, params)[a] == 0
 
 
 def test_a_project_call_spends_the_money_on_the_least_covered_communities_first():
     # Money for five agency grants and one group grant; every organization applies.
-    params = Params(project_apply_rate=1.0)
+    params = Params(project_apply_rate=1.0, group_project_apply_rate=1.0)
     budget = 5 * params.project_grant_agency + params.project_grant_group
     w = market(policy={"project_budget": budget})
     w.communities.coverage_memory = [0.9, 0.2, 0.5, 0.4]
@@ -251,8 +283,13 @@ def test_a_project_call_spends_the_money_on_the_least_covered_communities_first(
 
 def test_project_money_goes_to_the_stronger_applicant_and_never_as_an_empty_grant():
     # Money for one agency grant, two applicants of equal capacity: the better reputation wins.
-    # Groups' grants set to zero: no group gets a project.
-    params = Params(project_apply_rate=1.0, project_score_noise=0.0, project_grant_group=0.0)
+    # Groups' grants set to zero: no group gets a project, though it applies with the best score.
+    params = Params(
+        project_apply_rate=1.0,
+        group_project_apply_rate=1.0,
+        project_score_noise=0.0,
+        project_grant_group=0.0,
+    )
     w = market(policy={"project_budget": params.project_grant_agency})
     weak = add_agency(w, n_workers=2, capacity=0.5, reputation=0.2)
     strong = add_agency(w, n_workers=2, capacity=0.5, reputation=0.8)
