@@ -55,8 +55,13 @@ def test_district_columns_match_the_communities_month_by_month():
             {
                 "admin_burden": c.hours_admin.sum() / c.hours_used.sum(),
                 "service_coverage": served / need,
-                "service_quality": (c.service_quality * c.delivered_hours).sum()
+                # quality against need (model v2) is weighted by need; v1's quality per
+                # delivered hour is kept as delivered_quality, weighted by the hours
+                "service_quality": (c.service_quality * c.need_hours).sum() / need,
+                "delivered_quality": (c.delivered_quality * c.delivered_hours).sum()
                 / c.delivered_hours.sum(),
+                "service_need_hours": need,
+                "unmet_hours_elderly": c.unmet_elderly.sum(),
                 "satisfaction": (c.satisfaction * c.residents).sum() / c.residents.sum(),
                 "items_refused": c.items_refused.sum(),
                 "purchase_spend": c.purchase_spend.sum(),
@@ -90,6 +95,7 @@ def test_aggregate_sums_counts_and_takes_shares_as_ratios_of_sums():
         "served_hours": [5.0, 15.0, 8.0],
         "service_need_hours": [10.0, 10.0, 8.0],
         "service_quality": [0.2, 0.6, 0.5],
+        "delivered_quality": [0.3, 0.7, 0.5],
         "delivered_hours": [10.0, 30.0, 8.0],
         "satisfaction": [0.4, 0.8, 0.5],
         "participation": [0.1, 0.3, 0.2],
@@ -105,7 +111,9 @@ def test_aggregate_sums_counts_and_takes_shares_as_ratios_of_sums():
     assert out["admin_burden"][0, 0] == pytest.approx(40 / 200)
     assert np.isnan(out["admin_burden"][0, 1])  # no hours used: no burden (not 0, not inf)
     assert out["service_coverage"][0].tolist() == pytest.approx([20 / 20, 8 / 8])
-    assert out["service_quality"][0, 0] == pytest.approx((0.2 * 10 + 0.6 * 30) / 40)
+    # Quality against need is weighted by need hours, quality per hour by delivered hours.
+    assert out["service_quality"][0, 0] == pytest.approx((0.2 * 10 + 0.6 * 10) / 20)
+    assert out["delivered_quality"][0, 0] == pytest.approx((0.3 * 10 + 0.7 * 30) / 40)
     assert out["satisfaction"][0, 0] == pytest.approx((0.4 * 1000 + 0.8 * 3000) / 4000)
     assert out["participation"][0, 0] == pytest.approx((0.1 * 1000 + 0.3 * 3000) / 4000)
     assert out["staff_burnout"][0, 0] == pytest.approx((0.5 * 2 + 0.1 * 6) / 8)
@@ -178,7 +186,9 @@ def test_district_columns_are_what_the_agents_and_books_say_month_by_month():
         assert [r["purchase_spend"], r["project_spend"], r["funded_item_spend"]] == pytest.approx(
             month, abs=1e-6
         )
-        hours = c.org_item_delivered.sum() + c.project_hours.sum()
+        # hours organizations delivered: lot items, funded items bought from a street agency
+        # outside any lot (model v2), and projects
+        hours = c.org_item_delivered.sum() + c.funded_org_delivered.sum() + c.project_hours.sum()
         if hours > 0:
             assert r["cost_per_service_hour"] == pytest.approx(sum(month) / hours)
         assert r["purchase_appropriated_ytd"] == b.purchase_appropriated
