@@ -40,9 +40,3 @@ def baseline() -> DistrictModel:
 @pytest.fixture
 def reform_results(reform):
     return reform.results()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    from tests.v1_only import mark_v1_only
-
-    mark_v1_only(items)
