@@ -16,7 +16,10 @@ def _executor(args: argparse.Namespace) -> Any:
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers {args.workers}: must be at least 1")
-    return make_executor(args.executor, args.workers)
+    scheduler = getattr(args, "scheduler", None)
+    if scheduler and args.executor != "dask":
+        raise UserError("--scheduler needs --executor dask")
+    return make_executor(args.executor, args.workers, scheduler)
 
 
 def _out(args: argparse.Namespace, targets: Any) -> Path:
@@ -37,11 +40,19 @@ def update_doc_section(path: Path, section: str, body: str) -> None:
     )
 
 
+def _command(name: str) -> str:
+    return (
+        f"sanshe {name} " + " ".join(sys.argv[2:]) if sys.argv[1:2] == [name] else f"sanshe {name}"
+    )
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     from sim.calibration.fit import calibrate, write_fitted_scenario
     from sim.calibration.targets import load_targets
 
     targets = load_targets(args.targets)
+    if args.method == "abc":
+        return _calibrate_abc(args, targets)
     out = _out(args, targets)
     if not args.quiet:
         print(
@@ -61,18 +72,102 @@ def _calibrate(args: argparse.Namespace) -> int:
     )
     stem = Path(summary["reform"]).stem
     path = Path(args.write) if args.write else Path("scenarios") / "calibrated" / f"{stem}.toml"
-    command = (
-        "sanshe calibrate " + " ".join(sys.argv[2:])
-        if sys.argv[1:2] == ["calibrate"]
-        else "sanshe calibrate"
-    )
-    written = write_fitted_scenario(summary, path, command)
+    written = write_fitted_scenario(summary, path, _command("calibrate"))
     print(
         f"best distance {summary['best_distance']:.3f}; {summary['targets_met']} of "
         f"{len(targets.fit)} fit targets met; wrote {written}"
     )
     for key, value in summary["best_params"].items():
         print(f"  {key} = {value:.6g}")
+    return 0
+
+
+def _calibrate_abc(args: argparse.Namespace, targets: Any) -> int:
+    from sim.calibration.abc import read_posterior, run_abc, write_posterior_scenario
+    from sim.calibration.posterior import (
+        correlations,
+        identifiability,
+        identifiability_markdown,
+        pairs_figure,
+        predictive_markdown,
+        predictive_runs,
+        predictive_table,
+        summary_markdown,
+    )
+    from sim.io import write_parquet, write_text
+
+    out = _out(args, targets)
+    executor = _executor(args)
+    for flag in ("generations", "population", "replications", "draws"):
+        value = getattr(args, flag)
+        if value is not None and value < (4 if flag == "population" else 1):
+            raise UserError(
+                f"--{flag} {value}: must be at least {4 if flag == 'population' else 1}"
+            )
+    if not args.quiet:
+        print(
+            f"ABC-SMC of {len(targets.parameters)} parameters of {args.scenario or targets.reform} "
+            f"against {len(targets.fit)} fit targets ({len(targets.with_role('held_out'))} held "
+            f"out, {len(targets.with_role('check'))} checks) -> {out}/",
+            flush=True,
+        )
+    run_abc(
+        targets,
+        out,
+        executor,
+        args.population,
+        args.generations,
+        args.replications,
+        args.scenario,
+        fresh=args.fresh,
+        progress=not args.quiet,
+    )
+    posterior, info = read_posterior(out / "posterior.parquet")
+    draws = args.draws if args.draws is not None else targets.abc.predictive_draws
+    workers = getattr(executor, "workers", None) or 1
+    if not args.quiet:
+        print(f"posterior-predictive check: {draws} draws on fresh seeds", flush=True)
+    runs = predictive_runs(
+        targets,
+        posterior,
+        draws,
+        targets.abc.predictive_replications,
+        workers=workers if args.executor != "serial" else 1,
+        reform_path=args.scenario,
+    )
+    write_parquet(runs, out / "predictive.parquet")
+    table = predictive_table(targets, runs)
+    table.to_csv(out / "abc_fit.csv", index=False)
+    fit_md = predictive_markdown(table)
+    ident = identifiability(targets, posterior)
+    corr = correlations(targets, posterior)
+    ident.to_csv(out / "identifiability.csv", index=False)
+    corr.to_csv(out / "correlations.csv", index=False)
+    ident_md = identifiability_markdown(ident, corr)
+    head = summary_markdown(info)
+    write_text(f"{head}\n\n{fit_md}\n\n{ident_md}\n", out / "abc_fit.md")
+    fig = pairs_figure(targets, posterior)
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"pairs.{ext}", dpi=130, bbox_inches="tight")
+    stem = Path(info["reform"]).stem
+    path = Path(args.write) if args.write else Path("scenarios") / "calibrated" / f"{stem}.toml"
+    written = write_posterior_scenario(targets, posterior, info, path, _command("calibrate"))
+    print(head + "\n\n" + fit_md + "\n\n" + ident_md)
+    met = table.groupby("role")["met"].apply(lambda m: f"{(m == 'yes').sum()} of {len(m)}")
+    print(
+        "\nmet (posterior-predictive median within tolerance): "
+        + ", ".join(f"{role} {met[role]}" for role in ("fit", "held_out", "check") if role in met)
+        + f"; wrote {out}/posterior.parquet, abc_fit.md, pairs.png and {written}"
+    )
+    if args.docs:
+        n = targets.abc.predictive_replications
+        update_doc_section(
+            Path(args.docs),
+            "abc-fit",
+            f"{head}\n\nPosterior-predictive check: {draws} draws from the posterior, "
+            f"{n} replications each on fresh seeds.\n\n{fit_md}\n",
+        )
+        update_doc_section(Path(args.docs), "identifiability", ident_md + "\n")
     return 0
 
 
@@ -145,6 +240,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("targets", help="targets TOML file, e.g. scenarios/targets/wuhou.toml")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     p.add_argument("--executor", choices=("local", "dask", "serial"), default="local")
+    p.add_argument("--scheduler", help="dask scheduler address (with --executor dask)")
     p.add_argument("--out", help="results directory (default results/calibration/<targets name>)")
     p.add_argument(
         "--replications", type=int, help="replications per candidate (default from file)"
@@ -163,6 +259,17 @@ def register(sub: Any) -> None:
     cal.add_argument(
         "--write", help="fitted scenario file (default scenarios/calibrated/<name>.toml)"
     )
+    cal.add_argument(
+        "--method",
+        choices=("de", "abc"),
+        default="de",
+        help="de: differential-evolution point fit (fast); abc: ABC-SMC posterior (pyabc)",
+    )
+    cal.add_argument("--fresh", action="store_true", help="abc: discard a stored run, start over")
+    cal.add_argument(
+        "--draws", type=int, help="abc: posterior-predictive draws (default from file)"
+    )
+    cal.add_argument("--docs", help="abc: also update the fit and identifiability tables here")
     cal.set_defaults(func=_calibrate)
 
     val = sub.add_parser(
