@@ -83,6 +83,11 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _calibrate_abc(args: argparse.Namespace, targets: Any) -> int:
+    import hashlib
+    import json
+
+    import pandas as pd
+
     from sim.calibration.abc import read_posterior, run_abc, write_posterior_scenario
     from sim.calibration.posterior import (
         correlations,
@@ -94,7 +99,7 @@ def _calibrate_abc(args: argparse.Namespace, targets: Any) -> int:
         predictive_table,
         summary_markdown,
     )
-    from sim.io import write_parquet, write_text
+    from sim.io import write_json, write_parquet, write_text
 
     out = _out(args, targets)
     executor = _executor(args)
@@ -127,15 +132,26 @@ def _calibrate_abc(args: argparse.Namespace, targets: Any) -> int:
     workers = getattr(executor, "workers", None) or 1
     if not args.quiet:
         print(f"posterior-predictive check: {draws} draws on fresh seeds", flush=True)
-    runs = predictive_runs(
-        targets,
-        posterior,
-        draws,
-        targets.abc.predictive_replications,
-        workers=workers if args.executor != "serial" else 1,
-        reform_path=args.scenario,
-    )
-    write_parquet(runs, out / "predictive.parquet")
+    key = {
+        "posterior_sha256": hashlib.sha256((out / "posterior.parquet").read_bytes()).hexdigest(),
+        "draws": draws,
+        "replications": targets.abc.predictive_replications,
+        "scenario": args.scenario,
+    }
+    stored = out / "predictive.json"
+    if stored.is_file() and json.loads(stored.read_text()) == key:
+        runs = pd.read_parquet(out / "predictive.parquet")  # the same posterior: runs kept
+    else:
+        runs = predictive_runs(
+            targets,
+            posterior,
+            draws,
+            targets.abc.predictive_replications,
+            workers=workers if args.executor != "serial" else 1,
+            reform_path=args.scenario,
+        )
+        write_parquet(runs, out / "predictive.parquet")
+        write_json(key, stored)
     table = predictive_table(targets, runs)
     table.to_csv(out / "abc_fit.csv", index=False)
     fit_md = predictive_markdown(table)
