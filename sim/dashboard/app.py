@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import mesa.visualization.solara_viz as solara_viz
 import solara
 import solara.lab
 from mesa.visualization import SolaraViz
@@ -142,6 +143,29 @@ def ScenarioCard(
 
 
 @solara.component
+def MonthShown(model: Any) -> None:
+    """SolaraViz's 'Information' card, in months: 'Month 48 of 48 (2016-12)', not 'Time: 48.0'."""
+    update_counter.get()
+    spec = getattr(model, "spec", None)
+    if spec is None or not getattr(model, "steps", 0):
+        text = f"Not run yet: {spec.months} months from {spec.start_month}" if spec else ""
+    else:
+        text = f"Month {model.steps} of {spec.months} ({model.month})"
+    solara.Text(text, classes=["sanshe-month"])
+
+
+# SolaraViz draws its step counter with the module-level ShowSteps component ("Time: 48.0");
+# the page shows months instead. The other leftovers (a single "Page 0" tab, the "Use Threads"
+# box: threads would step the model while the charts read it) are hidden with CSS below.
+solara_viz.ShowSteps = MonthShown
+LEFTOVER_CSS = """
+.sanshe-run .v-tabs { display: none; }
+.v-card:not(.sanshe-levers):not(.sanshe-scenario):has(.v-slider) .v-input--checkbox {
+    display: none; }
+"""
+
+
+@solara.component
 def Dashboard(
     config: DashboardConfig, model: solara.Reactive[DashboardModel] | None = None
 ) -> None:
@@ -167,12 +191,12 @@ def Dashboard(
 
     # SolaraViz always draws a "Model Parameters" card for its own inputs; this page has none (its
     # controls are the scenario and lever cards), so the card, left empty, is hidden.
-    solara.Style(".v-card:has(> .v-card__text > .v-sheet:empty) { display: none; }")
+    solara.Style(".v-card:has(> .v-card__text > .v-sheet:empty) { display: none; }" + LEFTOVER_CSS)
     with solara.Sidebar():
         ScenarioCard(model.value, setting, choices, change, run_to_end)
 
     with solara.lab.Tabs():
-        with solara.lab.Tab("Run"):
+        with solara.lab.Tab("Run"), solara.Column(classes=["sanshe-run"]):
             SolaraViz(model, components=COMPONENTS, model_params=params, name=TITLE)
             LeverSidebar(
                 setting,

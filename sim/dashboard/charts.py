@@ -71,6 +71,8 @@ CHARTS: tuple[ChartSpec, ...] = (
         "satisfaction",
         "Resident satisfaction",
         (("satisfaction", "satisfaction"), ("participation", "participation")),
+        right=("participation",),  # a few % of residents: on its own axis, or it reads as 0
+        right_label="participation (% of residents)",
     ),
     ChartSpec(
         "organizations",
@@ -100,7 +102,7 @@ CHARTS: tuple[ChartSpec, ...] = (
         dashed=("purchase_appropriated_ytd", "project_appropriated_ytd"),
     ),
 )
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")  # Okabe & Ito: safe for colour blindness
 
 
 def district_frame(model: DistrictModel) -> pd.DataFrame:
@@ -166,7 +168,7 @@ def outcome_figure(
         style = "--" if column in spec.dashed else "-"
         label = f"{name} (right)" if column in spec.right else name
         if len(frame):
-            values = frame[column].astype(float) * spec.scale
+            values = frame[column].astype(float) * OUTPUTS[column].display_scale
             (line,) = target.plot(frame["date"], values, style, color=color, label=label, lw=1.6)
         else:
             (line,) = target.plot([], [], style, color=color, label=label)
@@ -174,11 +176,11 @@ def outcome_figure(
     for axis in (ax, right):
         if axis is None:
             continue
-        if spec.share or not len(frame):
+        if axis is ax and (spec.share or not len(frame)):
             axis.set_ylim(0, spec.scale if spec.share else 1)
-        else:
+        else:  # free scale from 0 (the right axis: a small share must not read as 0)
             axis.set_ylim(bottom=0)
-            axis.set_ylim(top=max(axis.get_ylim()[1], 1))
+            axis.set_ylim(top=max(axis.get_ylim()[1], 1 if axis is ax else 0.1))
         axis.tick_params(labelsize=8)
     if right is not None:
         right.set_ylabel(spec.right_label, fontsize=8)

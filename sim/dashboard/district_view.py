@@ -23,12 +23,16 @@ from sim.model import DistrictModel
 from sim.outputs import OUTPUTS
 from sim.schedule import format_month
 
-# outcome -> (title, matplotlib colour map); burden is bad when high, the others good when high
+# outcome -> (title, matplotlib colour map); burden is bad when high, the others good when high.
+# Titles and units are the output table's (sim/outputs.py), as in the report.
 METRICS: dict[str, tuple[str, str]] = {
-    "admin_burden": ("Administrative burden", "OrRd"),
-    "service_quality": ("Service quality", "viridis"),
-    "service_coverage": ("Service coverage", "viridis"),
-    "satisfaction": ("Satisfaction", "viridis"),
+    name: (OUTPUTS[name].axis_label[0].upper() + OUTPUTS[name].axis_label[1:], cmap)
+    for name, cmap in (
+        ("admin_burden", "OrRd"),
+        ("service_quality", "viridis"),
+        ("service_coverage", "viridis"),
+        ("satisfaction", "viridis"),
+    )
 }
 # community record columns shown for a community, with their labels
 DETAILS: dict[str, str] = {
@@ -48,7 +52,7 @@ DETAILS: dict[str, str] = {
 NO_DATA = "#dddddd"
 
 # SVG geometry (pixels)
-LABEL_W, CELL_W, CELL_H, GAP, TOP, LEGEND_H, LEGEND_W = 118, 34, 18, 3, 24, 30, 380
+LABEL_W, CELL_W, CELL_H, GAP, TOP, LEGEND_H, LEGEND_W = 170, 34, 18, 3, 24, 30, 470
 
 
 def community_frame(model: DistrictModel) -> pd.DataFrame:
@@ -138,11 +142,12 @@ def district_svg(frame: pd.DataFrame, metric: str = "admin_burden", stretch: boo
     streets = frame.drop_duplicates("street_index").set_index("street_index")
     for s in range(n_streets):
         y = TOP + s * (CELL_H + GAP)
-        label = streets.loc[s, "street_label"]
-        name = streets.loc[s, "street"]
+        label = str(streets.loc[s, "street_label"])
+        name = str(streets.loc[s, "street"])
+        shown = f"{name} {label}" if label and label != name else name  # 浆洗街 Jiangxijie
         parts.append(
-            f'<text x="{LABEL_W - 6}" y="{y + CELL_H - 6}" text-anchor="end">'
-            f"<title>{escape(str(name))}</title>{escape(str(label))}</text>"
+            f'<text x="{LABEL_W - 6}" y="{y + CELL_H - 6}" text-anchor="end" '
+            f'class="sanshe-street-label">{escape(shown)}</text>'
         )
     for i, row in enumerate(frame.to_dict("records")):
         x = LABEL_W + int(row["position"]) * (CELL_W + GAP)
@@ -155,14 +160,21 @@ def district_svg(frame: pd.DataFrame, metric: str = "admin_burden", stretch: boo
             f'data-value="{shown}" x="{x}" y="{y}" width="{CELL_W}" height="{CELL_H}" rx="3" '
             f'fill="{colors[i]}" stroke="white"><title>{tip}</title></rect>'
         )
-    parts.append(_legend(cmap_name, *color_range(frame, metric, stretch), y=height - LEGEND_H))
+    parts.append(
+        _legend(cmap_name, *color_range(frame, metric, stretch), y=height - LEGEND_H, metric=metric)
+    )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _legend(cmap_name: str, lo: float, hi: float, y: int) -> str:
-    """A horizontal colour bar with its end values."""
+def _legend(cmap_name: str, lo: float, hi: float, y: int, metric: str = "admin_burden") -> str:
+    """A horizontal colour bar with its end values in display units (as in the report)."""
     cmap = colormaps[cmap_name]
+    o = OUTPUTS[metric]
+    unit = "%" if o.display_unit == "%" else ""
+    lo_text = f"{o.format(lo)}{unit}"
+    hi_text = f"{o.format(hi)}{unit}"
+    better = {"lower": "lower is better", "higher": "higher is better"}.get(o.better or "", "")
     stops = "".join(
         f'<stop offset="{k / 10:.1f}" stop-color="{to_hex(cmap(k / 10))}"/>' for k in range(11)
     )
@@ -171,10 +183,13 @@ def _legend(cmap_name: str, lo: float, hi: float, y: int) -> str:
         f'<defs><linearGradient id="sanshe-legend-{cmap_name}">{stops}</linearGradient></defs>'
         f'<rect x="{x}" y="{y + 8}" width="{w}" height="10" '
         f'fill="url(#sanshe-legend-{cmap_name})"/>'
-        f'<text x="{x - 6}" y="{y + 17}" text-anchor="end">{lo:.2f}</text>'
-        f'<text x="{x + w + 6}" y="{y + 17}">{hi:.2f}</text>'
-        f'<rect x="{x + w + 50}" y="{y + 8}" width="10" height="10" fill="{NO_DATA}"/>'
-        f'<text x="{x + w + 64}" y="{y + 17}">not measured yet</text>'
+        f'<text x="{x - 6}" y="{y + 17}" text-anchor="end" class="sanshe-legend-low">'
+        f"{escape(lo_text)}</text>"
+        f'<text x="{x + w + 6}" y="{y + 17}" class="sanshe-legend-high">{escape(hi_text)}</text>'
+        f'<text x="{x + w + 52}" y="{y + 17}" class="sanshe-legend-unit">'
+        f"{escape(o.axis_label)}{escape(f', {better}' if better else '')}</text>"
+        f'<rect x="{x + w + 250}" y="{y + 8}" width="10" height="10" fill="{NO_DATA}"/>'
+        f'<text x="{x + w + 264}" y="{y + 17}">not measured yet</text>'
     )
 
 

@@ -95,7 +95,7 @@ def test_run_to_end_fills_the_charts_and_the_district(page):
     assert all(after[k] != before[k] for k in before)
     svg = of_type(one_with_class(page.root, "sanshe-district"), solara.widgets.HTML)[0]
     assert svg.unsafe_innerHTML.count('fill="#dddddd"') == 1  # only the legend's swatch
-    assert "Administrative burden — 2016-12" in svg.unsafe_innerHTML
+    assert "Admin burden (%) — 2016-12" in svg.unsafe_innerHTML
 
 
 def test_seed_and_levers_apply_on_reset_and_step_runs_the_current_model(page):

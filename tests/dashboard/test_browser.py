@@ -139,6 +139,15 @@ def test_run_in_a_real_browser_updates_the_charts(server, tmp_path):
             expect(page.locator("rect.sanshe-community[fill='#dddddd']")).to_have_count(0)
             page.wait_for_timeout(500)
             page.screenshot(path=ARTIFACTS / "dashboard-after-run.png")
+            # no framework leftovers: months, not "Time: 48.0"; no "Page 0" tab or "Use Threads"
+            expect(page.locator(".sanshe-month")).to_have_text("Month 48 of 48 (2016-12)")
+            assert "Time:" not in page.locator("body").inner_text()
+            expect(page.get_by_text("Page 0")).to_be_hidden()
+            expect(page.get_by_text("Use Threads")).to_be_hidden()
+            # the map: Chinese street names with pinyin, and a scale in the report's units
+            expect(page.locator(".sanshe-street-label").first).to_have_text("浆洗街 Jiangxijie")
+            expect(page.locator(".sanshe-legend-high")).to_have_text("100.0%")
+            expect(page.locator(".sanshe-legend-unit")).to_contain_text("admin burden (%)")
 
             # a lever: switch entry control off, then Reset starts a run that holds it off
             entry = page.locator(".sanshe-levers .sanshe-lever-entry_control")

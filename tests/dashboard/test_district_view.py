@@ -66,7 +66,10 @@ def test_svg_has_a_cell_with_numbers_for_every_community(run):
     assert [float(v) for _, v in cells] == pytest.approx(list(frame["service_quality"]), abs=1e-3)
     first = frame.iloc[0]
     assert f"<title>{first['community']} ({first['street']}), 2013-12\nadmin burden: " in svg
-    assert "Service quality — 2013-12" in svg
+    assert "Service quality (score 0-100) — 2013-12" in svg  # the output table's label and unit
+    assert ">浆洗街 Jiangxijie</text>" in svg  # Chinese street name with its pinyin
+    assert 'class="sanshe-legend-high">100.0</text>' in svg  # the scale in display units
+    assert "service quality (score 0-100), higher is better" in svg
 
 
 def test_a_csv_district_is_drawn_too():
