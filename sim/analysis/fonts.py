@@ -12,10 +12,17 @@ family that has it):
 Before a name is drawn, :func:`place_label` checks that every character has a glyph in one of
 these fonts; if not, it falls back to pinyin (known for Wuhou's streets, ``sim.district``) or to a
 neutral label such as "street 3", so a figure never shows a missing glyph.
+
+Web pages (the report, the dashboard) cannot count on a system CJK font either: a browser on a
+machine without one draws Chinese as empty boxes. :func:`css_font_face` cuts the bundled subset
+down to the Chinese characters a page actually shows and embeds them as an ``@font-face`` rule
+(a few kB), limited by ``unicode-range`` to CJK code points so Latin text keeps its own font.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import shutil
 import subprocess
@@ -117,3 +124,71 @@ def safe_text(text: str) -> str:
     """``text`` with any character no font can draw replaced by '?' (labels of user scenarios)."""
     covered = covered_codepoints()
     return "".join(ch if ch.isspace() or ord(ch) in covered else "?" for ch in text)
+
+
+# Code points a page's CJK face may draw: CJK radicals, symbols and punctuation, ideographs
+# (with extension A and compatibility ideographs), and full-width forms.
+CJK_RANGES: tuple[tuple[int, int], ...] = (
+    (0x2E80, 0x2FFF),
+    (0x3000, 0x303F),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFF00, 0xFFEF),
+)
+
+
+def is_cjk(ch: str) -> bool:
+    """Whether a character falls in :data:`CJK_RANGES`."""
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in CJK_RANGES)
+
+
+def cjk_characters(text: str) -> str:
+    """The distinct CJK characters of ``text``, sorted."""
+    return "".join(sorted({ch for ch in text if is_cjk(ch)}))
+
+
+def uncovered_cjk(text: str) -> str:
+    """The CJK characters of ``text`` that the bundled font has no glyph for (a browser draws them
+    from a system font if it has one, else as boxes)."""
+    cmap = _charmap(BUNDLED_FONT) if BUNDLED_FONT.is_file() else frozenset()
+    return "".join(ch for ch in cjk_characters(text) if ord(ch) not in cmap)
+
+
+@cache
+def _subset_otf(chars: str) -> bytes:
+    """The bundled font cut down to ``chars`` (OpenType/CFF bytes)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(BUNDLED_FONT))
+    options = subset.Options()
+    options.layout_features = []
+    options.name_IDs = ["*"]  # keep the renamed family and the licence notice
+    options.notdef_outline = True
+    options.hinting = False
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def css_font_face(text: str) -> str:
+    """An ``@font-face`` rule for family :data:`BUNDLED_FAMILY` holding the glyphs of the CJK
+    characters of ``text``, embedded as a data URI; '' if ``text`` has none (or the bundled font
+    is missing). Put the family *first* in a ``font-family`` list: its ``unicode-range`` keeps it
+    to CJK code points, and Chromium does not fall back past a font such as Arial that a system
+    alias resolves to."""
+    missing = set(uncovered_cjk(text))
+    chars = "".join(ch for ch in cjk_characters(text) if ch not in missing)
+    if not chars or not BUNDLED_FONT.is_file():
+        return ""
+    data = base64.b64encode(_subset_otf(chars)).decode("ascii")
+    ranges = ", ".join(f"U+{lo:X}-{hi:X}" for lo, hi in CJK_RANGES)
+    return (
+        f'@font-face {{ font-family: "{BUNDLED_FAMILY}"; '
+        f'src: url(data:font/otf;base64,{data}) format("opentype"); unicode-range: {ranges}; }}\n'
+    )

@@ -29,6 +29,7 @@ import solara.lab
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
+from sim.analysis.fonts import BUNDLED_FAMILY, css_font_face
 from sim.dashboard.charts import CHARTS, make_chart_component
 from sim.dashboard.compare import CompareView
 from sim.dashboard.controls import LeverControls, format_value, model_params
@@ -165,6 +166,31 @@ LEFTOVER_CSS = """
 """
 
 
+def chinese_text(model: DashboardModel) -> str:
+    """The Chinese text the page may show for a model: its streets and communities (the map, the
+    community picker) and its scenario's name and description."""
+    d = model.district
+    setting = model.setting
+    return "".join(
+        (
+            *d.street_names,
+            *d.community_names,
+            setting.name,
+            setting.base.description,
+            TITLE,
+        )
+    )
+
+
+def font_css(text: str) -> str:
+    """The bundled CJK font cut down to ``text``'s Chinese characters, first in the page's font
+    list: without it a machine with no CJK font shows street names as empty boxes."""
+    face = css_font_face(text)
+    if not face:
+        return ""
+    return face + f'.v-application {{ font-family: "{BUNDLED_FAMILY}", Roboto, sans-serif; }}\n'
+
+
 @solara.component
 def Dashboard(
     config: DashboardConfig, model: solara.Reactive[DashboardModel] | None = None
@@ -191,7 +217,11 @@ def Dashboard(
 
     # SolaraViz always draws a "Model Parameters" card for its own inputs; this page has none (its
     # controls are the scenario and lever cards), so the card, left empty, is hidden.
-    solara.Style(".v-card:has(> .v-card__text > .v-sheet:empty) { display: none; }" + LEFTOVER_CSS)
+    text = chinese_text(model.value)
+    fonts = solara.use_memo(lambda: font_css(text), [text])
+    solara.Style(
+        ".v-card:has(> .v-card__text > .v-sheet:empty) { display: none; }" + LEFTOVER_CSS + fonts
+    )
     with solara.Sidebar():
         ScenarioCard(model.value, setting, choices, change, run_to_end)
 

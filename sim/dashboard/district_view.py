@@ -52,7 +52,12 @@ DETAILS: dict[str, str] = {
 NO_DATA = "#dddddd"
 
 # SVG geometry (pixels)
-LABEL_W, CELL_W, CELL_H, GAP, TOP, LEGEND_H, LEGEND_W = 170, 34, 18, 3, 24, 30, 470
+# The legend takes two rows (colour bar with its ends; what it shows and the no-data swatch) so
+# the picture fits the dashboard's half-width grid cell (about 470 px at a 1400 px window).
+LABEL_W, CELL_W, CELL_H, GAP, TOP, LEGEND_H, LEGEND_W = 170, 34, 18, 3, 24, 46, 300
+# Chinese names are drawn from the bundled CJK font the page embeds (sim.dashboard.app), which
+# must come first: Chromium does not fall back past a system alias such as Arial's.
+FONT_FAMILY = "'Sanshe CJK Subset', sans-serif"
 
 
 def community_frame(model: DistrictModel) -> pd.DataFrame:
@@ -128,14 +133,15 @@ def district_svg(frame: pd.DataFrame, metric: str = "admin_burden", stretch: boo
     colors = cell_colors(frame, metric, stretch)
     n_streets = int(frame["street_index"].max()) + 1 if len(frame) else 0
     widest = int(frame["position"].max()) + 1 if len(frame) else 0
-    width = max(LABEL_W + widest * (CELL_W + GAP) + 10, LABEL_W + LEGEND_W)
+    width = max(LABEL_W + widest * (CELL_W + GAP) + 2, LABEL_W + LEGEND_W)
     height = TOP + n_streets * (CELL_H + GAP) + LEGEND_H
     month = frame["month"].iloc[0] if len(frame) else ""
     when = month if frame["measured"].all() else f"{month} (not run yet)"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" class="sanshe-district-svg" data-metric="{metric}" '
-        f'font-family="sans-serif" font-size="11">',
+        'style="max-width: 100%; height: auto" '
+        f'font-family="{FONT_FAMILY}" font-size="11">',
         f'<text x="0" y="14" font-size="13" font-weight="bold">{escape(title)} — '
         f"{escape(when)}</text>",
     ]
@@ -186,10 +192,10 @@ def _legend(cmap_name: str, lo: float, hi: float, y: int, metric: str = "admin_b
         f'<text x="{x - 6}" y="{y + 17}" text-anchor="end" class="sanshe-legend-low">'
         f"{escape(lo_text)}</text>"
         f'<text x="{x + w + 6}" y="{y + 17}" class="sanshe-legend-high">{escape(hi_text)}</text>'
-        f'<text x="{x + w + 52}" y="{y + 17}" class="sanshe-legend-unit">'
+        f'<text x="{x}" y="{y + 34}" class="sanshe-legend-unit">'
         f"{escape(o.axis_label)}{escape(f', {better}' if better else '')}</text>"
-        f'<rect x="{x + w + 250}" y="{y + 8}" width="10" height="10" fill="{NO_DATA}"/>'
-        f'<text x="{x + w + 264}" y="{y + 17}">not measured yet</text>'
+        f'<rect x="{x + 210}" y="{y + 25}" width="10" height="10" fill="{NO_DATA}"/>'
+        f'<text x="{x + 224}" y="{y + 34}">no value yet</text>'
     )
 
 
@@ -203,7 +209,13 @@ def DistrictView(model: DistrictModel) -> None:
     frame = community_frame(model)
     with solara.Column(gap="4px", classes=["sanshe-district"]):
         with solara.Row(gap="12px", style={"align-items": "center"}):
-            solara.Select("Colour by", values=list(METRICS), value=metric, on_value=set_metric)
+            titles = {title: name for name, (title, _) in METRICS.items()}  # labels, not codes
+            solara.Select(
+                "Colour by",
+                values=list(titles),
+                value=METRICS[metric][0],
+                on_value=lambda title: set_metric(titles[title]),
+            )
             solara.Checkbox(label="stretch colours", value=stretch, on_value=set_stretch)
         solara.HTML(tag="div", unsafe_innerHTML=district_svg(frame, metric, stretch))
         names = list(frame["community"])

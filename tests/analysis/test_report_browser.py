@@ -74,7 +74,12 @@ def test_first_screen_answers_at_1400_by_900(report, tmp_path):
         try:
             page = browser.new_page()
             page.goto(report.resolve().as_uri())
-            page.evaluate("document.fonts.ready.then(() => true)")  # the embedded CJK font
+            # the embedded CJK font: loaded (a unicode-range face loads only when used)
+            faces = page.evaluate(
+                "document.fonts.ready.then(() => Array.from(document.fonts)"
+                ".map(f => [f.family.replace(/\"/g, ''), f.status]))"
+            )
+            title_font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
             page.screenshot(path=ARTIFACTS / "report-first-screen.png")
             text = page.evaluate(VISIBLE_TEXT)
             scroll_width = page.evaluate("document.documentElement.scrollWidth")
@@ -98,3 +103,13 @@ def test_first_screen_answers_at_1400_by_900(report, tmp_path):
     positions = [text.index(f" {lever.replace('_', ' ')} ") for lever in LEVERS[::-1]]
     assert positions == sorted(positions)
     assert scroll_width <= 1400 and ranking_right <= 1400  # nothing runs off the side
+    # 三社联动 in the title is drawn from the embedded font, not as boxes: the face is loaded, comes
+    # first in the font list (Chromium does not fall back past Arial's system alias), and holds a
+    # glyph for every Chinese character of the page
+    from sim.analysis.fonts import BUNDLED_FAMILY, cjk_characters, uncovered_cjk
+
+    assert "三社联动" in text
+    assert faces == [[BUNDLED_FAMILY, "loaded"]]
+    assert title_font.startswith(f'"{BUNDLED_FAMILY}"')
+    html_text = report.read_text(encoding="utf-8")
+    assert cjk_characters(html_text) and not uncovered_cjk(html_text)

@@ -192,3 +192,16 @@ def test_the_page_starts_from_the_launch_configuration(config):
         assert str(REFORM.name.removesuffix(".toml")) in texts(root)
     finally:
         rc.close()
+
+
+def test_the_page_embeds_a_font_for_its_chinese_names():
+    from sim.analysis.fonts import BUNDLED_FAMILY
+    from sim.dashboard.app import chinese_text, font_css
+
+    model = DashboardModel(scenario_file=str(REFORM), seed=1)
+    text = chinese_text(model)
+    assert "浆洗街" in text and "华兴" in text  # streets (and their communities)
+    css = font_css(text)
+    assert f'font-family: "{BUNDLED_FAMILY}"' in css and "unicode-range" in css
+    assert f'.v-application {{ font-family: "{BUNDLED_FAMILY}", Roboto' in css
+    assert font_css("no Chinese here") == ""

@@ -24,6 +24,21 @@ from ..conftest import ROOT
 from .conftest import REFORM
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+DOCS_FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures"
+
+
+def save_docs_figure(screenshot: Path, name: str) -> None:
+    """With SANSHE_UPDATE_DOCS_FIGURES=1, a small copy of a screenshot for docs/figures/ (960 px
+    wide, 256 colours): the dashboard as docs/dashboard.md shows it."""
+    if not os.environ.get("SANSHE_UPDATE_DOCS_FIGURES"):
+        return
+    from PIL import Image
+
+    with Image.open(screenshot) as im:
+        small = im.convert("RGB").resize((960, round(im.height * 960 / im.width)), Image.LANCZOS)
+    small.quantize(256, method=Image.Quantize.FASTOCTREE).save(DOCS_FIGURES / name, optimize=True)
+
+
 CHARTS = ("burden", "services", "satisfaction", "organizations", "workers", "spend")
 
 
@@ -138,16 +153,43 @@ def test_run_in_a_real_browser_updates_the_charts(server, tmp_path):
                 )
             expect(page.locator("rect.sanshe-community[fill='#dddddd']")).to_have_count(0)
             page.wait_for_timeout(500)
+            page.evaluate("document.fonts.ready.then(() => true)")
             page.screenshot(path=ARTIFACTS / "dashboard-after-run.png")
+            save_docs_figure(ARTIFACTS / "dashboard-after-run.png", "dashboard-after-run.png")
             # no framework leftovers: months, not "Time: 48.0"; no "Page 0" tab or "Use Threads"
             expect(page.locator(".sanshe-month")).to_have_text("Month 48 of 48 (2016-12)")
             assert "Time:" not in page.locator("body").inner_text()
             expect(page.get_by_text("Page 0")).to_be_hidden()
             expect(page.get_by_text("Use Threads")).to_be_hidden()
             # the map: Chinese street names with pinyin, and a scale in the report's units
-            expect(page.locator(".sanshe-street-label").first).to_have_text("浆洗街 Jiangxijie")
+            labels = page.locator(".sanshe-street-label")
+            expect(labels).to_have_count(13)
+            expect(labels.first).to_have_text("浆洗街 Jiangxijie")
+            expect(labels.last).to_have_text("华兴 Huaxing")
+            expect(page.locator(".sanshe-legend-low")).to_have_text("0.0%")
             expect(page.locator(".sanshe-legend-high")).to_have_text("100.0%")
-            expect(page.locator(".sanshe-legend-unit")).to_contain_text("admin burden (%)")
+            expect(page.locator(".sanshe-legend-unit")).to_have_text(
+                "admin burden (%), lower is better"
+            )
+            expect(page.locator(".sanshe-district")).to_contain_text("no value yet")
+            # ... chosen by the output's label, not its code name
+            expect(page.locator(".sanshe-district .v-select__selection")).to_have_text(
+                "Admin burden (%)"
+            )
+            # ... in a font that has the Chinese glyphs (the machine has none: boxes without it)
+            faces = page.evaluate(
+                "Array.from(document.fonts).map(f => [f.family.replace(/\"/g, ''), f.status])"
+            )
+            assert ["Sanshe CJK Subset", "loaded"] in faces, faces
+            assert labels.first.evaluate("el => getComputedStyle(el).fontFamily").startswith(
+                '"Sanshe CJK Subset"'
+            )
+            # ... and the whole legend inside the picture's box (none of it cut off)
+            box = page.locator("svg.sanshe-district-svg").bounding_box()
+            cell = page.locator(".sanshe-district").bounding_box()
+            assert box["x"] + box["width"] <= cell["x"] + cell["width"] + 1
+            legend = page.locator(".sanshe-district text", has_text="no value yet").bounding_box()
+            assert legend["x"] + legend["width"] <= box["x"] + box["width"]
 
             # a lever: switch entry control off, then Reset starts a run that holds it off
             entry = page.locator(".sanshe-levers .sanshe-lever-entry_control")

@@ -73,3 +73,17 @@ def test_pngs_are_drawn_once_per_month_and_shared_before_the_run(run):
     assert chart_png(a, CHARTS[0]) is chart_png(b, CHARTS[0])  # same calendar and lever changes
     a.step()
     assert chart_png(a, CHARTS[0]) != chart_png(b, CHARTS[0])
+
+
+def test_participation_has_its_own_axis_in_percent_and_fills_it(run):
+    """A few % of residents: on the 0-100 satisfaction axis it would read as a flat line at 0."""
+    spec = next(s for s in CHARTS if s.key == "satisfaction")
+    fig = outcome_figure(spec, district_frame(run), run.spec.start, 48)
+    left, right = fig.axes
+    (line,) = [ln for ln in right.get_lines() if "participation" in ln.get_label()]
+    values = np.asarray(line.get_ydata(), float)
+    share = district_frame(run)["participation"].to_numpy(float)
+    np.testing.assert_allclose(values, share * 100)  # display units: % of residents
+    assert "%" in right.get_ylabel()
+    assert 0 < values.max() < 20 and values.max() >= 0.4 * right.get_ylim()[1]  # fills its axis
+    assert left.get_ylim() == (0, 100)  # satisfaction keeps the 0-100 score scale

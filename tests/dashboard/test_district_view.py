@@ -78,3 +78,13 @@ def test_a_csv_district_is_drawn_too():
     frame = community_frame(m)
     assert len(frame) == 12 and frame["street"].nunique() == 3
     assert district_svg(frame).count('class="sanshe-community"') == 12
+
+
+def test_the_picture_fits_half_the_page_and_names_streets_in_the_embedded_font(run):
+    svg = district_svg(community_frame(run), "admin_burden")
+    width = int(re.search(r'<svg [^>]*width="(\d+)"', svg).group(1))
+    assert width <= 480  # the grid's half-width cell at 1400 px: nothing of the legend is cut off
+    xs = [int(x) for x in re.findall(r'<text x="(\d+)"', svg)]
+    assert max(xs) + 65 <= width  # the last legend text ("no value yet", ~62 px) fits inside
+    assert re.search(r"font-family=\"'Sanshe CJK Subset', sans-serif\"", svg)
+    assert ">no value yet</text>" in svg

@@ -1,7 +1,9 @@
 """One self-contained HTML report of an experiment (``sanshe report``).
 
-The file opens offline: styles are inline, figures are embedded as base64 PNG, and it loads no
-script, font or stylesheet. Three modules:
+The file opens offline: styles are inline, figures are embedded as base64 PNG, the glyphs of its
+Chinese text (三社联动, street names) are embedded as a font cut from the bundled CJK subset
+(:func:`sim.analysis.fonts.css_font_face`), and it loads no script, font or stylesheet.
+Three modules:
 
 * :mod:`sim.analysis.report.pipeline` — what is computed: comparisons, figures, sensitivity and
   calibration checks, gathered into a :class:`~sim.analysis.report.pipeline.ReportData`;

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import html
 from typing import Any
 
 CSS = """
-body { font-family: "Helvetica Neue", Helvetica, Arial, "Noto Sans CJK SC", "PingFang SC",
-       "Microsoft YaHei", "Sanshe CJK Subset", sans-serif; max-width: 1240px; margin: 1.2em auto;
+body { font-family: "Sanshe CJK Subset", "Helvetica Neue", Helvetica, Arial, "Noto Sans CJK SC",
+       "PingFang SC", "Microsoft YaHei", sans-serif; max-width: 1240px; margin: 1.2em auto;
        padding: 0 1.2em; color: #1b1b1b; line-height: 1.4; }
 h1 { font-size: 1.45em; margin: 0 0 0.2em 0; } h2 { border-bottom: 2px solid #ddd;
      padding-bottom: 0.2em; margin-top: 2em; } h3 { margin-top: 1.4em; }
@@ -41,17 +40,13 @@ code { background: #f4f4f4; padding: 0 0.2em; }
 """
 
 
-def font_face_css() -> str:
-    """@font-face for the bundled CJK subset as a data URI, so Chinese names show offline."""
-    from sim.analysis.fonts import BUNDLED_FAMILY, BUNDLED_FONT
+def font_face_css(text: str) -> str:
+    """@font-face for the Chinese characters of ``text``: the bundled CJK subset cut down to them
+    and embedded as a data URI, so 三社联动 and street names show offline on a machine without a
+    CJK font (first in the body's font list, limited to CJK code points by unicode-range)."""
+    from sim.analysis.fonts import css_font_face
 
-    if not BUNDLED_FONT.is_file():
-        return ""
-    data = base64.b64encode(BUNDLED_FONT.read_bytes()).decode("ascii")
-    return (
-        f'@font-face {{ font-family: "{BUNDLED_FAMILY}"; '
-        f'src: url(data:font/otf;base64,{data}) format("opentype"); }}\n'
-    )
+    return css_font_face(text)
 
 
 def e(text: Any) -> str:
@@ -72,11 +67,14 @@ def page(title: str, subtitle: str, sections: dict[str, tuple[str, str]]) -> str
         "</section>"
         for key, (heading, content) in sections.items()
     )
+    content = (
+        f"<h1>{e(title)}</h1>"
+        + (f"<p class='sub small'>{e(subtitle)}</p>" if subtitle else "")
+        + body
+    )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{e(title)}</title><style>{font_face_css()}{CSS}</style></head><body>"
-        f"<h1>{e(title)}</h1>"
-        + (f"<p class='sub small'>{e(subtitle)}</p>" if subtitle else "")
-        + f"{body}</body></html>\n"
+        f"<title>{e(title)}</title><style>{font_face_css(title + content)}{CSS}</style></head>"
+        f"<body>{content}</body></html>\n"
     )
