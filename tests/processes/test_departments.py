@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from sim import DistrictModel, load_scenario
+from sim.needs import N_NEEDS
+from sim.params import Params
 from sim.processes.departments import (
     DIRECT,
     FUND,
@@ -11,9 +13,14 @@ from sim.processes.departments import (
     SERVICE,
     STREET,
     WITHDRAW,
+    campaign_multiplier,
     choice,
+    departments_month,
+    issuer_mix,
     refusal_odds,
 )
+from sim.tables import Table
+from sim.world import NEVER, TYPE_SCHEMA, blank_world
 
 from ..conftest import SCENARIOS, finished_run
 
@@ -125,3 +132,157 @@ def test_funded_items_without_a_lot_go_to_the_streets_agency_and_are_paid():
     assert c["funded_org_hours"].sum() > 0 and c["org_item_hours"].sum() == 0
     books = m.budget_books()
     assert books["funded_item_spent"].sum() > 0 and books["purchase_spent"].sum() == 0
+
+
+# -- departments' functions on small hand-built worlds -------------------------------------------
+
+
+def typed_world(policy=None, **kw):
+    """Two departments and one street; item types: one kept on the lists at the cut (owner -1),
+    and unlisted types of department 0 (service to children, routine, service to low income,
+    routine) and department 1 (service to the elderly)."""
+    w = blank_world((0,), n_departments=2, policy=policy, **kw)
+    w.item_types = Table(TYPE_SCHEMA, capacity=8)
+    w.item_types.append(
+        6,
+        owner=[-1, 0, 0, 0, 0, 1],
+        volume=[1.0, 0.2, 0.3, 0.1, 0.15, 0.5],
+        need=[-1, 1, -1, 3, -1, 0],
+        crept_step=NEVER,
+    )
+    return w
+
+
+def test_issuer_mix_splits_each_issuers_unlisted_flow_by_the_state_of_its_types():
+    w = typed_world()
+    before = issuer_mix(w)  # before the cut every owned type is unlisted
+    assert before["service"].tolist() == pytest.approx([0.3, 0.5, 0.0])
+    assert before["admin"].tolist() == pytest.approx([0.7, 0.5, 1.0])
+    assert before["crept"].sum() == before["crept_funded"].sum() == 0
+    w.lists_cut_step = 0
+    t = w.item_types
+    t.listed = [True, False, False, True, True, False]  # types 3 and 4 listed at a review
+    t.purchasable = [False, False, False, True, False, False]
+    mix = issuer_mix(w)
+    assert mix["service"].tolist() == pytest.approx([0.2, 0.5, 0.0])
+    assert mix["crept"].tolist() == pytest.approx([0.15, 0.0, 0.0])
+    assert mix["crept_funded"].tolist() == pytest.approx([0.1, 0.0, 0.0])
+    assert mix["admin"].tolist() == pytest.approx([1 - 0.2 - 0.15 - 0.1, 0.5, 1.0])
+    need = np.zeros((3, N_NEEDS))
+    need[0, 1], need[1, 0] = 0.2, 0.5
+    np.testing.assert_allclose(mix["need"], need)
+
+
+def test_campaign_items_come_while_a_campaign_runs_and_keep_the_mean():
+    params = Params(campaigns_per_year=3.0, campaign_months=2)
+    w = typed_world()
+    w.issuers.campaign_until = [5, 0, 1]
+    w.t = 1
+    a, d = 3 / 12, 2
+    share = a * d / (a * d + 1 - a)  # months in a campaign, in the long run
+    assert campaign_multiplier(w, params).tolist() == pytest.approx([1 / share, 0, 0])
+    # Without campaigns, campaign items come with the steady flow.
+    assert (campaign_multiplier(w, Params(campaigns_per_year=0.0)) == 1).all()
+    # Every idle issuer starts a campaign when campaigns come monthly; running ones go on.
+    monthly = Params(campaigns_per_year=12.0, campaign_months=4)
+    departments_month(w, w.schedule.at(w.t), monthly)
+    assert w.issuers.campaign_until.tolist() == [5, 5, 5]
+
+
+def test_the_lists_are_cut_to_the_kept_types_and_reviews_admit_funded_petitions():
+    params = Params(campaigns_per_year=0.0, purchasable_types_after_cut=1)
+    policy = {"entry_control": True, "list_review_months": 3, "list_review_strictness": 1.0}
+    w = typed_world(policy=policy)
+    departments_month(w, w.schedule.at(w.t), params)
+    t = w.item_types
+    assert w.lists_cut_step == 0
+    assert t.listed.tolist() == [True] + [False] * 5
+    assert t.purchasable.tolist() == [True] + [False] * 5
+    # A review every three months. Department 0 expects unlisted items to cost it a lot and
+    # would fund them: its petitions come with funding and are admitted as purchasable types;
+    # department 1 would not fund: it relabels, and a strict review admits none of those.
+    w.issuers.expected_cost = [100.0, 100.0, 0.0]
+    w.issuers.fund_share = [1.0, 0.0, 0.0]
+    for month in (1, 2):
+        w.t = month
+        departments_month(w, w.schedule.at(w.t), params)
+        assert w.list_stats == {"petitions": 0, "admitted": 0, "admitted_funded": 0}
+    w.t = 3
+    departments_month(w, w.schedule.at(w.t), params)
+    assert t.listed.tolist() == [True, True, True, True, True, False]
+    assert t.purchasable.tolist() == [True, True, True, True, True, False]
+    assert t.crept_step.tolist() == [NEVER, 3, 3, 3, 3, NEVER]
+    assert w.list_stats == {"petitions": 5, "admitted": 4, "admitted_funded": 4}
+    # A lax review admits relabelled petitions, without funding.
+    lax = typed_world(policy=policy | {"list_review_strictness": 0.0})
+    departments_month(lax, lax.schedule.at(0), params)
+    lax.issuers.expected_cost = [100.0, 100.0, 0.0]
+    lax.issuers.fund_share = 0.0
+    lax.t = 3
+    departments_month(lax, lax.schedule.at(3), params)
+    assert lax.item_types.listed.all() and not lax.item_types.purchasable[1:].any()
+    assert lax.list_stats == {"petitions": 5, "admitted": 5, "admitted_funded": 0}
+
+
+def test_refusal_odds_are_a_logistic_of_propensity_pressure_stance_appraisal_and_veto():
+    p = Params(refusal_propensity=0.4)
+    policy = {"entry_control": True, "entry_enforcement": 0.8, "appraisal_weight": 0.5}
+    w = blank_world((0, 0, 0), policy=policy | {"one_vote_veto": True})
+    c = w.communities
+    c.hours_regular = [100.0, 100.0, 0.0]  # the third has no hours: pressure counts as 1
+    c.hours_statutory = [20.0, 20.0, 0.0]
+    c.admin_demand = [80.0, 130.0, 50.0]
+    c.refusal_stance = [0.0, -0.5, 0.3]
+    direct, street = refusal_odds(w, w.schedule.at(0), p)
+    pressure = np.array([1.0, 1.5, 1.0])
+    base = np.log(0.4 / 0.6) + p.refusal_pressure_weight * (pressure - 1) + c.refusal_stance
+    shift = p.appraisal_refusal_weight * 0.5
+    logistic = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    want_d = 0.8 * logistic(base - shift * p.department_appraisal_share)
+    want_s = 0.8 * logistic(base - shift - p.veto_weight)
+    assert direct.tolist() == pytest.approx(want_d.tolist())
+    assert street.tolist() == pytest.approx(want_s.tolist())
+    # The fixed-propensity variant reads neither pressure nor appraisal, only the stance.
+    fixed = Params(refusal_propensity=0.4, refusal_rule="fixed_propensity")
+    d, s = refusal_odds(w, w.schedule.at(0), fixed)
+    want = 0.8 * logistic(np.log(0.4 / 0.6) + c.refusal_stance)
+    assert d.tolist() == pytest.approx(want.tolist()) and s.tolist() == pytest.approx(want.tolist())
+
+
+def test_choice_is_a_logit_over_the_costs_of_funding_withdrawing_pushing_and_relaying():
+    p = Params(choice_temperature=0.7)
+    policy = {"entry_control": True, "entry_enforcement": 0.6, "list_review_strictness": 0.5}
+    w = blank_world((0,), n_departments=1, policy=policy | {"list_review_months": 12})
+    iss = w.issuers  # a department and a street
+    iss.funding = [0.2, 0.6]
+    iss.compliance = [0.5, 0.1]
+    iss.belief_direct = [0.3, 0.1]
+    iss.belief_street = [0.2, 0.4]
+    pi, after = choice(w, w.schedule.at(0), p)
+    prio = np.array([p.service_item_priority, 1.0, p.campaign_priority])
+    audit = 0.6 * 0.5 * p.relay_audit_cost
+    for i in range(2):
+        fund = p.funding_cost * (1 - iss.funding[i])
+        refused = np.minimum(fund, prio)  # a refused item is then funded or given up
+        assert after[i].tolist() == pytest.approx(refused.tolist())
+        for k in range(3):
+            costs = [
+                fund,
+                prio[k],
+                iss.belief_direct[i] * refused[k] + 0.6 * p.push_sanction * iss.compliance[i],
+                iss.belief_street[i] * refused[k] + p.street_relay_cost + audit,
+            ]
+            if i == 1:  # a street cannot hand its own items down to itself
+                costs[STREET] = np.inf
+            z = np.exp(-(np.array(costs) - min(costs)) / 0.7)
+            assert pi[i, k].tolist() == pytest.approx((z / z.sum()).tolist()), (i, k)
+            if k == ROUTINE:
+                finite = np.where(np.isinf(costs), 0, costs)
+                assert iss.expected_cost[i] == pytest.approx((z / z.sum()) @ finite)
+                assert iss.fund_share[i] == pytest.approx(z[FUND] / z.sum())
+    # Without reviews, relays are not audited.
+    w2 = blank_world((0,), n_departments=1, policy=policy | {"list_review_months": 0})
+    w2.issuers.funding, w2.issuers.compliance = iss.funding, iss.compliance
+    w2.issuers.belief_direct, w2.issuers.belief_street = iss.belief_direct, iss.belief_street
+    pi2, _ = choice(w2, w2.schedule.at(0), p)
+    assert pi2[0, ROUTINE, STREET] > pi[0, ROUTINE, STREET]
