@@ -67,10 +67,11 @@ def calibration_caveats(calibration_dir: str | Path | None) -> list[str]:
             + "; ".join(f"{p} ({', '.join(outs)})" for p, outs in by_param.items())
             + ". These are assumptions; distrust them first."
         )
-    if not items:
+    if not items and not (folder / "abc_fit.csv").is_file():
         raise UserError(
-            f"--calibration {folder}: no validation.csv or screening/morris.csv there (allowed: a "
-            "directory written by sanshe validate-fit and sanshe screen)"
+            f"--calibration {folder}: no validation.csv, screening/morris.csv or abc_fit.csv there "
+            "(allowed: a directory written by sanshe validate-fit and sanshe screen, or by sanshe "
+            "calibrate --method abc)"
         )
     return items
 

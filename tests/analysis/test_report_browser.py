@@ -91,6 +91,9 @@ def test_first_screen_answers_at_1400_by_900(report, tmp_path):
     # the verdict, naming the year
     assert "Verdict. In 2014, reform improves admin burden" in text
     assert "against no reform" in text
+    # what its intervals cover, and what it rests on, in plain words
+    assert "seed noise only; parameter and structural uncertainty not included" in text
+    assert "What this rests on:" in text
     # a one-line definition of each key outcome, from the output table
     from sim.outputs import OUTPUTS, key_outcomes
 

@@ -39,6 +39,8 @@ class ReportData:
     january: list[str] = field(default_factory=list)
     streets: list[str] = field(default_factory=list)
     real_street_outcomes: set[str] = field(default_factory=set)
+    # what is known and how well (sim.analysis.report.known): targets by role, met or not
+    known: Any = None  # a Known, when a targets file (or an ABC fit table) is given
 
     def title(self, setting: Setting | str) -> str:
         return self.rs.title(setting)

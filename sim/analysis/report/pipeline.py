@@ -14,6 +14,7 @@ from sim.io import write_text
 
 SECTIONS = (
     "summary",
+    "known",
     "tradeoffs",
     "horizon",
     "scenarios",
@@ -107,7 +108,9 @@ def build_report(
         progress: called with a line of progress text at each step.
         kinds: figure kinds to draw (default: every kind that applies; see sim.analysis.plots).
         calibration_dir: optionally, a calibration's results (validation.csv and
-            screening/morris.csv), whose unmet targets and influential parameters join the caveats.
+            screening/morris.csv; or an ABC calibration's abc_fit.csv, whose posterior-predictive
+            verdicts the "what is known" section then uses), whose unmet targets and influential
+            parameters join the caveats.
         targets: optionally, a targets file (sim.calibration.targets): the focus and reference
             settings are checked against its observed values.
         horizon: optionally, the results of a longer run of the same focus (e.g.
@@ -116,6 +119,7 @@ def build_report(
     from sim.analysis.plots import make_figures
     from sim.analysis.report import sections
     from sim.analysis.report.html import page
+    from sim.analysis.report.known import known_targets, read_abc_fit
     from sim.analysis.sensitivity import sensitivity_table, write_sensitivity
     from sim.calibration.caveats import calibration_caveats, open_targets, target_checks
 
@@ -168,17 +172,23 @@ def build_report(
         data.sensitivity = sensitivity_table(sens_rs, at="final-year")
         data.sensitivity_rs = sens_rs
         data.written += write_sensitivity(rs, data.sensitivity).values()
+    abc_fit = read_abc_fit(calibration_dir)
     if target_file is not None and focus is not None:
         stored = set(rs.columns("district"))
-        quantities = sorted({t.quantity for t in target_file.targets} & stored)
-        frame = rs.load("district", quantities)
+        wanted = {t.quantity for t in target_file.targets}
+        wanted |= {d for t in target_file.targets if (d := getattr(t, "denominator", None))}
+        frame = rs.load("district", sorted(wanted & stored))
         data.targets_path = str(targets)
-        data.target_checks = target_checks(
-            target_file,
+        focus_rows, ref_rows = (
             frame[frame["point"] == focus.point],
             frame[frame["point"] == ref.point],
-            (rs.title(focus), rs.title(ref)),
         )
+        data.target_checks = target_checks(
+            target_file, focus_rows, ref_rows, (rs.title(focus), rs.title(ref))
+        )
+        data.known = known_targets(target_file, focus_rows, ref_rows, abc_fit, str(targets))
+    elif target_file is not None:
+        data.known = known_targets(target_file, None, None, abc_fit, str(targets))
     say("[4/5] findings: trade-offs, dips, levelling off, streets; drawing figures")
     find_all(data, at, horizon_rs)
     table = data.sensitivity

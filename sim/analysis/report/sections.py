@@ -28,6 +28,7 @@ from sim.analysis.display import (
 )
 from sim.analysis.outcomes import KEY_OUTCOMES, OUTCOMES, Outcome
 from sim.analysis.report.html import cell, e
+from sim.analysis.report.known import ROLE_TITLES, ROLES
 from sim.analysis.results import ResultSet, lever_label
 
 if TYPE_CHECKING:
@@ -136,10 +137,57 @@ def verdict(data: ReportData) -> str:
     return (
         f"<p class='verdict'><b>Verdict.</b> {e(when)}, <b>{e(data.title(focus))}</b> "
         f"{e(does)} against <b>{e(data.title(data.reference))}</b>: {e('; '.join(phrases))}"
-        f"{e(money)}. <span class='small'>How sure: 95% intervals over {n_rep} seeds of the "
-        "model with its default (calibrated) parameters; they cover run-to-run chance only, not "
-        "the uncertainty in the parameters or the model's structure.</span></p>"
+        f"{e(money)}. <span class='small how-sure'>{e(how_sure(n_rep))}</span></p>"
     )
+
+
+SEED_ONLY = (
+    "How sure: the intervals in brackets are 95% intervals over {n} seeds of the model with its "
+    "calibrated default parameters: seed noise only; parameter and structural uncertainty not "
+    "included, so the model's real uncertainty is wider."
+)
+
+
+def how_sure(n_rep: int) -> str:
+    """What the verdict's intervals cover, in plain words."""
+    return SEED_ONLY.format(n=n_rep)
+
+
+def rests_on(data: ReportData) -> str:
+    """One first-screen line: what the calibration fitted, and which held-out patterns are met."""
+    known = data.known
+    if known is None:
+        return (
+            "What this rests on: no targets file was given (<code>--targets</code>), so this "
+            "report cannot say which observed patterns the calibration fitted and which it held "
+            "out; see <a href='#known'>what is known and how well</a>."
+        )
+    fit, held = known.with_role("fit"), known.with_role("held_out")
+    if not known.roles_declared:
+        return (
+            f"What this rests on: the model was calibrated to {len(fit)} observed patterns; the "
+            "targets file marks none as held out, so nothing tests the fit on patterns it did "
+            "not see (<a href='#known'>details</a>)."
+        )
+    met = [r for r in held if r.met == "yes"]
+    missed = [r for r in held if r.met == "no"]
+    unmeasured = [r for r in held if r.met == "not measured"]
+    text = (
+        f"What this rests on: the calibration fitted {len(fit)} observed patterns; of "
+        f"{len(held)} held out from the fit, {len(met)} {'is' if len(met) == 1 else 'are'} met"
+    )
+    if missed:
+        text += f", {len(missed)} not ({e('; '.join(_short(r.description) for r in missed))})"
+    if unmeasured:
+        text += f", {len(unmeasured)} not measurable from these results"
+    return text + " (<a href='#known'>details</a>)."
+
+
+def _short(description: str) -> str:
+    """A target's description up to its first comma or parenthesis."""
+    for stop in (",", " ("):
+        description = description.split(stop)[0]
+    return description.strip()
 
 
 def definitions_html() -> str:
@@ -277,10 +325,97 @@ def summary_html(data: ReportData) -> str:
     return (
         "<div class='answer'>"
         + verdict(data)
+        + f"<p class='rests small'>{rests_on(data)}</p>"
         + definitions_html()
         + lever_ranking_html(data)
         + "</div>"
     )
+
+
+# --- what is known and how well --------------------------------------------------------------
+def _targets_table(rows: list[Any]) -> str:
+    body = "".join(
+        f"<tr><td class='l'>{e(r.description)}</td><td class='l'>{e(r.facts)}</td>"
+        f"<td>{e(r.observed)}</td><td>{e(r.simulated or 'n/a')}</td>"
+        f"<td class='{ {'yes': 'better', 'no': 'worse'}.get(r.met, '') }'>{e(r.met)}</td></tr>"
+        for r in rows
+    )
+    return (
+        "<div class='scroll'><table><tr><th class='l'>target</th><th class='l'>facts</th>"
+        "<th>observed</th><th>simulated [interval]</th><th>met</th></tr>" + body + "</table></div>"
+    )
+
+
+def known_html(data: ReportData) -> str:
+    """How sure the numbers are, what the calibration fitted and held out, and which held-out
+    patterns are met."""
+    n_rep = int(data.cmp.long["n_runs"].max())
+    out = [
+        "<h3>How sure the numbers are</h3><ul>"
+        f"<li>Seed noise: {e(how_sure(n_rep).removeprefix('How sure: '))}</li>"
+        "<li>Parameter uncertainty: not estimated in this report. Most parameters are "
+        "assumptions (see <a href='#sensitivity'>the assumptions that matter most</a>); the "
+        "intervals would widen if the calibration's posterior were propagated.</li>"
+        "<li>Structural uncertainty: not estimated in this report. No structural variants of the "
+        "model were run, so no conclusion here is known to survive a change in how the model is "
+        "built.</li></ul>"
+    ]
+    known = data.known
+    out.append("<h3>What the calibration fitted and what it held out</h3>")
+    if known is None:
+        out.append(
+            "<p>No targets file was given (<code>--targets</code>, e.g. "
+            "<code>scenarios/targets/wuhou.toml</code>), so this report cannot list which observed "
+            "patterns the calibration fitted, which it held out, and whether those are met. "
+            "<code>docs/validation.md</code> describes the calibration.</p>"
+        )
+        return "".join(out)
+    if not known.roles_declared:
+        out.append(
+            f"<p>The targets file <code>{e(known.path)}</code> gives its targets no roles, so all "
+            f"{len(known.results)} are read as fitted: none is held out, and matching them shows "
+            "only that the model can be tuned to them, not that it predicts anything it was not "
+            "tuned to.</p>" + _targets_table(known.results)
+        )
+        return "".join(out)
+    counts = {role: len(known.with_role(role)) for role in ROLES}
+    out.append(
+        f"<p>From <code>{e(known.path)}</code>: {counts['fit']} targets "
+        f"{ROLE_TITLES['fit']}, {counts['held_out']} {ROLE_TITLES['held_out']} and "
+        f"{counts['check']} {ROLE_TITLES['check']}. Met or not is judged from "
+        f"{e(known.source)}.</p>"
+    )
+    held = known.with_role("held_out")
+    if held:
+        met = [r for r in held if r.met == "yes"]
+        missed = [r for r in held if r.met == "no"]
+        unmeasured = [r for r in held if r.met == "not measured"]
+        line = f"<p><b>Held-out patterns met: {len(met)} of {len(held)}</b>"
+        if met:
+            line += " (" + e("; ".join(_short(r.description) for r in met)) + ")"
+        if missed:
+            line += ". Not met: " + e("; ".join(_short(r.description) for r in missed))
+        if unmeasured:
+            line += ". Not measurable from these results: " + e(
+                "; ".join(_short(r.description) for r in unmeasured)
+            )
+        out.append(line + ".</p>" + _targets_table(held))
+    for role in ("fit", "check"):
+        rows = known.with_role(role)
+        if rows:
+            n_met = sum(r.met == "yes" for r in rows)
+            n_measured = sum(r.met != "not measured" for r in rows)
+            out.append(
+                f"<p>Targets {ROLE_TITLES[role]}: {n_met} of {n_measured} measured are met"
+                + (
+                    f" ({len(rows) - n_measured} not measurable from these results)"
+                    if n_measured < len(rows)
+                    else ""
+                )
+                + ".</p>"
+                + _targets_table(rows)
+            )
+    return "".join(out)
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -719,6 +854,7 @@ def build(data: ReportData) -> dict[str, tuple[str, str]]:
     """Every section in order: HTML id -> (heading, body)."""
     return {
         "summary": ("", summary_html(data)),
+        "known": ("What is known and how well", known_html(data)),
         "tradeoffs": ("Trade-offs found in the results", tradeoffs_html(data)),
         "horizon": ("The horizon: have the outcomes levelled off?", horizon_html(data)),
         "scenarios": ("What each setting changes", scenarios_html(data)),
