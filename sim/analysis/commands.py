@@ -6,6 +6,7 @@ Registration stays light: the analysis modules are imported when a command runs.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,14 +80,41 @@ def _plot(args: argparse.Namespace) -> int:
 
 def _sensitivity(args: argparse.Namespace) -> int:
     from sim.analysis.results import ResultSet
-    from sim.analysis.sensitivity import markdown, sensitivity_table, write_sensitivity
+    from sim.analysis.sensitivity import (
+        markdown,
+        sensitivity_stem,
+        sensitivity_table,
+        write_sensitivity,
+    )
 
     rs = ResultSet(args.results)
-    table = sensitivity_table(rs, at=args.at, outcomes=_outcomes(args.outcomes))
-    paths = write_sensitivity(rs, table)
+    outcomes = _outcomes(args.outcomes)
+    table = sensitivity_table(rs, at=args.at, outcomes=outcomes, quantity=args.of)
+    paths = write_sensitivity(rs, table, outcomes)
+    for warning in table.attrs.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(markdown(rs, table))
-        print("wrote " + ", ".join(str(p) for p in paths.values()))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    if outcomes:
+        default = sensitivity_stem(
+            table.attrs["method"], table.attrs["at"], table.attrs["quantity"]
+        )
+        print(
+            f"(only the outcomes asked for; the table of every outcome, tables/{default}.csv, "
+            "is left as it was)"
+        )
+    return 0
+
+
+def _structural(args: argparse.Namespace) -> int:
+    from sim.analysis.structural import markdown, structural, write_structural
+
+    result = structural(args.results, at=args.at, outcomes=_outcomes(args.outcomes))
+    paths = write_structural(result)
+    if not args.quiet:
+        print(markdown(result))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 
 
@@ -155,14 +183,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "sensitivity",
         help="Morris or Sobol indices (SALib) per outcome, saved as a table",
         description="Sensitivity indices of a morris or sobol design, written to "
-        "RESULTS_DIR/tables/sensitivity_<method>_<at>.csv and .md.",
+        "RESULTS_DIR/tables/sensitivity_<method>_<at>[_effect|_both][_<outcomes>].csv and .md "
+        "(a table for some --outcomes has its own file; the default table is never "
+        "overwritten by it). A paired design ([design] counterfactual) gives the indices of the "
+        "effect, base minus counterfactual on the same seeds. Warns when the sample is too "
+        "small for stable indices.",
     )
     s.add_argument("results", metavar="RESULTS_DIR")
     s.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
     s.add_argument("--outcomes", metavar="A,B,...", help="outcomes (default: the key outcomes, "
                    "organizations, social workers, spend)")  # fmt: skip
-    s.add_argument("--quiet", action="store_true")
+    s.add_argument("--of", choices=("level", "effect", "both"),
+                   help="indices of the outcomes' levels, of the effect (paired designs: base "
+                        "minus counterfactual) or both; default: effect for a paired design, "
+                        "else level")  # fmt: skip
+    s.add_argument("--quiet", action="store_true", help="print only warnings and the files")
     s.set_defaults(func=_sensitivity)
+
+    st = subparsers.add_parser(
+        "structural",
+        help="which conclusions survive every structural variant (experiments/structural.toml)",
+        description="For an experiment with [variants]: the reform's effect on each key outcome "
+        "(sign of its 95%% CI) and the top levers (from the ablations) under each variant, and "
+        "which of these conclusions survive every variant; written to "
+        "RESULTS_DIR/tables/structural_<at>.csv, _estimates.csv and .md.",
+    )
+    st.add_argument("results", metavar="RESULTS_DIR")
+    st.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
+    st.add_argument("--outcomes", metavar="A,B,...",
+                    help="outcomes (default: the key outcomes)")  # fmt: skip
+    st.add_argument("--quiet", action="store_true", help="print only the files written")
+    st.set_defaults(func=_structural)
 
     r = subparsers.add_parser(
         "report",

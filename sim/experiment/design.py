@@ -26,6 +26,9 @@ class Point:
     scenario: Scenario
     design: dict[str, Any] = field(default_factory=dict)  # factor column -> value
     overrides: dict[str, Any] = field(default_factory=dict)
+    variant: str | None = None  # the structural variant of a scenario list, if any
+    arm: str | None = None  # a paired design's "focus" or "counterfactual"
+    sample: int | None = None  # a paired design's sample (row of the design matrix)
 
     @property
     def id(self) -> str:
@@ -68,8 +71,19 @@ def unit_samples(exp: Experiment) -> np.ndarray:
 def design_points(exp: Experiment) -> list[Point]:
     """All points of an experiment, in a fixed order."""
     if exp.scenario_files:
-        return [Point(i, load_scenario(f)) for i, f in enumerate(exp.scenario_files)]
+        if not exp.variants:
+            return [Point(i, load_scenario(f)) for i, f in enumerate(exp.scenario_files)]
+        out = []
+        for v in exp.variants:  # every scenario under each variant, variant by variant
+            for f in exp.scenario_files:
+                scenario = load_scenario(f)
+                if v.overrides:
+                    renamed = {**v.overrides, "name": v.scenario_name(scenario.name)}
+                    scenario = scenario.with_overrides(renamed)
+                out.append(Point(len(out), scenario, overrides=dict(v.overrides), variant=v.name))
+        return out
     base = exp.base_scenario()
+    counterfactual = load_scenario(exp.counterfactual) if exp.counterfactual else None
     if exp.method == "grid":
         rows = list(itertools.product(*(f.values for f in exp.factors)))
     else:
@@ -80,5 +94,12 @@ def design_points(exp: Experiment) -> list[Point]:
         overrides = overrides_for(base, values)
         design = {f.column: cast_value(f, v) for f, v in values.items()}
         scenario = base.with_overrides(overrides)
-        points.append(Point(i, scenario, design, overrides))
+        if counterfactual is None:
+            points.append(Point(i, scenario, design, overrides))
+            continue
+        # A paired design: the sample as the base, then as the counterfactual (same seeds).
+        points.append(Point(2 * i, scenario, design, overrides, arm="focus", sample=i))
+        cf_overrides = overrides_for(counterfactual, values)
+        cf = counterfactual.with_overrides(cf_overrides)
+        points.append(Point(2 * i + 1, cf, design, cf_overrides, arm="counterfactual", sample=i))
     return points

@@ -167,6 +167,8 @@ def _plan_manifest(exp: Experiment, points: list[Point], started: str) -> dict[s
         "frequency": exp.frequency,
         "method": exp.method or "scenarios",
         "roles": exp.roles.to_manifest() if exp.roles else None,
+        "counterfactual": exp.counterfactual,
+        "variants": {v.name: v.overrides for v in exp.variants} or None,
         "factors": [
             {
                 "key": f.key,
@@ -197,6 +199,8 @@ def _plan_manifest(exp: Experiment, points: list[Point], started: str) -> dict[s
                 "overrides": p.overrides,
                 "definition": p.scenario.definition if not exp.factors else None,
             }
+            | ({"variant": p.variant} if p.variant is not None else {})
+            | ({"arm": p.arm, "sample": p.sample} if p.arm is not None else {})
             for p in points
         ],
         "started": started,

@@ -22,16 +22,26 @@ An experiment is a TOML file in ``experiments/`` (format: ``docs/experiments.md`
     [roles.added_alone]                  # the reference with one lever added alone, by lever
     entry_control = "../scenarios/baseline_plus_entry_control.toml"
 
+    [variants]                           # optional, scenario lists only: run every scenario
+    [variants.default]                   # under each variant (structural variants, issue 11);
+    [variants.refusal_fixed]             # at most one variant without overrides keeps the
+    "params.refusal_rule" = "fixed_propensity"    # scenario names, the others get "@<variant>"
+
     # ... or, instead of the list of scenarios, a design over levers and parameters:
     [design]
     method = "grid"                      # grid, lhs, sobol or morris
     base = "../scenarios/wuhou_reform.toml"
+    counterfactual = "../scenarios/baseline_2013.toml"  # optional: a paired design (see below)
     samples = 64                         # lhs: points; sobol: base samples N; morris: trajectories
     [design.factors."policy.purchase_budget"]
     values = [0, 0.5, 1.0, 1.5, 2.0]     # grid: the values; lhs/sobol/morris: min and max
     scale = true                         # multiply the base timeline instead of replacing it
 
 Paths are relative to the experiment file. Everything is validated before anything runs.
+A paired design (``counterfactual`` given) runs every sample twice, as the base and as the
+counterfactual with the same factor values (point 2i and 2i + 1, arms "focus" and
+"counterfactual"); replication r of both shares its seed (common random numbers, as everywhere), so
+the effect base − counterfactual is paired at each sample point (``sanshe sensitivity``).
 Roles are stored in the manifest by scenario name, so analysis never guesses them from names; they
 do not change the runs, so they are left out of the experiment's hash (adding roles to an
 experiment file resumes its results instead of starting over).
@@ -61,10 +71,11 @@ TOP_KEYS = (
     "scenarios",
     "design",
     "roles",
+    "variants",
 )
 ROLE_KEYS = ("reference", "focus", "ablations", "added_alone")
 LEVER_ROLES = ("ablations", "added_alone")
-DESIGN_KEYS = ("method", "base", "samples", "levels", "factors")
+DESIGN_KEYS = ("method", "base", "counterfactual", "samples", "levels", "factors")
 FACTOR_KEYS = ("values", "min", "max", "scale")
 MAX_REPLICATIONS = 100_000
 
@@ -121,6 +132,18 @@ class Roles:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """A structural variant: overrides applied to every scenario of a list (``[variants]``)."""
+
+    name: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def scenario_name(self, name: str) -> str:
+        """A scenario's name under this variant: unchanged without overrides, else name@variant."""
+        return f"{name}@{self.name}" if self.overrides else name
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A validated experiment definition."""
 
@@ -139,6 +162,8 @@ class Experiment:
     morris_levels: int = 4
     factors: tuple[Factor, ...] = ()
     roles: Roles | None = None
+    counterfactual: str | None = None  # a paired design's counterfactual scenario file
+    variants: tuple[Variant, ...] = ()  # structural variants of a scenario list
 
     @property
     def hash(self) -> str:
@@ -262,11 +287,13 @@ def load_experiment(path: str | Path) -> Experiment:
                 "distinct scenario names",
             )
         roles = _roles(raw.get("roles"), where, path, dict(zip(resolved, names, strict=True)))
-        return Experiment(**common, scenario_files=resolved, roles=roles)
-    if "roles" in raw:
-        raise _fail(
-            where, "roles", "is only used with a list of scenarios", "omit it for a [design]"
-        )
+        variants = _variants(raw.get("variants"), where, resolved)
+        return Experiment(**common, scenario_files=resolved, roles=roles, variants=variants)
+    for key in ("roles", "variants"):
+        if key in raw:
+            raise _fail(
+                where, key, "is only used with a list of scenarios", "omit it for a [design]"
+            )
     return _design(raw["design"], where, path, common)
 
 
@@ -320,6 +347,41 @@ def _roles(raw: Any, where: str, path: Path, names: dict[str, str]) -> Roles | N
     )
 
 
+def _variants(raw: Any, where: str, files: tuple[str, ...]) -> tuple[Variant, ...]:
+    """Validate ``[variants]``: named tables of params/policy overrides, each checked on every
+    scenario of the list; at most one variant without overrides (it keeps the names)."""
+    if raw is None:
+        return ()
+    shape = '[variants.<name>] tables of overrides, e.g. "params.refusal_rule" = "fixed_propensity"'
+    if not isinstance(raw, dict) or not raw:
+        raise _fail(where, "variants", "must be a non-empty table", shape)
+    scenarios = [load_scenario(f) for f in files]
+    out = []
+    for name, overrides in raw.items():
+        at = f"variants.{name}"
+        if not name.replace("_", "").isalnum():
+            raise _fail(where, at, "is not a variant name", "letters, digits and underscores")
+        if not isinstance(overrides, dict):
+            raise _fail(where, at, "must be a table", shape)
+        for key, value in overrides.items():
+            if key.partition(".")[0] not in ("params", "policy") or not key.partition(".")[2]:
+                raise _fail(where, f"{at}.{key}", "is not an override", "params.<name> or "
+                            "policy.<lever> (see docs/parameters.md)")  # fmt: skip
+            for scenario in scenarios:
+                try:
+                    scenario.with_overrides({key: value})
+                except ScenarioError as exc:
+                    raise _fail(where, f"{at}.{key}", exc.problem, exc.allowed) from None
+        out.append(Variant(name, dict(overrides)))
+    plain = [v.name for v in out if not v.overrides]
+    if len(plain) > 1:
+        raise _fail(
+            where, f"variants.{plain[1]}", f"has no overrides, like {plain[0]!r}",
+            "at most one variant without overrides (the model's defaults)",
+        )  # fmt: skip
+    return tuple(out)
+
+
 def _design(design: Any, where: str, path: Path, common: dict[str, Any]) -> Experiment:
     if not isinstance(design, dict):
         raise _fail(where, "design", "must be a table", "[design] with method, base and factors")
@@ -341,6 +403,22 @@ def _design(design: Any, where: str, path: Path, common: dict[str, Any]) -> Expe
             "an existing scenario file",
         )
     base_scenario = load_scenario(base_path)
+    bases = [base_scenario]
+    counterfactual = design.get("counterfactual")
+    cf_path = None
+    if counterfactual is not None:
+        if not isinstance(counterfactual, str):
+            raise _fail(where, "design.counterfactual", f"{counterfactual!r} is not a file name",
+                        "a scenario file to pair each sample with")  # fmt: skip
+        cf_path = (path.parent / counterfactual).resolve()
+        if not cf_path.is_file():
+            raise _fail(where, "design.counterfactual",
+                        f"{counterfactual!r} not found (looked for {cf_path})",
+                        "an existing scenario file")  # fmt: skip
+        if cf_path == base_path:
+            raise _fail(where, "design.counterfactual", "is the base scenario",
+                        "a scenario other than design.base")  # fmt: skip
+        bases.append(load_scenario(cf_path))
     samples = design.get("samples")
     if method == "grid":
         if samples is not None:
@@ -364,9 +442,7 @@ def _design(design: Any, where: str, path: Path, common: dict[str, Any]) -> Expe
     raw_factors = design.get("factors")
     if not isinstance(raw_factors, dict) or not raw_factors:
         raise _fail(where, "design.factors", "is empty (empty design)", "one or more factors")
-    factors = tuple(
-        _factor(key, spec, method, where, base_scenario) for key, spec in raw_factors.items()
-    )
+    factors = tuple(_factor(key, spec, method, where, bases) for key, spec in raw_factors.items())
     return Experiment(
         **common,
         method=method,
@@ -374,10 +450,11 @@ def _design(design: Any, where: str, path: Path, common: dict[str, Any]) -> Expe
         samples=samples,
         morris_levels=morris_levels,
         factors=factors,
+        counterfactual=str(cf_path) if cf_path else None,
     )
 
 
-def _factor(key: str, spec: Any, method: str, where: str, base: Scenario) -> Factor:
+def _factor(key: str, spec: Any, method: str, where: str, bases: list[Scenario]) -> Factor:
     at = f"design.factors.{key}"
     head, _, name = key.partition(".")
     cls = {"policy": Policy, "params": Params}.get(head)
@@ -429,7 +506,7 @@ def _factor(key: str, spec: Any, method: str, where: str, base: Scenario) -> Fac
         factor = Factor(key, low=float(lo), high=float(hi), scale=scale)
     # Check the extreme values against the field's own bounds now, not half-way through a sweep.
     probes = factor.values if method == "grid" else (factor.low, factor.high)
-    for value in probes:
+    for value, base in ((v, b) for v in probes for b in bases):
         try:
             base.with_overrides(overrides_for(base, {factor: value}))
         except ScenarioError as exc:
