@@ -133,6 +133,8 @@ def _report(args: argparse.Namespace) -> int:
         calibration_dir=args.calibration,
         targets=args.targets,
         horizon=args.horizon,
+        uncertainty=args.uncertainty,
+        structural=args.structural,
     )
     if args.quiet:
         print(out)
@@ -235,6 +237,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="results of a longer run of the focus (e.g. results/horizon from "
                         "experiments/horizon.toml): has each outcome levelled off by its "
                         "end?")  # fmt: skip
+    r.add_argument("--uncertainty", metavar="DIR",
+                   help="results of a posterior experiment (e.g. results/headline_posterior from "
+                        "experiments/headline_posterior.toml): the verdict gives each effect's "
+                        "parameter-uncertainty interval beside the seed-only one")  # fmt: skip
+    r.add_argument("--structural", metavar="DIR",
+                   help="results of a structural-variants experiment (e.g. results/structural "
+                        "from experiments/structural.toml): which conclusions survive every "
+                        "variant")  # fmt: skip
     r.add_argument("--reference", metavar="SCENARIO", help="reference scenario")
     r.add_argument("--at", default=DEFAULT_WINDOW, help=AT_HELP + f" (default {DEFAULT_WINDOW})")
     r.add_argument("--kind", action="append", choices=KIND_CHOICES,

@@ -2,6 +2,7 @@
 fitted and held out, and which held-out patterns are met (sim.analysis.report.known)."""
 
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -104,7 +105,7 @@ def section(html: str, key: str) -> str:
     part = re.search(rf'<section id="{key}">(.*?)</section>', html, re.S).group(1)
     page = Page()
     page.feed(part)
-    return " ".join(" ".join(page.text).split())
+    return " ".join("".join(page.text).split())
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,7 @@ def test_known_section_lists_targets_by_role_with_their_verdicts(with_targets):
     assert "Not met: Service quality" in known
     assert "Not measurable from these results: Share of project applications funded" in known
     assert "Targets fitted (in the calibration's distance): 1 of 1 measured are met" in known
-    assert "checks of policy inputs (never fitted): 1 of 1 measured are met" in known
+    assert "Checks of policy inputs (never fitted): 1 of 1 measured are met" in known
     # the order of the page: the first screen, then this section
     assert with_targets.index('id="summary"') < with_targets.index('id="known"')
 
@@ -184,3 +185,125 @@ def test_targets_without_roles_are_read_as_all_fitted():
     known = known_targets(SimpleNamespace(targets=[t]), None, None)
     assert not known.roles_declared
     assert [(r.role, r.met) for r in known.results] == [("fit", "not measured")]
+
+
+# --- beyond seed noise: parameter and structural uncertainty (sim.analysis.report.beyond_seeds) --
+def fake_effects_table(rs, at, outcomes):
+    """As sim.analysis.uncertainty.effects_table: the focus' effects over 30 draws x 5 seeds."""
+    rows = []
+    for name in outcomes:
+        sign = -1 if name == "admin_burden" else 1
+        rows.append(
+            {
+                "outcome": name,
+                "contrast": "wuhou_reform",
+                "effect": sign * 0.30,
+                "seed_low": sign * 0.30 - 0.01,
+                "seed_high": sign * 0.30 + 0.01,
+                "param_low": sign * 0.30 - (0.05 if sign > 0 else 0.15),
+                "param_high": sign * 0.30 + (0.15 if sign > 0 else 0.05),
+                "share_seed": 0.2,
+                "share_param": 0.8,
+                "n_draws": 30,
+                "n_reps": 5.0,
+            }
+        )
+    rows.append({**rows[0], "contrast": "reform_minus_entry_control"})
+    return pd.DataFrame(rows)
+
+
+def fake_structural(results_dir, at):
+    """As sim.analysis.structural.structural: three variants, one conclusion flips."""
+    conclusions = pd.DataFrame(
+        [
+            {
+                "conclusion": "reform effect on admin_burden",
+                "outcome": "admin_burden",
+                "default": "−",
+                "no_learning": "−",
+                "fixed_lists": "−",
+                "survives": True,
+                "flips_under": "",
+            },
+            {
+                "conclusion": "reform effect on service_quality",
+                "outcome": "service_quality",
+                "default": "+",
+                "no_learning": "0 (CI includes 0)",
+                "fixed_lists": "+",
+                "survives": False,
+                "flips_under": "no_learning",
+            },
+            {
+                "conclusion": "top lever for admin_burden",
+                "outcome": "admin_burden",
+                "default": "purchase",
+                "no_learning": "purchase",
+                "fixed_lists": "purchase",
+                "survives": True,
+                "flips_under": "",
+            },
+        ]
+    )
+    return SimpleNamespace(
+        conclusions=conclusions,
+        variants=["default", "no_learning", "fixed_lists"],
+        reference_variant="default",
+        results=SimpleNamespace(name="structural", path=Path(results_dir)),
+    )
+
+
+@pytest.fixture
+def beyond_seeds(monkeypatch, store, tmp_path):
+    """The report of the synthetic store with a posterior and a variants experiment (faked)."""
+    import sys
+
+    root, targets = store
+    monkeypatch.setitem(
+        sys.modules, "sim.analysis.uncertainty", SimpleNamespace(effects_table=fake_effects_table)
+    )
+    monkeypatch.setitem(
+        sys.modules, "sim.analysis.structural", SimpleNamespace(structural=fake_structural)
+    )
+    out = build_report(
+        root, kinds=["tradeoff"], targets=targets, uncertainty=root, structural=tmp_path
+    )
+    return out.read_text(encoding="utf-8")
+
+
+def test_verdict_gives_the_parameter_interval_beside_the_seed_only_one(beyond_seeds):
+    summary = section(beyond_seeds, "summary")
+    assert "95% intervals over 4 seeds of the model with its calibrated default parameters " in (
+        summary
+    )
+    assert "(seed noise only). Over parameter uncertainty (30 draws from the calibration's " in (
+        summary
+    )
+    # each effect labelled: the seed-only interval and the (wider) parameter interval
+    assert (
+        "admin burden −30.0 pp (seed noise only [−31.0, −29.0]; over parameter uncertainty "
+        "[−45.0, −25.0]; parameters 80% of a run's variance)" in summary
+    )
+    assert (
+        "service quality +30.0 points (seed noise only [+29.0, +31.0]; over parameter "
+        "uncertainty [+25.0, +45.0]" in summary
+    )
+    assert "reform minus entry control" not in summary.split("Over parameter")[1].split(".")[0]
+
+
+def test_known_section_lists_conclusions_that_survive_every_variant_and_those_that_do_not(
+    beyond_seeds,
+):
+    known = section(beyond_seeds, "known")
+    assert "under 2 variants of the model's structure (no_learning, fixed_lists)" in known
+    assert (
+        "Survive every variant: the reform lowers admin burden (better); the lever that brings "
+        "most to admin burden is purchase." in known
+    )
+    assert (
+        "Do not survive: the reform raises service quality (better) (changes under "
+        "no_learning)." in known
+    )
+    assert "2 of 3 headline conclusions survive every structural variant" in section(
+        beyond_seeds, "summary"
+    )

@@ -41,6 +41,9 @@ class ReportData:
     real_street_outcomes: set[str] = field(default_factory=set)
     # what is known and how well (sim.analysis.report.known): targets by role, met or not
     known: Any = None  # a Known, when a targets file (or an ABC fit table) is given
+    # uncertainty beyond seed noise (sim.analysis.report.beyond_seeds), when given
+    parameters: Any = None  # a ParameterEffects (--uncertainty: a posterior experiment)
+    structural: Any = None  # a StructuralConclusions (--structural: a variants experiment)
 
     def title(self, setting: Setting | str) -> str:
         return self.rs.title(setting)

@@ -94,6 +94,8 @@ def build_report(
     calibration_dir: str | Path | None = None,
     targets: str | Path | None = None,
     horizon: str | Path | None = None,
+    uncertainty: str | Path | None = None,
+    structural: str | Path | None = None,
 ) -> Path:
     """Write RESULTS_DIR/report.html with its tables (tables/) and figures (figures/).
 
@@ -115,6 +117,11 @@ def build_report(
             settings are checked against its observed values.
         horizon: optionally, the results of a longer run of the same focus (e.g.
             experiments/horizon.toml, to 2020): whether each outcome has levelled off by its end.
+        uncertainty: optionally, the results of a posterior experiment (e.g.
+            experiments/headline_posterior.toml): the verdict states the focus' effects with their
+            parameter-uncertainty intervals beside the seed-only ones.
+        structural: optionally, the results of a structural-variants experiment (e.g.
+            experiments/structural.toml): which headline conclusions survive every variant.
     """
     from sim.analysis.plots import make_figures
     from sim.analysis.report import sections
@@ -147,6 +154,11 @@ def build_report(
             f"--horizon {horizon}: the experiment declares no focus (allowed: results of an "
             "experiment with [roles] focus, e.g. experiments/horizon.toml)"
         )
+    from sim.analysis.report.beyond_seeds import parameter_effects, structural_conclusions
+
+    # bad optional inputs fail here too, before the long part
+    parameters = parameter_effects(uncertainty, at) if uncertainty is not None else None
+    variants = structural_conclusions(structural, at) if structural is not None else None
     roles = rs.roles
     focus = roles.focus if roles.focus is not None and roles.focus.point != ref.point else None
 
@@ -157,7 +169,9 @@ def build_report(
     if "contract_hhi" in rs.columns("district"):
         names.append("contract_hhi")  # market concentration, for the trade-offs section
     cmp = compare(rs, ref.point, "district", at, names)
-    data = ReportData(rs, ref, focus, cmp, calibration=cal_items)
+    data = ReportData(
+        rs, ref, focus, cmp, calibration=cal_items, parameters=parameters, structural=variants
+    )
     data.written += write_comparison(cmp).values()
     data.year = window_year(rs, cmp)
     if focus is not None and roles.ablations:

@@ -19,6 +19,7 @@ import pandas as pd
 from sim.analysis.compare import Comparison, street_extremes
 from sim.analysis.display import (
     MINUS,
+    diff_digits,
     diff_text,
     fmt,
     fmt_ci,
@@ -137,7 +138,7 @@ def verdict(data: ReportData) -> str:
     return (
         f"<p class='verdict'><b>Verdict.</b> {e(when)}, <b>{e(data.title(focus))}</b> "
         f"{e(does)} against <b>{e(data.title(data.reference))}</b>: {e('; '.join(phrases))}"
-        f"{e(money)}. <span class='small how-sure'>{e(how_sure(n_rep))}</span></p>"
+        f"{e(money)}. <span class='small how-sure'>{e(how_sure(data, n_rep))}</span></p>"
     )
 
 
@@ -148,9 +149,62 @@ SEED_ONLY = (
 )
 
 
-def how_sure(n_rep: int) -> str:
-    """What the verdict's intervals cover, in plain words."""
-    return SEED_ONLY.format(n=n_rep)
+SEED_AND_PARAMETERS = (
+    "How sure: the intervals in brackets are 95% intervals over {n} seeds of the model with its "
+    "calibrated default parameters (seed noise only). Over parameter uncertainty ({draws} draws "
+    "from the calibration's posterior x {reps} seeds each, experiment {experiment}), the effects "
+    "of {focus} against {reference} are: {effects}. {structure}"
+)
+
+
+def parameter_phrases(data: ReportData) -> list[str]:
+    """'admin burden −29.9 pp (seed noise only [..]; over parameter uncertainty [..])' per key
+    outcome of the posterior experiment."""
+    out = []
+    for r in data.parameters.table.to_dict("records"):
+        o = OUTCOMES.get(str(r["outcome"]))
+        if o is None:
+            continue
+        d = diff_digits(r["effect"], o)
+        unit = f" {o.diff_unit}" if o.diff_unit else ""
+        seed = fmt_ci(r["seed_low"], r["seed_high"], o, True, MINUS, d)
+        param = fmt_ci(r["param_low"], r["param_high"], o, True, MINUS, d)
+        share = r.get("share_param")
+        share_text = f"; parameters {share:.0%} of a run's variance" if np.isfinite(share) else ""
+        out.append(
+            f"{o.label} {fmt(r['effect'], o, True, MINUS, d)}{unit} (seed noise only {seed}; "
+            f"over parameter uncertainty {param}{share_text})"
+        )
+    return out
+
+
+def how_sure(data: ReportData, n_rep: int) -> str:
+    """What the verdict's intervals cover, in plain words; with a posterior experiment, the
+    parameter-uncertainty interval of each effect beside its seed-only one, each labelled."""
+    p = data.parameters
+    if p is None or p.table.empty:
+        text = SEED_ONLY.format(n=n_rep)
+        if data.structural is not None:
+            text = text.replace(
+                "parameter and structural uncertainty not included",
+                "parameter uncertainty not included; structural variants: see what is known",
+            )
+        return text
+    structure = (
+        "Structural uncertainty not included."
+        if data.structural is None
+        else "Structural variants: see what is known and how well."
+    )
+    return SEED_AND_PARAMETERS.format(
+        n=n_rep,
+        draws=int(p.table["n_draws"].max()),
+        reps=f"{float(p.table['n_reps'].mean()):g}",
+        experiment=p.experiment,
+        focus=p.focus,
+        reference=p.reference,
+        effects="; ".join(parameter_phrases(data)),
+        structure=structure,
+    )
 
 
 def rests_on(data: ReportData) -> str:
@@ -160,14 +214,14 @@ def rests_on(data: ReportData) -> str:
         return (
             "What this rests on: no targets file was given (<code>--targets</code>), so this "
             "report cannot say which observed patterns the calibration fitted and which it held "
-            "out; see <a href='#known'>what is known and how well</a>."
+            "out" + structural_line(data) + "; see <a href='#known'>what is known and how well</a>."
         )
     fit, held = known.with_role("fit"), known.with_role("held_out")
     if not known.roles_declared:
         return (
             f"What this rests on: the model was calibrated to {len(fit)} observed patterns; the "
             "targets file marks none as held out, so nothing tests the fit on patterns it did "
-            "not see (<a href='#known'>details</a>)."
+            "not see" + structural_line(data) + " (<a href='#known'>details</a>)."
         )
     met = [r for r in held if r.met == "yes"]
     missed = [r for r in held if r.met == "no"]
@@ -180,7 +234,19 @@ def rests_on(data: ReportData) -> str:
         text += f", {len(missed)} not ({e('; '.join(_short(r.description) for r in missed))})"
     if unmeasured:
         text += f", {len(unmeasured)} not measurable from these results"
-    return text + " (<a href='#known'>details</a>)."
+    return text + structural_line(data) + " (<a href='#known'>details</a>)."
+
+
+def structural_line(data: ReportData) -> str:
+    """'; 5 of 8 headline conclusions survive every structural variant (3 variants)'."""
+    s = data.structural
+    if s is None:
+        return "; no structural variants were run"
+    n = len(s.survive) + len(s.flip)
+    return (
+        f"; {len(s.survive)} of {n} headline conclusions survive every structural variant "
+        f"({len(s.variants) - 1} variants of the model's structure)"
+    )
 
 
 def _short(description: str) -> str:
@@ -346,19 +412,61 @@ def _targets_table(rows: list[Any]) -> str:
     )
 
 
+def parameters_item(data: ReportData) -> str:
+    p = data.parameters
+    if p is None or p.table.empty:
+        return (
+            "Parameter uncertainty: not estimated in this report. Most parameters are "
+            "assumptions (see <a href='#sensitivity'>the assumptions that matter most</a>); the "
+            "intervals would widen if the calibration's posterior were propagated (pass "
+            "<code>--uncertainty</code> with the results of "
+            "<code>experiments/headline_posterior.toml</code>)."
+        )
+    return (
+        f"Parameter uncertainty, from <code>{e(p.path)}</code> (a posterior experiment: "
+        f"{int(p.table['n_draws'].max())} draws of the calibrated parameters, "
+        f"{float(p.table['n_reps'].mean()):g} seeds each): the effects of {e(p.focus)} against "
+        f"{e(p.reference)}: {e('; '.join(parameter_phrases(data)))}. The parameter interval "
+        "holds the 2.5th to 97.5th percentiles of the effect across the posterior with seed "
+        "noise removed; with a few dozen draws, read its ends as a range, not to the last digit."
+    )
+
+
+def structural_item(data: ReportData) -> str:
+    s = data.structural
+    if s is None:
+        return (
+            "Structural uncertainty: not estimated in this report. No structural variants of the "
+            "model were run, so no conclusion here is known to survive a change in how the model "
+            "is built (pass <code>--structural</code> with the results of "
+            "<code>experiments/structural.toml</code>)."
+        )
+    variants = [v for v in s.variants if v != s.reference_variant]
+    text = (
+        f"Structural uncertainty, from <code>{e(s.path)}</code>: the headline conclusions under "
+        f"{len(variants)} variants of the model's structure ({e(', '.join(variants))}) against "
+        f"the default model ({e(s.reference_variant)}), each on the same seeds."
+    )
+    text += (
+        "<br><b>Survive every variant</b>: "
+        + (e("; ".join(s.survive)) if s.survive else "none")
+        + ".<br><b>Do not survive</b>: "
+        + (e("; ".join(s.flip)) if s.flip else "none")
+        + "."
+    )
+    return text
+
+
 def known_html(data: ReportData) -> str:
     """How sure the numbers are, what the calibration fitted and held out, and which held-out
     patterns are met."""
     n_rep = int(data.cmp.long["n_runs"].max())
     out = [
         "<h3>How sure the numbers are</h3><ul>"
-        f"<li>Seed noise: {e(how_sure(n_rep).removeprefix('How sure: '))}</li>"
-        "<li>Parameter uncertainty: not estimated in this report. Most parameters are "
-        "assumptions (see <a href='#sensitivity'>the assumptions that matter most</a>); the "
-        "intervals would widen if the calibration's posterior were propagated.</li>"
-        "<li>Structural uncertainty: not estimated in this report. No structural variants of the "
-        "model were run, so no conclusion here is known to survive a change in how the model is "
-        "built.</li></ul>"
+        f"<li>Seed noise: the intervals in brackets in the verdict and the tables are 95% "
+        f"intervals over {n_rep} seeds of the model with its calibrated default parameters; they "
+        "cover seed noise (run-to-run chance) and nothing else.</li>"
+        f"<li>{parameters_item(data)}</li><li>{structural_item(data)}</li></ul>"
     ]
     known = data.known
     out.append("<h3>What the calibration fitted and what it held out</h3>")
@@ -405,8 +513,12 @@ def known_html(data: ReportData) -> str:
         if rows:
             n_met = sum(r.met == "yes" for r in rows)
             n_measured = sum(r.met != "not measured" for r in rows)
+            title = {
+                "fit": "Targets fitted (in the calibration's distance)",
+                "check": "Checks of policy inputs (never fitted)",
+            }[role]
             out.append(
-                f"<p>Targets {ROLE_TITLES[role]}: {n_met} of {n_measured} measured are met"
+                f"<p>{title}: {n_met} of {n_measured} measured are met"
                 + (
                     f" ({len(rows) - n_measured} not measurable from these results)"
                     if n_measured < len(rows)
