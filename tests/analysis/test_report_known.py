@@ -307,3 +307,18 @@ def test_known_section_lists_conclusions_that_survive_every_variant_and_those_th
     assert "2 of 3 headline conclusions survive every structural variant" in section(
         beyond_seeds, "summary"
     )
+
+
+def test_the_structural_adapter_words_the_real_analysis(tmp_path):
+    """sim.analysis.structural on a store whose answer is known, worded by the adapter."""
+    from sim.analysis.report.beyond_seeds import structural_conclusions
+
+    from .test_structural import _store
+
+    default = {"base": 0.6, "reform": 0.4, "reform_minus_lists": 0.55, "reform_minus_money": 0.45}
+    swapped = {"base": 0.6, "reform": 0.4, "reform_minus_lists": 0.45, "reform_minus_money": 0.55}
+    _store(tmp_path, {"default": default, "swapped": swapped})
+    s = structural_conclusions(tmp_path, at="final")
+    assert s.variants == ["default", "swapped"] and s.reference_variant == "default"
+    assert "the reform lowers admin burden (better)" in s.survive
+    assert "the lever that brings most to admin burden is lists (changes under swapped)" in s.flip
