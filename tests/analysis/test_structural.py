@@ -94,3 +94,14 @@ def test_results_without_variants_are_a_user_error(tmp_path):
     make_store(tmp_path, {"a": np.array([0.5, 0.6])}, levels=("district",))
     with pytest.raises(UserError, match="no \\[variants\\]"):
         structural(tmp_path)
+
+
+def test_the_command_writes_the_tables(tmp_path, capsys):
+    from sim.cli import main
+
+    default = {"base": 0.6, "reform": 0.4, "reform_minus_lists": 0.55, "reform_minus_money": 0.45}
+    rs = _store(tmp_path, {"default": default, "other": default})
+    assert main(["structural", str(rs.path), "--at", "final", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "structural_final.csv" in out and (rs.path / "tables" / "structural_final.md").is_file()
+    assert main(["structural", str(tmp_path / "nowhere")]) == 2
