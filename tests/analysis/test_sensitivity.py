@@ -247,3 +247,20 @@ def test_sensitivity_for_some_outcomes_writes_its_own_file_and_says_so(tmp_path,
     assert "sensitivity_morris_final.csv, is left as it was" in out
     assert default.read_bytes() == before
     assert set(pd.read_csv(own)["outcome"]) == {"admin_burden", "satisfaction"}
+
+
+def test_the_reports_sensitivity_section_says_whether_it_shows_effects_or_levels(tmp_path):
+    from types import SimpleNamespace
+
+    from sim.analysis.report.sections import sensitivity_html
+
+    problem = salib_problem(FACTORS)
+    X = morris_sample.sample(problem, 10, num_levels=4, seed=7)
+    rs = _paired_store(tmp_path, X, "morris")
+    for quantity, words in (("effect", "the reform's <i>effect</i> (reform minus"),
+                            ("level", "outcome <i>levels</i> under the screened")):  # fmt: skip
+        table = sensitivity_table(rs, at="final", outcomes=["admin_burden"], num_resamples=100,
+                                  quantity=quantity)  # fmt: skip
+        html = sensitivity_html(SimpleNamespace(sensitivity=table, sensitivity_rs=rs))
+        assert words in html
+        assert ("too small for stable indices" in html) == bool(table.attrs["warnings"])

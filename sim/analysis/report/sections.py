@@ -864,12 +864,24 @@ def sensitivity_html(data: ReportData) -> str:
             )
     label = "μ* ± 95% CI half-width" if method == "morris" else "ST ± 95% CI half-width"
     where = f" (from <code>{e(source.path)}</code>)" if source is not None else ""
+    what = (
+        "The indices describe how the reform's <i>effect</i> (reform minus no reform on the same "
+        "seeds and parameter values) depends on each factor over its range"
+        if table.attrs.get("quantity") == "effect"
+        else "The indices describe how outcome <i>levels</i> under the screened scenario depend "
+        "on each factor over its range, not how the reform's <i>effect</i> does"
+    )
+    warned = table.attrs.get("warnings") or []
+    caution = (
+        f" <b>The sample is too small for stable indices</b> for {len(warned)} outcome(s): "
+        "read the ranks as rough."
+        if warned
+        else ""
+    )
     return (
         f"<p>The three factors that move each outcome most, by {e(method)} screening"
-        f"{where}. {e(table.attrs.get('note', ''))} The indices describe how outcome "
-        "<i>levels</i> under the screened scenario depend on each factor over its range, not "
-        "how the reform's <i>effect</i> does; a factor marked 'assumption' that ranks high is "
-        "where better evidence would most change the numbers.</p>"
+        f"{where}. {e(table.attrs.get('note', ''))} {what}; a factor marked 'assumption' that "
+        f"ranks high is where better evidence would most change the numbers.{caution}</p>"
         '<table><tr><th class="l">outcome</th><th>rank</th><th class="l">factor</th>'
         f'<th>{e(label)}</th><th class="l">source of its default</th></tr>'
         + "".join(rows)
