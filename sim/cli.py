@@ -122,8 +122,10 @@ def _validate(args: argparse.Namespace) -> int:
 
             exp = load_experiment(path)
             n = len(design_points(exp))
+            draws = f"{exp.draws} posterior draws x " if exp.posterior is not None else ""
             print(
-                f"ok  {path}  (experiment {exp.name}: {n} points x {exp.replications} replications)"
+                f"ok  {path}  (experiment {exp.name}: {n} points x {draws}"
+                f"{exp.replications} replications)"
             )
         else:
             sc = load_scenario(path, args.set or ())
@@ -145,7 +147,12 @@ def _sweep(args: argparse.Namespace) -> int:
     from sim.experiment.runner import run_experiment
     from sim.experiment.spec import load_experiment
 
-    exp = load_experiment(args.experiment)
+    design: dict[str, object] = {}
+    if args.posterior is not None:
+        design["posterior"] = str(Path(args.posterior).resolve())
+    if args.draws is not None:
+        design["draws"] = args.draws
+    exp = load_experiment(args.experiment, design)
     out = Path(args.out) if args.out else Path("results") / exp.name
     if args.scheduler and args.executor != "dask":
         raise UserError("--scheduler needs --executor dask")
@@ -225,6 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--executor", choices=("local", "dask", "serial"), default="local")
     sweep.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786")
     sweep.add_argument("--out", help="results directory (default results/<experiment name>)")
+    sweep.add_argument(
+        "--posterior",
+        metavar="FILE",
+        help="posterior designs: use this posterior sample instead of the file's design.posterior",
+    )
+    sweep.add_argument(
+        "--draws", type=int, metavar="N", help="posterior designs: draws instead of design.draws"
+    )
     sweep.add_argument(
         "--fresh", action="store_true", help="discard earlier results and start over"
     )

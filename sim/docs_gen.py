@@ -287,7 +287,15 @@ KEY_ROWS = (
     ("replication", "int64", "replication number r (0-based)"),
     ("seed_entropy", "string",
      "root seed of the experiment; the run's seed is `SeedSequence(root_seed, spawn_key=(r,))`"),
-    ("seed_spawn_key", "string", "r"),
+    ("seed_spawn_key", "string",
+     "r; in a posterior design `d,r` (draw d, seed r of the draw: "
+     "`SeedSequence(root_seed, spawn_key=(d, r))`, replication = d x seeds per draw + r)"),
+    ("draw", "int64", "posterior designs only: the draw from the posterior sample (0-based)"),
+    ("draw_replication", "int64", "posterior designs only: the seed's number r within the draw"),
+    ("particle", "int64", "posterior designs only: the posterior file's particle id of the draw"),
+    ("param_<name>", "the parameter's type",
+     "posterior designs only: the draw's value of each free parameter (applied to every "
+     "scenario of the draw)"),
     ("design_<name>", "the factor's type",
      "value of each design factor at this point (designs only)"),
     ("design_<name>_scale", "float64",

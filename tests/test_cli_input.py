@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.scenario import read_toml
 from sim.textable import text_table, width
 
 from .conftest import ROOT, SCENARIOS
@@ -161,7 +162,16 @@ def test_a_users_district_from_csv_runs_scaled_and_writes_readable_results(tmp_p
 
 def test_validate_takes_every_shipped_scenario_and_experiment():
     files = sorted(str(p) for p in SCENARIOS.rglob("*.toml") if p.parent.name != "targets")
-    files += sorted(str(p) for p in (ROOT / "experiments").glob("*.toml"))
+    experiments = sorted((ROOT / "experiments").glob("*.toml"))
+    # Posterior designs read a sample `sanshe calibrate` writes (not shipped); with it absent they
+    # are refused with one line (tests/experiment/test_posterior.py), so they are checked there.
+    absent = [
+        p
+        for p in experiments
+        if (post := read_toml(p).get("design", {}).get("posterior"))
+        and not (p.parent / post).is_file()
+    ]
+    files += [str(p) for p in experiments if p not in absent]
     proc = python(f"import sys; from sim.cli import main; sys.exit(main(['validate', *{files!r}]))")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("ok  ") == len(files)

@@ -29,7 +29,7 @@ from sim.analysis.results import LEVEL_UNITS, ResultSet, Window, parse_at
 from sim.analysis.stats import CONFIDENCE, summarize, summarize_paired, welch_bounds
 from sim.errors import UserError
 from sim.io import write_text
-from sim.outputs import DEFAULT_WINDOW
+from sim.outputs import DEFAULT_WINDOW, diff_digits
 
 WIDE_STATS = ("mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high", "d_z", "p_value")
 STAT_DESCRIPTIONS = {
@@ -42,6 +42,28 @@ STAT_DESCRIPTIONS = {
     "diff_ci_high": "upper bound of the t-based 95% CI of the paired difference",
     "d_z": "effect size: Cohen's d_z for paired data = mean difference / sd of the differences",
     "p_value": "two-sided paired t-test p-value (not adjusted for multiple comparisons)",
+}
+# Posterior experiments (sim.analysis.uncertainty): both intervals of each difference, side by side.
+POSTERIOR_STATS = (
+    "seed_low", "seed_high", "param_low", "param_high", "share_seed", "share_param", "var_seed",
+    "var_param", "n_draws", "n_reps",
+)  # fmt: skip
+POSTERIOR_WIDE = ("param_low", "param_high", "share_param")
+POSTERIOR_DESCRIPTIONS = {
+    "diff": "paired difference from the reference, averaged over posterior draws (each draw "
+    "counts equally) of the means over the draw's seeds",
+    "diff_ci_low": "lower end of the 95% interval from seed noise only (the same as seed_low): "
+    "how precisely the runs fix the mean if the parameters were known",
+    "diff_ci_high": "upper end of the seed-noise-only interval (the same as seed_high)",
+    "d_z": "mean difference / sd of all runs' differences pooled over draws (seed and "
+    "parameter spread together)",
+    "p_value": "paired t-test over all runs pooled as if independent (not a test over the "
+    "posterior; read the parameter interval instead)",
+    "param_low": "2.5th percentile of the difference over parameter uncertainty (draw means "
+    "with their seed noise removed; sim.analysis.uncertainty)",
+    "param_high": "97.5th percentile of the difference over parameter uncertainty",
+    "share_param": "share of a single run's difference variance due to the parameters (between "
+    "draws); the rest (share_seed) is seed noise",
 }
 LONG_EXTRA = {
     "n": "replications with a value (NaN values, e.g. cost per hour with nothing delivered, "
@@ -72,6 +94,11 @@ class Comparison:
     def units(self) -> list[str]:
         return LEVEL_UNITS[self.level]
 
+    @property
+    def posterior(self) -> bool:
+        """Results of a posterior design: differences carry both intervals and the shares."""
+        return self.results.method == "posterior"
+
 
 def _open(results_dir: str | Path | ResultSet) -> ResultSet:
     return results_dir if isinstance(results_dir, ResultSet) else ResultSet(results_dir)
@@ -97,7 +124,9 @@ def compare(
     rows, window = rs.window(frame, window)
     units = LEVEL_UNITS[level]
     design_cols = [c for c in frame.columns if c.startswith("design_")]
-    runs = run_values(rows, chosen, units, ["scenario", *design_cols])
+    posterior = rs.method == "posterior"
+    extra = ["scenario", *design_cols, *(["draw"] if posterior else [])]
+    runs = run_values(rows, chosen, units, extra)
     if ref.point not in set(runs["point"]):
         raise UserError(f"reference {ref.label!r} has no finished runs in {rs.path}")
     labels = {s.point: s.label for s in rs.settings}
@@ -113,6 +142,8 @@ def compare(
             ref_runs.rename(columns={o.name: "_ref"}), on=[*units, "replication"], how="left"
         )
         diffs = summarize_paired(paired, ["point", *units], o.name, "_ref", confidence)
+        if posterior:
+            diffs = _with_decomposition(diffs, paired, o.name, units, confidence)
         ref_summary = summary[summary["point"] == ref.point].drop(columns="point")
         part = summary.merge(diffs, on=["point", *units], how="left")
         if units:
@@ -150,17 +181,19 @@ def compare(
         "diff_sd", "diff_ci_low", "diff_ci_high", "d_z", "p_value", "diff_unpaired_ci_low",
         "diff_unpaired_ci_high",
     ]  # fmt: skip
+    if posterior:
+        stats_cols += list(POSTERIOR_STATS)
     long = long[head + stats_cols].reset_index(drop=True)
 
     notes = _notes(long, chosen, ref.label, window, rs, confidence)
-    wide = _wide(long, chosen, units, design_cols)
+    wide = _wide(long, chosen, units, design_cols, POSTERIOR_WIDE if posterior else ())
     wide.attrs.update(
         reference=ref.label,
         level=level,
         at=window.label,
         window=window.describe(rs.frequency),
         outcomes=[o.name for o in chosen],
-        columns=column_descriptions(chosen, units, design_cols),
+        columns=column_descriptions(chosen, units, design_cols, posterior),
         notes=notes,
     )
     long.attrs.update(wide.attrs)
@@ -213,20 +246,47 @@ def compare_table(
     return compare(results_dir, reference, level, at, outcomes).wide
 
 
+def _with_decomposition(
+    diffs: pd.DataFrame, paired: pd.DataFrame, value: str, units: list[str], confidence: float
+) -> pd.DataFrame:
+    """A posterior experiment's paired differences split into seed and parameter parts
+    (:mod:`sim.analysis.uncertainty`); the difference's CI becomes the seed-noise-only interval.
+
+    The runs of all draws together are not independent replications (runs of one draw share its
+    parameters), so the plain paired CI over them would be too narrow for the posterior mean and
+    would mix both sources; it is replaced by the seed-only interval, and the parameter interval
+    is given beside it. d_z and the p-value stay those of all runs pooled (see the notes).
+    """
+    from sim.analysis.uncertainty import decompose_frame
+
+    frame = paired[["point", *units, "draw"]].copy()
+    frame["_d"] = paired[value] - paired["_ref"]
+    parts = decompose_frame(frame, ["point", *units], "_d", "draw", confidence)
+    parts = parts.rename(columns={"effect": "diff"})
+    out = diffs.drop(columns="diff").merge(parts, on=["point", *units], how="left")
+    out["diff_ci_low"], out["diff_ci_high"] = out["seed_low"], out["seed_high"]
+    return out
+
+
 def _wide(
-    long: pd.DataFrame, outcomes: list[Outcome], units: list[str], design_cols: list[str]
+    long: pd.DataFrame,
+    outcomes: list[Outcome],
+    units: list[str],
+    design_cols: list[str],
+    extra: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     keys = ["setting", "scenario", "point", *design_cols, *units]
     base = long.drop_duplicates(keys)[[*keys, "is_reference", "n_runs"]].reset_index(drop=True)
+    stats = (*WIDE_STATS, *extra)
     for o in outcomes:
-        part = long.loc[long["outcome"] == o.name, [*keys, *WIDE_STATS]]
-        part = part.rename(columns={s: f"{o.name}_{s}" for s in WIDE_STATS})
+        part = long.loc[long["outcome"] == o.name, [*keys, *stats]]
+        part = part.rename(columns={s: f"{o.name}_{s}" for s in stats})
         base = base.merge(part, on=keys, how="left")
     return base
 
 
 def column_descriptions(
-    outcomes: list[Outcome], units: list[str], design_cols: list[str]
+    outcomes: list[Outcome], units: list[str], design_cols: list[str], posterior: bool = False
 ) -> dict[str, str]:
     """What every column of the wide table means."""
     out = {
@@ -240,10 +300,11 @@ def column_descriptions(
         out[u] = f"{u} name"
     out["is_reference"] = "true for the reference setting (its differences are 0 by definition)"
     out["n_runs"] = "replications with results in the window"
+    described = {**STAT_DESCRIPTIONS, **(POSTERIOR_DESCRIPTIONS if posterior else {})}
     for o in outcomes:
-        for s in WIDE_STATS:
+        for s in (*WIDE_STATS, *(POSTERIOR_WIDE if posterior else ())):
             out[f"{o.name}_{s}"] = (
-                f"{o.label} [{o.unit or 'as stored'}; {o.description}]: " + (STAT_DESCRIPTIONS[s])
+                f"{o.label} [{o.unit or 'as stored'}; {o.description}]: " + (described[s])
             )
     return out
 
@@ -264,6 +325,24 @@ def _notes(
         "CIs cover run-to-run randomness only, not uncertainty in the parameters, and are not "
         "adjusted for multiple comparisons.",
     ]
+    if rs.method == "posterior":
+        post = rs.manifest.get("posterior") or {}
+        prov = post.get("provenance") or {}
+        method = prov.get("method") if isinstance(prov, dict) else None
+        notes[1:] = [
+            f"Posterior experiment: {post.get('draws', '?')} draws from the posterior sample "
+            f"{post.get('file', '?')}" + (f" ({method})" if method else "") + f" x "
+            f"{post.get('replications_per_draw', '?')} seeds per draw; the settings of one draw "
+            "and seed share that seed, so differences are paired within each draw.",
+            f"Each difference has two {confidence:.0%} intervals. Seed noise only: the t-based CI "
+            "of the mean from the run-to-run noise within draws, as if the parameters were known. "
+            "Parameter uncertainty: the 2.5-97.5 percentiles of the draws' mean differences with "
+            "their seed noise removed (ANOVA variance components), i.e. where the effect lies "
+            "across the parameter values the calibration left plausible. The shares split a "
+            "single run's variance into seeds and parameters (sim.analysis.uncertainty).",
+            "Neither interval covers structural uncertainty (other submodels); not adjusted for "
+            "multiple comparisons. Means and their CIs pool all draws.",
+        ]
     if (long["n"] == 1).any():
         notes.append(
             "Some cells have fewer than 2 replications with a value: their CI is NaN (shown as "
@@ -337,6 +416,9 @@ def markdown(cmp: Comparison) -> str:
         unit = f" ({o.display_unit})" if o.display_unit else ""
         diff_unit = f" ({o.diff_unit})" if o.diff_unit else ""
         lines += [f"## {o.label}{unit}", "", f"{o.description}.", ""]
+        if cmp.posterior:
+            lines += _posterior_rows(part, o, units, unit, diff_unit)
+            continue
         head = ["setting", *units, "n", f"mean{unit} [95% CI]", f"difference{diff_unit} [95% CI]"]
         head.append("d_z")
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -353,6 +435,42 @@ def markdown(cmp: Comparison) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _posterior_rows(
+    part: pd.DataFrame, o: Outcome, units: list[str], unit: str, diff_unit: str
+) -> list[str]:
+    """Rows of a posterior experiment's table: the difference with both intervals and shares."""
+    head = [
+        "setting", *units, "draws x seeds", f"mean{unit}", f"difference{diff_unit}",
+        "seed noise only [95% CI]", "parameter uncertainty [95%]", "variance share: seeds / params",
+    ]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for _, r in part.iterrows():
+        runs = f"{int(r['n_draws'])} x {r['n_reps']:.3g}" if np.isfinite(r["n_draws"]) else ""
+        if r["is_reference"]:
+            cells = [str(r["setting"]), *[str(r[u]) for u in units], runs, fmt(r["mean"], o)]
+            lines.append("| " + " | ".join([*cells, "(reference)", "", "", ""]) + " |")
+            continue
+        d = diff_digits(r["diff"], o)
+        shares = (
+            f"{r['share_seed']:.0%} / {r['share_param']:.0%}"
+            if np.isfinite(r["share_param"])
+            else "n/a"
+        )
+        cells = [
+            str(r["setting"]),
+            *[str(r[u]) for u in units],
+            runs,
+            fmt(r["mean"], o),
+            fmt(r["diff"], o, True, digits=d),
+            fmt_ci(r["seed_low"], r["seed_high"], o, True, digits=d),
+            fmt_ci(r["param_low"], r["param_high"], o, True, digits=d),
+            shares,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
 
 
 def _extremes_markdown(cmp: Comparison) -> list[str]:
@@ -383,6 +501,10 @@ def write_comparison(cmp: Comparison) -> dict[str, Path]:
     write_text(cmp.long.to_csv(index=False), paths["long_csv"])
     write_text(markdown(cmp), paths["markdown"])
     described = {**cmp.wide.attrs["columns"], **STAT_DESCRIPTIONS, **LONG_EXTRA}
+    if cmp.posterior:
+        from sim.analysis.uncertainty import COLUMN_DESCRIPTIONS
+
+        described |= {c: COLUMN_DESCRIPTIONS[c] for c in POSTERIOR_STATS} | POSTERIOR_DESCRIPTIONS
     cols = pd.DataFrame({"column": list(described), "meaning": [described[c] for c in described]})
     write_text(cols.to_csv(index=False), paths["columns"])
     if cmp.level == "street":

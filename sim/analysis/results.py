@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
-from sim.experiment.store import KEY_COLUMNS, load_manifest, load_results
+from sim.experiment.store import KEY_COLUMNS, POSTERIOR_COLUMNS, load_manifest, load_results
 from sim.outputs import DEFAULT_WINDOW
 
 LEVEL_UNITS = {"district": [], "street": ["street"], "community": ["street", "community"]}
@@ -271,7 +271,7 @@ class ResultSet:
         if columns is not None:
             stored = self.columns(level)
             keep = [*KEY_COLUMNS, *TIME_COLUMNS, *LEVEL_UNITS[level], *columns]
-            keep += [c for c in stored if c.startswith("design_")]
+            keep += [c for c in stored if c.startswith("design_") or c in POSTERIOR_COLUMNS]
             wanted = [c for c in dict.fromkeys(keep) if c in stored]
         key = (level, tuple(wanted) if wanted else None)
         if key not in self._cache:

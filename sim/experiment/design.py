@@ -4,6 +4,10 @@ A point is one resolved scenario. Listed scenarios are points as they are; a des
 values into overrides on its base scenario: full grid (every combination), Latin hypercube
 (scipy.stats.qmc), or SALib's Sobol (Saltelli) and Morris samples, seeded from the experiment's
 root seed so the same file always gives the same points.
+
+A posterior design (``method = "posterior"``) has one point per listed scenario, like a list; its
+draws from the posterior sample (:func:`posterior_draws`) multiply the runs, not the points, so
+analysis sees the scenarios and their roles as in a list experiment.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.experiment.posterior import Draw
 from sim.experiment.spec import Experiment, Factor, cast_value, overrides_for
 from sim.scenario import Scenario, load_scenario
 
@@ -103,3 +108,10 @@ def design_points(exp: Experiment) -> list[Point]:
         cf = counterfactual.with_overrides(cf_overrides)
         points.append(Point(2 * i + 1, cf, design, cf_overrides, arm="counterfactual", sample=i))
     return points
+
+
+def posterior_draws(exp: Experiment) -> list[Draw]:
+    """A posterior design's draws, by weight and seeded (:meth:`PosteriorSample.draw`); [] else."""
+    if exp.posterior is None:
+        return []
+    return exp.posterior.draw(exp.draws, exp.root_seed)

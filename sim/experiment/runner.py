@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import ScenarioError
 from sim.experiment.design import Point, design_points
 from sim.experiment.executors import SerialExecutor, progress_bar
 from sim.experiment.spec import Experiment, ExperimentError
@@ -56,7 +57,7 @@ def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
         "point": task.point_id,
         "replication": task.replication,
         "seed_entropy": str(task.root_seed),
-        "seed_spawn_key": str(task.replication),
+        "seed_spawn_key": ",".join(map(str, task.spawn_key)),
         **task.design,
     }
     if task.frequency == "monthly":  # straight from the model's arrays, no pandas round trip
@@ -93,11 +94,13 @@ def run_task(
         "scenario": task.scenario.name,
         "replication": task.replication,
         "seed_entropy": str(task.root_seed),
-        "seed_spawn_key": [task.replication],
+        "seed_spawn_key": list(task.spawn_key),
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
     }
+    if task.draw is not None:  # the run's parameters, with the store's provenance
+        status["posterior"] = {**task.draw, "draw_replication": task.draw_replication}
     try:
         tables = simulate_fn(task)
         for level, table in tables.items():
@@ -131,6 +134,8 @@ def plan(
     exp: Experiment, out: Path, points: list[Point] | None = None
 ) -> tuple[list[Point], list[Task]]:
     points = design_points(exp) if points is None else points
+    if exp.posterior is not None:
+        return points, _posterior_tasks(exp, out, points)
     tasks = [
         Task(
             exp.name,
@@ -147,6 +152,57 @@ def plan(
         for r in range(exp.replications)
     ]
     return points, tasks
+
+
+def _posterior_tasks(exp: Experiment, out: Path, points: list[Point]) -> list[Task]:
+    """Every point x draw x seed. Replication number d * R + r (unique within a point, equal across
+    the points of one draw and seed, so differences pair as in a list experiment); the seed is
+    SeedSequence(root_seed, spawn_key=(d, r)): shared by the scenarios of a draw (CRN within the
+    draw), different between draws."""
+    from sim.experiment.design import posterior_draws
+    from sim.experiment.posterior import PosteriorError
+
+    assert exp.posterior is not None
+    reps = exp.replications
+    tasks = []
+    for draw in posterior_draws(exp):
+        record = draw.record()
+        columns = {
+            "draw": draw.index,
+            "particle": draw.particle.particle,
+            **{f"param_{k.partition('.')[2]}": v for k, v in draw.overrides.items()},
+        }
+        scenarios = []
+        for p in points:
+            try:
+                scenarios.append(p.scenario.with_overrides(draw.overrides))
+            except ScenarioError as exc:  # a combination the parameters' own checks refuse
+                raise PosteriorError(
+                    exp.posterior.path,
+                    f"row {draw.particle.row} (particle {draw.particle.particle})",
+                    f"its values do not fit scenario {p.scenario.name!r}: {exc}",
+                    "parameter values every scenario of the experiment accepts",
+                ) from None
+        # Draw by draw, seed by seed, every scenario: a sweep stopped part-way leaves whole
+        # comparisons (every scenario of the draws it reached), not some scenarios only.
+        for r in range(reps):
+            for p, scenario in zip(points, scenarios, strict=True):
+                tasks.append(
+                    Task(
+                        exp.name,
+                        p.id,
+                        draw.index * reps + r,
+                        scenario,
+                        exp.root_seed,
+                        {**columns, "draw_replication": r},
+                        exp.levels,
+                        exp.frequency,
+                        str(out),
+                        draw=record,
+                        draw_replication=r,
+                    )
+                )
+    return tasks
 
 
 def _is_done(out: Path, task: Task) -> bool:
@@ -166,6 +222,7 @@ def _plan_manifest(exp: Experiment, points: list[Point], started: str) -> dict[s
         "levels": list(exp.levels),
         "frequency": exp.frequency,
         "method": exp.method or "scenarios",
+        **({"draws": exp.draws} if exp.posterior is not None else {}),
         "roles": exp.roles.to_manifest() if exp.roles else None,
         "counterfactual": exp.counterfactual,
         "variants": {v.name: v.overrides for v in exp.variants} or None,
@@ -180,15 +237,8 @@ def _plan_manifest(exp: Experiment, points: list[Point], started: str) -> dict[s
             }
             for f in exp.factors
         ],
-        "seeds": {
-            "root_seed": exp.root_seed,
-            "scheme": "numpy.random.SeedSequence(root_seed, spawn_key=(replication,)); "
-            "the same for every point (common random numbers)",
-            "replications": [
-                {"replication": r, "entropy": str(exp.root_seed), "spawn_key": [r]}
-                for r in range(exp.replications)
-            ],
-        },
+        "seeds": _seeds(exp),
+        **({"posterior": _posterior_manifest(exp)} if exp.posterior is not None else {}),
         "points": [
             {
                 "point": p.id,
@@ -205,6 +255,45 @@ def _plan_manifest(exp: Experiment, points: list[Point], started: str) -> dict[s
         ],
         "started": started,
         **provenance(),
+    }
+
+
+def _seeds(exp: Experiment) -> dict[str, Any]:
+    if exp.posterior is None:
+        return {
+            "root_seed": exp.root_seed,
+            "scheme": "numpy.random.SeedSequence(root_seed, spawn_key=(replication,)); "
+            "the same for every point (common random numbers)",
+            "replications": [
+                {"replication": r, "entropy": str(exp.root_seed), "spawn_key": [r]}
+                for r in range(exp.replications)
+            ],
+        }
+    reps = exp.replications
+    return {
+        "root_seed": exp.root_seed,
+        "scheme": "numpy.random.SeedSequence(root_seed, spawn_key=(draw, r)) for seed r of draw "
+        "d, stored as replication d * replications + r: the same for every point of a draw "
+        "(common random numbers within a draw), different between draws",
+        "replications": [
+            {"replication": d * reps + r, "entropy": str(exp.root_seed), "spawn_key": [d, r]}
+            for d in range(exp.draws)
+            for r in range(reps)
+        ],
+    }
+
+
+def _posterior_manifest(exp: Experiment) -> dict[str, Any] | None:
+    """The posterior file (path, hash, provenance) and every draw with its parameter values."""
+    if exp.posterior is None:
+        return None
+    from sim.experiment.design import posterior_draws
+
+    return {
+        **exp.posterior.manifest(),
+        "draws": exp.draws,
+        "replications_per_draw": exp.replications,
+        "sample": [d.record() for d in posterior_draws(exp)],
     }
 
 

@@ -56,12 +56,16 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.experiment.posterior import PosteriorError, PosteriorSample, cast_param, read_posterior
 from sim.params import Params, Policy
 from sim.scenario import Scenario, load_scenario, read_toml
 
 LEVELS = ("district", "street", "community")
 FREQUENCIES = ("monthly", "yearly", "final")
 METHODS = ("grid", "lhs", "sobol", "morris")
+POSTERIOR = "posterior"
+POSTERIOR_KEYS = ("method", "posterior", "draws")
+MAX_DRAWS = 100_000
 TOP_KEYS = (
     "name",
     "description",
@@ -164,11 +168,16 @@ class Experiment:
     roles: Roles | None = None
     counterfactual: str | None = None  # a paired design's counterfactual scenario file
     variants: tuple[Variant, ...] = ()  # structural variants of a scenario list
+    posterior: PosteriorSample | None = field(default=None, repr=False)  # method "posterior"
+    draws: int = 0  # method "posterior": draws from the posterior sample
 
     @property
     def hash(self) -> str:
-        """Hash of what determines the runs (everything but the ``[roles]`` table)."""
+        """Hash of what determines the runs (everything but the ``[roles]`` table; for a posterior
+        design also the posterior file's content, so a new sample never resumes old runs)."""
         runs = {k: v for k, v in self.definition.items() if k != "roles"}
+        if self.posterior is not None:
+            runs["posterior_sha256"] = self.posterior.sha256
         text = json.dumps(runs, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -187,11 +196,26 @@ def _int(value: Any, where: str, key: str, lo: int, hi: int) -> int:
     return value
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file (scenario files and factors included)."""
+def load_experiment(path: str | Path, design: dict[str, Any] | None = None) -> Experiment:
+    """Read and validate an experiment file (scenario files and factors included).
+
+    ``design`` overrides keys of its ``[design]`` table (``sanshe sweep --posterior/--draws``); the
+    overridden definition is the one hashed and stored, so the runs record what they ran. A path
+    given here should be absolute (paths in the file are relative to it).
+    """
     path = Path(path)
     where = str(path)
     raw = read_toml(path)
+    if design:
+        current = raw.get("design")
+        if not isinstance(current, dict) or current.get("method") != POSTERIOR:
+            raise _fail(
+                where,
+                ", ".join(f"design.{k}" for k in design),
+                "can only be set for a posterior design (--posterior, --draws)",
+                'an experiment with [design] method = "posterior"',
+            )
+        raw = {**raw, "design": {**current, **design}}
     unknown = [k for k in raw if k not in TOP_KEYS]
     if unknown:
         raise _fail(where, unknown[0], "is not an experiment key", ", ".join(TOP_KEYS))
@@ -241,7 +265,15 @@ def load_experiment(path: str | Path) -> Experiment:
         )
 
     has_list, has_design = "scenarios" in raw, "design" in raw
-    if has_list == has_design:
+    is_posterior = isinstance(raw.get("design"), dict) and raw["design"].get("method") == POSTERIOR
+    if is_posterior and not has_list:
+        raise _fail(
+            where,
+            "scenarios",
+            "is missing: a posterior design runs a list of scenarios",
+            'scenarios = [...] with [design] method = "posterior"',
+        )
+    if has_list == has_design and not is_posterior:
         raise _fail(
             where,
             "scenarios/design",
@@ -288,6 +320,17 @@ def load_experiment(path: str | Path) -> Experiment:
             )
         roles = _roles(raw.get("roles"), where, path, dict(zip(resolved, names, strict=True)))
         variants = _variants(raw.get("variants"), where, resolved)
+        if is_posterior:
+            sample, draws = _posterior(raw["design"], where, path, resolved)
+            return Experiment(
+                **common,
+                scenario_files=resolved,
+                roles=roles,
+                variants=variants,
+                method=POSTERIOR,
+                posterior=sample,
+                draws=draws,
+            )
         return Experiment(**common, scenario_files=resolved, roles=roles, variants=variants)
     for key in ("roles", "variants"):
         if key in raw:
@@ -390,7 +433,8 @@ def _design(design: Any, where: str, path: Path, common: dict[str, Any]) -> Expe
             raise _fail(where, f"design.{key}", "is not a design setting", ", ".join(DESIGN_KEYS))
     method = design.get("method")
     if method not in METHODS:
-        raise _fail(where, "design.method", f"{method!r} is not valid", ", ".join(METHODS))
+        allowed = ", ".join((*METHODS, POSTERIOR))
+        raise _fail(where, "design.method", f"{method!r} is not valid", allowed)
     base = design.get("base")
     if not isinstance(base, str):
         raise _fail(where, "design.base", "is missing", "a scenario file to vary")
@@ -452,6 +496,40 @@ def _design(design: Any, where: str, path: Path, common: dict[str, Any]) -> Expe
         factors=factors,
         counterfactual=str(cf_path) if cf_path else None,
     )
+
+
+def _posterior(
+    design: dict[str, Any], where: str, path: Path, scenario_files: tuple[str, ...]
+) -> tuple[PosteriorSample, int]:
+    """Check a posterior design: its keys, draws, and the posterior file (read and validated)."""
+    for key in design:
+        if key not in POSTERIOR_KEYS:
+            raise _fail(
+                where,
+                f"design.{key}",
+                "is not a posterior design setting",
+                ", ".join(POSTERIOR_KEYS),
+            )
+    file = design.get("posterior")
+    if not isinstance(file, str) or not file:
+        raise _fail(
+            where, "design.posterior", "is missing", "a posterior Parquet file (sanshe calibrate)"
+        )
+    draws = _int(design.get("draws"), where, "design.draws", 1, MAX_DRAWS)
+    sample = read_posterior((path.parent / file).resolve(), where)
+    # Each parameter's extreme values against its own bounds, now (one scenario suffices: the
+    # bounds are the parameter's own; each draw's whole vector meets every scenario when planned).
+    scenario = load_scenario(scenario_files[0])
+    for i, key in enumerate(sample.keys):
+        column = [p.values[i][1] for p in sample.particles]
+        for value in (min(column), max(column)):
+            try:
+                scenario.with_overrides({key: cast_param(key, value)})
+            except ScenarioError as exc:
+                raise PosteriorError(
+                    sample.path, key, f"value {value!r} is not allowed: {exc.problem}", exc.allowed
+                ) from None
+    return sample, draws
 
 
 def _factor(key: str, spec: Any, method: str, where: str, bases: list[Scenario]) -> Factor:

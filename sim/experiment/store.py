@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 KEY_COLUMNS = ("experiment", "scenario", "point", "replication", "seed_entropy", "seed_spawn_key")
+# Posterior designs add these (and param_<name>, each run's parameter values) after the keys.
+POSTERIOR_COLUMNS = ("draw", "draw_replication", "particle")
 
 
 def run_id(point_id: str, replication: int) -> str:
@@ -93,7 +95,8 @@ def load_results(
     """All finished runs of one level as one DataFrame (rows of failed or unfinished runs excluded).
 
     Key columns: experiment, scenario, point, replication, seed_entropy, seed_spawn_key, the design
-    columns ``design_<name>`` (for designs), then the level's own columns (docs/outputs.md).
+    columns ``design_<name>`` (for designs) or ``draw``, ``draw_replication``, ``particle`` and
+    ``param_<name>`` (posterior designs), then the level's own columns (docs/outputs.md).
     """
     import pandas as pd
     import pyarrow.dataset as ds

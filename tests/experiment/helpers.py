@@ -60,3 +60,55 @@ def crash_one(task: Task) -> dict:
     if task.point_id == "p00000" and task.replication == 2:
         os._exit(13)
     return run_task(task)
+
+
+def posterior_file(
+    tmp: Path,
+    values: dict[str, list[float]] | None = None,
+    weights: list[float] | None = None,
+    name: str = "posterior.parquet",
+    provenance: dict | None = None,
+) -> Path:
+    """A small posterior sample in the format `sanshe calibrate` writes (see
+    sim.experiment.posterior): parameter columns, weight, generation, particle, provenance."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = values or {
+        "params.group_formation_rate": [0.1, 0.2, 0.3, 0.4],
+        "params.agency_lookahead_months": [1.0, 2.0, 3.0, 4.0],
+    }
+    n = len(next(iter(values.values())))
+    weights = weights if weights is not None else [1 / n] * n
+    columns = {
+        **{k: pa.array(v, pa.float64()) for k, v in values.items()},
+        "weight": pa.array(weights, pa.float64()),
+        "generation": pa.array([3] * n, pa.int64()),
+        "particle": pa.array(list(range(n)), pa.int64()),
+    }
+    table = pa.table(columns)
+    meta = {b"sanshe.provenance": json.dumps(provenance or {"method": "test"}).encode()}
+    table = table.replace_schema_metadata(meta)
+    path = tmp / name
+    pq.write_table(table, path)
+    return path
+
+
+def posterior_experiment(
+    tmp: Path, draws: int = 3, replications: int = 2, months: int = 4, posterior: Path | None = None
+) -> Path:
+    """Baseline and reform (short) over ``draws`` posterior draws x ``replications`` seeds."""
+    files = short_scenarios(tmp, months)
+    listed = ", ".join(f'"{f.name}"' for f in files)
+    posterior = posterior or posterior_file(tmp)
+    return experiment_file(
+        tmp,
+        f'name = "post"\nreplications = {replications}\nroot_seed = 11\n'
+        f"scenarios = [{listed}]\n"
+        f'[outputs]\nlevels = ["district"]\n'
+        f'[roles]\nreference = "{files[0].name}"\nfocus = "{files[1].name}"\n'
+        f'[design]\nmethod = "posterior"\nposterior = "{posterior}"\ndraws = {draws}\n',
+        name="post",
+    )

@@ -1,0 +1,185 @@
+"""The variance decomposition of effects across posterior draws, on synthetic data with known parts."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis.uncertainty import decompose_frame
+
+
+def synthetic(draws, reps, mu, tau, sigma, seed=1, drop=0.0):
+    """x[d, r] = mu + u[d] + e[d, r], u ~ N(0, tau²), e ~ N(0, sigma²)."""
+    rng = np.random.default_rng(seed)
+    u = rng.normal(0, tau, draws)
+    d = np.repeat(np.arange(draws), reps)
+    x = mu + u[d] + rng.normal(0, sigma, draws * reps)
+    frame = pd.DataFrame({"g": "a", "draw": d, "x": x})
+    if drop:
+        frame = frame.drop(frame.sample(frac=drop, random_state=seed).index)
+    return frame, u
+
+
+def one(frame):
+    return decompose_frame(frame, ["g"], "x").iloc[0]
+
+
+def test_recovers_known_components():
+    frame, u = synthetic(400, 10, mu=2.0, tau=1.0, sigma=2.0)
+    r = one(frame)
+    assert r["var_seed"] == pytest.approx(4.0, rel=0.05)
+    assert r["var_param"] == pytest.approx(1.0, rel=0.2)
+    assert r["var_param"] == pytest.approx(u.var(ddof=1), rel=0.1)
+    assert r["share_param"] == pytest.approx(0.2, abs=0.04)
+    assert r["share_seed"] + r["share_param"] == pytest.approx(1.0)
+    # seed-only interval: +- t * sigma / sqrt(D * R)
+    assert (r["seed_high"] - r["seed_low"]) / 2 == pytest.approx(1.96 * 2 / np.sqrt(4000), rel=0.05)
+    assert r["seed_low"] < r["effect"] < r["seed_high"]
+    # parameter interval: the 2.5-97.5 percentiles of mu + u, i.e. about mu -+ 1.96 tau
+    assert r["param_low"] == pytest.approx(2 - 1.96, abs=0.25)
+    assert r["param_high"] == pytest.approx(2 + 1.96, abs=0.25)
+    assert r["n_draws"] == 400 and r["n_reps"] == 10
+
+
+def test_parameter_interval_removes_the_seed_noise_of_draw_means():
+    """Few seeds per draw and loud seeds: raw percentiles of draw means are far too wide (their
+    variance is tau² + sigma²/R); the adjusted interval is not."""
+    frame, u = synthetic(300, 3, mu=0.0, tau=1.0, sigma=4.0, seed=3)
+    r = one(frame)
+    raw = frame.groupby("draw")["x"].mean().quantile([0.025, 0.975]).to_numpy()
+    truth = np.quantile(u, [0.025, 0.975])
+    assert raw[1] - raw[0] > 1.8 * (truth[1] - truth[0])
+    width = r["param_high"] - r["param_low"]
+    assert width == pytest.approx(truth[1] - truth[0], rel=0.3)
+    # louder parameters, same seeds: a larger share and a wider interval
+    louder = one(synthetic(300, 3, mu=0.0, tau=3.0, sigma=4.0, seed=3)[0])
+    assert louder["share_param"] > r["share_param"] + 0.2
+    assert louder["param_high"] - louder["param_low"] > 2 * width
+
+
+def test_no_parameter_effect_gives_a_point_parameter_interval():
+    frame, _ = synthetic(1000, 5, mu=1.0, tau=0.0, sigma=1.0, seed=5)
+    r = one(frame)
+    assert r["share_param"] < 0.05 and r["share_seed"] > 0.95
+    assert r["param_high"] - r["param_low"] < 0.2 * (1.96 * 2)  # vs what seeds alone would give
+    assert r["param_low"] <= r["effect"] <= r["param_high"]
+
+
+def test_exactly_no_parameter_effect_is_exactly_zero():
+    frame = pd.DataFrame(
+        {"g": "a", "draw": np.repeat([0, 1, 2], 2), "x": [1.0, 3.0, 1.0, 3.0, 1.0, 3.0]}
+    )
+    r = one(frame)
+    assert r["var_param"] == 0 and r["share_param"] == 0 and r["share_seed"] == 1
+    assert r["param_low"] == r["param_high"] == r["effect"] == 2.0
+
+
+def test_no_seed_noise_gives_the_draw_values_and_a_zero_seed_interval():
+    frame, u = synthetic(100, 4, mu=-3.0, tau=2.0, sigma=0.0, seed=7)
+    r = one(frame)
+    assert r["var_seed"] == pytest.approx(0.0, abs=1e-20)
+    assert r["share_seed"] == pytest.approx(0.0, abs=1e-12) and r["share_param"] == 1.0
+    assert r["seed_high"] - r["seed_low"] == pytest.approx(0.0, abs=1e-9)
+    expect = np.quantile(-3.0 + u, [0.025, 0.975])
+    assert [r["param_low"], r["param_high"]] == pytest.approx(expect)
+
+
+def test_identical_runs_have_no_shares():
+    frame = pd.DataFrame({"g": "a", "draw": np.repeat([0, 1], 3), "x": 0.0})
+    r = one(frame)
+    assert r["effect"] == 0 and np.isnan(r["share_param"]) and np.isnan(r["share_seed"])
+
+
+def test_unequal_seeds_per_draw_and_several_groups():
+    a, ua = synthetic(300, 8, mu=1.0, tau=1.0, sigma=1.0, seed=11, drop=0.3)
+    b, ub = synthetic(300, 8, mu=5.0, tau=0.5, sigma=2.0, seed=12)
+    frame = pd.concat([a, b.assign(g="b")])
+    out = decompose_frame(frame, ["g"], "x").set_index("g")
+    # against the variance the draws' parameter effects actually had (this sample's u)
+    assert out.loc["a", "var_param"] == pytest.approx(ua.var(ddof=1), rel=0.15)
+    assert out.loc["a", "var_seed"] == pytest.approx(1.0, rel=0.08)
+    assert out.loc["b", "var_param"] == pytest.approx(ub.var(ddof=1), rel=0.3)
+    assert out.loc["b", "share_param"] == pytest.approx(0.25 / 4.25, abs=0.04)
+    assert out.loc["a", "n_reps"] == pytest.approx(8 * 0.7, abs=0.01)
+    assert out.loc["b", "effect"] == pytest.approx(5.0, abs=0.1)
+
+
+def test_one_seed_per_draw_cannot_be_split():
+    frame, _ = synthetic(50, 1, mu=0.0, tau=1.0, sigma=1.0)
+    r = one(frame)
+    assert np.isnan(r["share_param"]) and np.isnan(r["seed_low"])
+    raw = frame["x"].quantile([0.025, 0.975]).to_numpy()
+    assert [r["param_low"], r["param_high"]] == pytest.approx(raw)
+
+
+# --- on a real (tiny) posterior sweep --------------------------------------------------------
+@pytest.fixture(scope="module")
+def posterior_store(tmp_path_factory):
+    from sim.experiment.executors import SerialExecutor
+    from sim.experiment.runner import run_experiment
+    from sim.experiment.spec import load_experiment
+
+    from ..experiment.helpers import posterior_experiment
+
+    tmp = tmp_path_factory.mktemp("post")
+    exp = load_experiment(posterior_experiment(tmp, draws=3, replications=2, months=3))
+    assert run_experiment(exp, tmp / "out", SerialExecutor(), progress=False).ok
+    return tmp / "out"
+
+
+def test_compare_gives_both_intervals_side_by_side(posterior_store, capsys):
+    from sim.analysis.compare import compare
+    from sim.cli import main
+
+    cmp = compare(posterior_store, at="final")
+    reform = cmp.long[(cmp.long["setting"] == "wuhou_reform")].set_index("outcome")
+    burden = reform.loc["admin_burden"]
+    assert burden["n_draws"] == 3 and burden["n_reps"] == 2 and burden["n_runs"] == 6
+    assert (
+        burden["diff_ci_low"] == burden["seed_low"]
+        and burden["diff_ci_high"] == burden["seed_high"]
+    )
+    # the effect and shares recomputed from the stored runs, paired on draw and seed
+    from sim.experiment.store import load_results
+
+    d = load_results(posterior_store, "district")
+    last = d[d["step"] == d["step"].max()].set_index(["replication", "scenario"])["admin_burden"]
+    diff = last.xs("wuhou_reform", level="scenario") - last.xs("baseline_2013", level="scenario")
+    draws = d.groupby("replication")["draw"].first()
+    frame = pd.DataFrame({"g": "a", "draw": draws.loc[diff.index].to_numpy(), "x": diff.to_numpy()})
+    expect = decompose_frame(frame, ["g"], "x").iloc[0]
+    for column in ("effect", "seed_low", "param_low", "param_high", "share_param"):
+        stored = burden["diff"] if column == "effect" else burden[column]
+        assert stored == pytest.approx(expect[column], nan_ok=True), column
+    assert (
+        main(["compare", str(posterior_store), "--at", "final", "--outcomes", "admin_burden"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "seed noise only [95% CI]" in out and "parameter uncertainty [95%]" in out
+    assert "| wuhou_reform | 3 x 2 |" in out and "variance share: seeds / params" in out
+    wide = pd.read_csv(posterior_store / "tables" / "compare_district_final.csv")
+    assert {"admin_burden_param_low", "admin_burden_share_param"} <= set(wide)
+    cols = pd.read_csv(posterior_store / "tables" / "compare_district_final_columns.csv")
+    assert cols["column"].is_unique and "share_seed" in set(cols["column"])
+
+
+def test_effects_table_interface(posterior_store, tmp_path):
+    from sim.analysis.uncertainty import TABLE_COLUMNS, effects_table
+    from sim.errors import UserError
+
+    table = effects_table(posterior_store, at="final", outcomes=["admin_burden", "n_orgs"])
+    assert tuple(table.columns[: len(TABLE_COLUMNS)]) == TABLE_COLUMNS
+    assert list(table["contrast"]) == ["wuhou_reform", "wuhou_reform"]
+    assert (table["reference"] == "baseline_2013").all()
+    from sim.analysis.compare import compare
+
+    long = compare(posterior_store, at="final", outcomes=["admin_burden", "n_orgs"]).long
+    long = long[~long["is_reference"]].reset_index(drop=True)
+    assert table["effect"].to_numpy() == pytest.approx(long["diff"].to_numpy())
+    for c in ("seed_low", "param_high", "share_param", "n_reps"):
+        assert table[c].to_numpy() == pytest.approx(long[c].to_numpy(), nan_ok=True)
+    assert (table["share_seed"] + table["share_param"]).dropna().to_numpy() == pytest.approx(1.0)
+    from ..analysis.helpers import crn_values, make_store
+
+    make_store(tmp_path, crn_values({"baseline_2013": 0.6, "wuhou_reform": 0.3}, n=3))
+    with pytest.raises(UserError, match="not a posterior one"):
+        effects_table(tmp_path)
