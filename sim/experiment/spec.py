@@ -45,6 +45,12 @@ the effect base − counterfactual is paired at each sample point (``sanshe sens
 Roles are stored in the manifest by scenario name, so analysis never guesses them from names; they
 do not change the runs, so they are left out of the experiment's hash (adding roles to an
 experiment file resumes its results instead of starting over).
+
+A list of scenarios may instead come with a posterior design, ``[design]`` with
+``method = "posterior"``, ``posterior = "<file>.parquet"`` and ``draws = N``: every scenario runs
+over N draws from a stored posterior sample (each draw's parameters override every scenario) x
+``replications`` seeds per draw, and the scenarios of one draw and seed share that seed (CRN within
+a draw; see :mod:`sim.experiment.posterior` and docs/experiments.md).
 """
 
 from __future__ import annotations
