@@ -343,6 +343,7 @@ def _notes(
             "Neither interval covers structural uncertainty (other submodels); not adjusted for "
             "multiple comparisons. Means and their CIs pool all draws.",
         ]
+        notes.append(_particles_note(post))
     if (long["n"] == 1).any():
         notes.append(
             "Some cells have fewer than 2 replications with a value: their CI is NaN (shown as "
@@ -435,6 +436,26 @@ def markdown(cmp: Comparison) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _particles_note(post: dict) -> str:
+    """How many distinct parameter sets the draws hold: the parameter interval rests on them."""
+    sample = post.get("sample") or []
+    distinct = len({s.get("particle") for s in sample})
+    ess = post.get("effective_sample_size")
+    text = (
+        f"The {len(sample)} draws hold {distinct} distinct parameter sets (particles) of the "
+        f"{post.get('n_particles', '?')} in the file"
+        + (f", whose weights give a Kish effective sample size of {ess:.1f}" if ess else "")
+        + "."
+    )
+    if distinct < 10:
+        text += (
+            " Warning: with so few distinct parameter sets the parameter-uncertainty interval "
+            "and shares rest on them alone; a posterior with more effective particles is needed "
+            "before reading them as the calibration's uncertainty."
+        )
+    return text
 
 
 def _posterior_rows(

@@ -93,12 +93,18 @@ class PosteriorSample:
         rows = rng.choice(len(self.particles), size=n, replace=True, p=weights / weights.sum())
         return [Draw(i, self.particles[int(r)]) for i, r in enumerate(rows)]
 
+    @property
+    def effective_sample_size(self) -> float:
+        """Kish's effective sample size of the weights, 1 / Σ w² (weights summing to 1)."""
+        return 1.0 / sum(p.weight**2 for p in self.particles)
+
     def manifest(self) -> dict[str, Any]:
         return {
             "file": self.path,
             "sha256": self.sha256,
             "parameters": list(self.keys),
             "n_particles": len(self.particles),
+            "effective_sample_size": round(self.effective_sample_size, 2),
             "provenance": self.provenance,
             "draw_seed": "numpy.random.default_rng(SeedSequence([root_seed, "
             f"{DRAW_STREAM}])).choice(n_particles, draws, replace=True, p=weight)",

@@ -194,7 +194,7 @@ def _posterior_tasks(exp: Experiment, out: Path, points: list[Point]) -> list[Ta
                         draw.index * reps + r,
                         scenario,
                         exp.root_seed,
-                        {**columns, "draw_replication": r},
+                        {**p.design, **columns, "draw_replication": r},
                         exp.levels,
                         exp.frequency,
                         str(out),

@@ -156,6 +156,9 @@ def test_compare_gives_both_intervals_side_by_side(posterior_store, capsys):
     out = capsys.readouterr().out
     assert "seed noise only [95% CI]" in out and "parameter uncertainty [95%]" in out
     assert "| wuhou_reform | 3 x 2 |" in out and "variance share: seeds / params" in out
+    distinct = len(set(d["particle"]))
+    assert f"The 3 draws hold {distinct} distinct parameter sets (particles) of the 4" in out
+    assert "effective sample size of 4.0" in out and "Warning: with so few distinct" in out
     wide = pd.read_csv(posterior_store / "tables" / "compare_district_final.csv")
     assert {"admin_burden_param_low", "admin_burden_share_param"} <= set(wide)
     cols = pd.read_csv(posterior_store / "tables" / "compare_district_final_columns.csv")
