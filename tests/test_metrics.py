@@ -200,6 +200,39 @@ def test_district_columns_are_what_the_agents_and_books_say_month_by_month():
         q10, q90 = np.quantile(c.service_quality, [0.1, 0.9])
         assert r["quality_p10_p90"] == pytest.approx(q10 / q90)
         assert r["coverage_gini"] == pytest.approx(gini(c.service_coverage))
+        # Equity (model v2): street values as ratios of sums, best minus worst street.
+        for short, num, den in (
+            ("burden", c.hours_admin, c.hours_used),
+            ("coverage", c.served_hours, c.need_hours),
+            ("quality", c.service_quality * c.need_hours, c.need_hours),
+        ):
+            by_street = np.bincount(c.street, num) / np.bincount(c.street, den)
+            assert r[f"{short}_street_gap"] == pytest.approx(by_street.max() - by_street.min())
+        for short, col in (("burden", c.admin_burden), ("coverage", c.service_coverage)):
+            q10, q90 = np.quantile(col, [0.1, 0.9])
+            assert r[f"{short}_p10_p90"] == pytest.approx(q10 / q90), short
+        assert r["burden_gini"] == pytest.approx(gini(c.admin_burden))
+        assert r["quality_gini"] == pytest.approx(gini(c.service_quality))
+        # The lists as state and what issuers do (model v2).
+        types, iss, world = m.world.item_types, m.issuers, m.world
+        cut = world.lists_cut_step > -(2**31)
+        assert r["n_listed_types"] == types.listed.sum()
+        assert r["n_purchasable_types"] == (types.purchasable.sum() if cut else 0)
+        assert r["n_crept_types"] == (types.crept_step > -(2**31)).sum()
+        assert r["list_petitions"] == world.list_stats["petitions"]
+        assert r["list_admitted"] == world.list_stats["admitted"]
+        assert r["campaigns_active"] == (iss.campaign_until > m.t).sum()
+        assert r["issuer_fund_share"] == pytest.approx(iss.fund_share.mean())
+        assert r["issuer_expected_refusal"] == pytest.approx(iss.belief_direct.mean())
+        # The largest provider: its share of the month's money and its workers.
+        money = o.contract_income + o.project_income
+        top = int(np.argmax(money))
+        if money.sum() > 0:
+            assert r["largest_provider_share"] == pytest.approx(money[top] / money.sum())
+            workers = (m.workers.alive & (m.workers.employer == top)).sum()
+            assert r["largest_provider_workers"] == workers > 0
+        else:  # no money paid this month
+            assert np.isnan(r["largest_provider_share"]) and r["largest_provider_workers"] == 0
         centres = [a.service_centres for a in m.agents_by_type[Street]]
         assert r["service_centres"] == sum(centres)
         assert r["streets_with_centres"] == sum(k > 0 for k in centres)

@@ -134,3 +134,13 @@ def test_street_and_district_aggregate_the_communities(reform_results):
     )
     assert s[s["step"] == 48]["served_hours"].sum() == pytest.approx(last["served_hours"].sum())
     assert d["residents"].iloc[0] == 1_260_000
+
+
+def test_results_before_the_first_month_are_three_empty_tables():
+    m = DistrictModel(load_scenario(SCENARIOS / "baseline_2013.toml"), rng=1)
+    res = m.results()
+    assert sorted(res) == ["community", "district", "street"]
+    assert all(len(t) == 0 for t in res.values())
+    m.step()
+    res = m.results()
+    assert len(res["district"]) == 1 and len(res["community"]) == len(m.communities)

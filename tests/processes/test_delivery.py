@@ -126,3 +126,39 @@ def test_projects_are_delivered_by_agency_workers_and_by_group_members():
     vol_quality = min(1.0, P.volunteer_quality + 0.4 * 0.3)
     assert w.communities.volunteer_quality_hours[1] == pytest.approx(vol * vol_quality)
     assert np.all(w.communities.project_quality_hours <= w.communities.project_hours + 1e-9)
+
+
+def test_quality_is_diluted_by_new_workers_in_proportion_to_their_share():
+    # Three workers, one of them new: quality falls by growth_quality_dilution x 1/3, beside the
+    # capacity, skill, burnout and local-knowledge terms, all by hand.
+    w = holder_world(item_hours=10.0, workers=0, capacity=0.64)
+    w.add_workers(3, employer=0, skill=[0.2, 0.5, 0.8], burnout=[0.0, 0.3, 0.6],
+                  tenure=[0, P.new_worker_months, 40])  # fmt: skip
+    deliver(w, w.schedule.at(w.t), P)
+    q = 0.64**P.org_quality_capacity_exponent * (P.quality_skill_base + P.quality_skill_slope * 0.5)
+    q *= (1 - P.burnout_quality_penalty * 0.3) * (1 - P.growth_quality_dilution / 3)
+    assert w.orgs.quality[0] == pytest.approx(q)
+    assert w.lots.quality[0] == pytest.approx(min(1.0, q * (1 + P.local_quality_bonus)))
+
+
+def test_funded_items_outside_lots_are_done_by_the_streets_agency_with_local_quality():
+    # Two communities; the first's funded items go to agency 0 of its street, the second has no
+    # provider. The agency can staff half of them.
+    w = blank_world((0, 0), item_categories=1)
+    w.add_orgs(AGENCY, 1, street=0, capacity=0.5, registered=True)
+    w.add_workers(1, employer=0, skill=0.5)
+    staffed = productive(1)
+    c = w.communities
+    c.funded_org_hours = [2 * staffed, 0.0]
+    c.staff_item_hours = [1.0, 1.0]
+    w.funded_provider = np.array([0, -1])
+    deliver(w, w.schedule.at(w.t), P)
+    assert c.funded_org_delivered.tolist() == pytest.approx([staffed, 0.0])
+    q = w.orgs.quality[0]
+    assert c.funded_org_quality.tolist() == pytest.approx(
+        [min(1.0, q * (1 + P.local_quality_bonus)), 0.0]
+    )
+    assert c.staff_item_hours.tolist() == pytest.approx([1.0 + staffed, 1.0])  # the rest back
+    pay = staffed * P.service_hour_price  # paid by the hour by the issuer
+    assert w.orgs.contract_income[0] == pytest.approx(pay)
+    assert w.year_books().funded_item_spent == pytest.approx(pay)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from sim import DistrictModel, load_scenario
 from sim.needs import N_NEEDS
@@ -250,7 +251,7 @@ def test_refusal_odds_are_a_logistic_of_propensity_pressure_stance_appraisal_and
 
 
 def test_choice_is_a_logit_over_the_costs_of_funding_withdrawing_pushing_and_relaying():
-    p = Params(choice_temperature=0.7)
+    p = Params(choice_temperature=0.7, push_sanction=2.0)
     policy = {"entry_control": True, "entry_enforcement": 0.6, "list_review_strictness": 0.5}
     w = blank_world((0,), n_departments=1, policy=policy | {"list_review_months": 12})
     iss = w.issuers  # a department and a street
@@ -286,3 +287,16 @@ def test_choice_is_a_logit_over_the_costs_of_funding_withdrawing_pushing_and_rel
     w2.issuers.belief_direct, w2.issuers.belief_street = iss.belief_direct, iss.belief_street
     pi2, _ = choice(w2, w2.schedule.at(0), p)
     assert pi2[0, ROUTINE, STREET] > pi[0, ROUTINE, STREET]
+
+
+def test_each_idle_issuer_starts_a_campaign_with_its_own_monthly_chance():
+    params = Params(campaigns_per_year=6.0, campaign_months=3)  # a chance of 1/2 a month
+    w = blank_world((0,), n_departments=2000)
+    w.issuers.campaign_until[:1000] = 7  # running: they do not start another
+    w.t = 2
+    departments_month(w, w.schedule.at(w.t), params)
+    until = w.issuers.campaign_until
+    assert (until[:1000] == 7).all()
+    started = int((until[1000:] == 2 + 3).sum())
+    lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], len(until) - 1000, 0.5)
+    assert lo <= started <= hi and ((until[1000:] == 5) | (until[1000:] == 0)).all()

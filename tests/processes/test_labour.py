@@ -190,3 +190,16 @@ def test_an_organization_staffed_for_its_work_neither_hires_nor_lays_off():
         assert len(employed_by(w, 0)) == want
         assert w.month_stats["layoffs"] == 0 and w.month_stats["hires"] == want - 3
         assert (w.workers.tenure[:3] == 5).all()
+
+
+def test_idle_workers_leave_the_pool_at_their_rate():
+    n = 4000
+    w = agency_world()
+    w.add_workers(n, skill=0.5)  # all in the pool
+    w.org_load = np.array([0.0])
+    w.t = 2  # March: no exam, no graduates
+    workers_month(w, w.schedule.at(w.t), Params(pool_exit_rate=0.1))
+    left = int((~w.workers.alive).sum())
+    lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], n, 0.1)
+    assert lo <= left <= hi
+    assert w.month_stats["quits"] == 0  # nobody employed, nobody quits

@@ -229,3 +229,44 @@ def test_service_centres_host_groups_up_to_their_places_registered_and_largest_f
     hosted = w.orgs.hosted
     assert hosted.sum() == P.centre_slots and hosted[n] and not hosted[n + 1]
     assert not hosted[:4].any()  # the smallest unregistered groups wait
+
+
+def test_reputation_follows_quality_and_the_satisfaction_of_the_residents_served():
+    # Agency 0 delivered 30 lot hours in community 0 and 10 project hours in community 1; its
+    # record mixes its quality with the residents' satisfaction, weighted by hours.
+    p = Params(reputation_satisfaction_weight=0.4, reputation_smoothing=0.5)
+    w = blank_world((0, 0), item_categories=1)
+    w.add_orgs(AGENCY, 2, street=0, registered=True, capacity=0.5, reputation=0.5,
+               quality=0.9, delivered_hours=[40.0, 0.0], project_community=[1, -1])  # fmt: skip
+    w.communities.satisfaction = [0.2, 0.8]
+    w.lots.holder[0] = 0
+    w.lots.delivered[0] = 30.0
+    learn(w, pol(w), p)
+    judged = (30 * 0.2 + 10 * 0.8) / 40
+    record = 0.6 * 0.9 + 0.4 * judged
+    assert w.orgs.reputation.tolist() == pytest.approx([0.5 + 0.5 * (record - 0.5), 0.5])
+    # Without the satisfaction feedback (structural variant), only quality counts.
+    w.orgs.reputation = 0.5
+    learn(w, pol(w), p.model_copy(update={"satisfaction_feedback": "off"}))
+    assert w.orgs.reputation[0] == pytest.approx(0.5 + 0.5 * (0.9 - 0.5))
+
+
+def test_incubation_grants_add_to_reserves():
+    w = blank_world((0,), t=0, policy={"incubation_centres": 1})
+    w.add_orgs(AGENCY, 1, street=0, capacity=0.5, reserves=1234.0)
+    support(w, pol(w), P)
+    assert w.orgs.reserves[0] == pytest.approx(1234.0 + P.incubation_grant)
+
+
+def test_prior_approval_and_the_decision_to_apply_are_separate_chances():
+    # Unapproved groups that meet the threshold: in one month a group registers only if it is
+    # approved and then applies, with probability approval x application.
+    n = 4000
+    p = Params(prior_approval_rate=0.5, registration_apply_rate=0.4)
+    w = blank_world((0,), policy={"registration_prior_approval": True})
+    w.add_orgs(GRASSROOTS, n, street=0, community=0, members=1000.0, reserves=1e9)
+    register(w, pol(w), p)
+    lo, hi = interval(n, 0.5)
+    assert lo <= w.orgs.approved.sum() <= hi
+    lo, hi = interval(n, 0.5 * 0.4)
+    assert lo <= w.orgs.registered.sum() <= hi

@@ -300,3 +300,38 @@ def test_project_money_goes_to_the_stronger_applicant_and_never_as_an_empty_gran
     o = w.orgs
     assert o.project_community[strong] >= 0 and o.project_community[weak] == -1
     assert o.project_community[group] == -1 and w.year_books().projects_funded == 1
+
+
+def test_without_price_competition_capacity_decides_and_winners_get_the_full_fee():
+    # tender_max_discount 0: no discount is accepted, so the price term is zero for everyone.
+    params = Params(procurement_score_noise=0.0, tender_max_discount=0.0)
+    w = market(staff=(10.0,) * 8, rate=4.0)
+    add_agency(w, n_workers=5, capacity=0.55, reputation=0.6)
+    strong = add_agency(w, n_workers=5, capacity=0.9, reputation=0.6)
+    pol = policy_of(w)
+    plan_lots(w, pol, params)
+    award_lots(w, pol, params)
+    assert (w.lots.holder == strong).all()
+    fees = expected_lot_hours(w, pol, params) * params.service_hour_price * 12
+    assert w.lots.remaining.tolist() == pytest.approx(fees.tolist())
+
+
+def test_a_commission_prefers_the_better_reputation_among_equal_local_agencies():
+    params = Params(procurement_score_noise=0.0)
+    w = market(staff=(10.0,) * 8, rate=4.0, policy={"procurement_mode": "commission"})
+    add_agency(w, n_workers=5, capacity=0.6, reputation=0.3)
+    trusted = add_agency(w, n_workers=5, capacity=0.6, reputation=0.7)
+    pol = policy_of(w)
+    plan_lots(w, pol, params)
+    award_lots(w, pol, params)
+    assert (w.lots.holder == trusted).all()
+    assert w.lots.remaining.sum() == pytest.approx(w.year_books().purchase_committed)
+
+
+def test_lots_without_expected_work_are_not_bought():
+    params = Params()
+    w = market(staff=(10.0,) * 4)
+    w.catalogue_share[:] = [0.5, 0.0]  # nothing of the second category is in the catalogue
+    plan_lots(w, policy_of(w), params)
+    assert w.lots.planned.tolist() == [True, False] * 4
+    assert w.year_books().lots_offered == 4

@@ -142,3 +142,32 @@ def test_participation_follows_self_governance_effort_scaled_by_satisfaction_and
     assert c.participation.tolist() == pytest.approx(0.1 + P.participation_adjust * (goal - 0.1))
     # Satisfaction of this month, not last month's, scales the goal.
     assert not np.allclose(c.satisfaction, sat)
+
+
+def test_items_done_count_with_the_quality_of_whoever_did_them():
+    # All need from items: 10 items issued; staff did 2, the lot holder 3 (quality 0.9), the
+    # street's agency 4 funded ones (quality 0.5). Staff work at full, fresh quality.
+    rf, h = P.resident_facing_share, P.hours_per_item
+    c = served(
+        need=ELDERLY,
+        items_issued=10.0,
+        staff_items_done=2 * h,
+        org_item_delivered=3 * h,
+        org_item_quality=0.9,
+        funded_org_delivered=4 * h,
+        funded_org_quality=0.5,
+    )
+    q_staff = P.staff_base_quality
+    done = rf * 9 * h
+    assert c.served_hours[0] == pytest.approx(done)
+    quality_hours = rf * h * (2 * q_staff + 3 * 0.9 + 4 * 0.5)
+    assert c.service_quality[0] == pytest.approx(quality_hours / (N + rf * 10 * h))
+    assert c.delivered_quality[0] == pytest.approx(quality_hours / done)
+
+
+def test_a_community_without_need_has_nothing_covered_and_no_quality():
+    c = served(need=np.array([[N, 0, 0, 0, 0], [0, 0, 0, 0, 0]]), n=2, hours_services=N)
+    assert c.need_hours.tolist() == [N, 0.0]
+    assert c.service_coverage.tolist() == pytest.approx([1.0, 0.0])
+    assert c.service_quality.tolist() == pytest.approx([P.staff_base_quality, 0.0])
+    assert c.coverage_elderly.tolist() == pytest.approx([1.0, 0.0])
