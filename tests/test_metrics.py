@@ -246,3 +246,23 @@ def test_district_columns_are_what_the_agents_and_books_say_month_by_month():
         alive_before, spent_before, brands_before = alive, spent, m.world.brand_invited
     assert r["contracts_active"] > 0 and r["n_orgs_brand"] > 0 and r["projects_active"] > 0
     assert totals["registrations"] > 0 and totals["hires"] > 0 and totals["layoffs"] > 0
+
+
+def test_result_columns_keep_their_declared_types_at_every_level(reform_results):
+    from sim.outputs import at_level
+
+    for level, table in reform_results.items():
+        for o in at_level(level):
+            assert str(table[o.name].dtype) == o.dtype_at(level), (level, o.name)
+    assert str(reform_results["street"]["items_issued"].dtype) == "int64"  # not all float64
+
+
+def test_the_collectors_reporters_give_the_last_recorded_month():
+    m = DistrictModel(load_scenario(SCENARIOS / "wuhou_reform.toml"), rng=2)
+    reporters = m.datacollector.model_reporters
+    assert reporters["admin_burden"](m) is None  # nothing recorded yet
+    for _ in range(3):
+        m.step()
+    district = m.results()["district"]
+    for name in ("admin_burden", "items_refused", "n_social_workers", "entry_control"):
+        assert reporters[name](m) == pytest.approx(district[name].iloc[-1]), name
