@@ -226,14 +226,28 @@ def rests_on(data: ReportData) -> str:
     met = [r for r in held if r.met == "yes"]
     missed = [r for r in held if r.met == "no"]
     unmeasured = [r for r in held if r.met == "not measured"]
-    text = (
-        f"What this rests on: the calibration fitted {len(fit)} observed patterns; of "
-        f"{len(held)} held out from the fit, {len(met)} {'is' if len(met) == 1 else 'are'} met"
-    )
+    verb = "is" if len(met) == 1 else "are"
+    if known.out_of_sample:
+        text = (
+            f"What this rests on: the calibration fitted {len(fit)} observed patterns; of "
+            f"{len(held)} held out from the fit, {len(met)} {verb} met in its "
+            "posterior-predictive check"
+        )
+    else:
+        text = (
+            f"What this rests on: the targets file has {len(fit)} observed patterns to fit and "
+            f"{len(held)} to hold out; with the default parameters these runs use, {len(met)} of "
+            f"the {len(held)} {verb} met"
+        )
     if missed:
         text += f", {len(missed)} not ({e('; '.join(_short(r.description) for r in missed))})"
     if unmeasured:
         text += f", {len(unmeasured)} not measurable from these results"
+    if not known.out_of_sample:
+        text += (
+            " (a check of the defaults, not an out-of-sample test: they come from an earlier "
+            "fit that may have seen some of them)"
+        )
     return text + structural_line(data) + " (<a href='#known'>details</a>)."
 
 
@@ -499,6 +513,11 @@ def known_html(data: ReportData) -> str:
         missed = [r for r in held if r.met == "no"]
         unmeasured = [r for r in held if r.met == "not measured"]
         line = f"<p><b>Held-out patterns met: {len(met)} of {len(held)}</b>"
+        if not known.out_of_sample:
+            line = (
+                "<p><b>Held-out patterns met with the default parameters (a check, not an "
+                f"out-of-sample test): {len(met)} of {len(held)}</b>"
+            )
         if met:
             line += " (" + e("; ".join(_short(r.description) for r in met)) + ")"
         if missed:
