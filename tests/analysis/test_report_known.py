@@ -330,3 +330,27 @@ def test_the_structural_adapter_words_the_real_analysis(tmp_path):
     assert s.variants == ["default", "swapped"] and s.reference_variant == "default"
     assert "the reform lowers admin burden (better)" in s.survive
     assert "the lever that brings most to admin burden is lists (changes under swapped)" in s.flip
+
+
+def test_the_parameter_adapter_reads_the_real_posterior_analysis(tmp_path):
+    """sim.analysis.uncertainty on a tiny posterior sweep: the focus' rows, both intervals."""
+    from sim.analysis.report.beyond_seeds import PARAMETER_COLUMNS, parameter_effects
+    from sim.analysis.uncertainty import effects_table
+    from sim.experiment.executors import SerialExecutor
+    from sim.experiment.runner import run_experiment
+    from sim.experiment.spec import load_experiment
+
+    from ..experiment.helpers import posterior_experiment
+
+    exp = load_experiment(posterior_experiment(tmp_path, draws=3, replications=2, months=3))
+    assert run_experiment(exp, tmp_path / "out", SerialExecutor(), progress=False).ok
+    p = parameter_effects(tmp_path / "out", at="final")
+    assert tuple(p.table.columns) == PARAMETER_COLUMNS
+    assert list(p.table["outcome"]) == ["admin_burden", "service_coverage", "service_quality",
+                                        "satisfaction"]  # fmt: skip
+    full = effects_table(tmp_path / "out", at="final", outcomes=list(p.table["outcome"]))
+    full = full[full["contrast"] == "wuhou_reform"].reset_index(drop=True)
+    for column in ("effect", "seed_low", "seed_high", "param_low", "param_high"):
+        assert p.table[column].to_numpy() == pytest.approx(full[column].to_numpy()), column
+    assert (p.table["n_draws"] == 3).all() and (p.table["n_reps"] == 2).all()
+    assert p.focus == "wuhou reform" and p.reference == "baseline 2013"
