@@ -528,8 +528,10 @@ class Params(_Frozen):
         source="assumption",
         ge=0.0,
         le=1.0,
-        doc="Share of administrative item hours that are services to residents (certificates, "
-        "allowances, checks); undone, they are unmet needs.",
+        doc="Share of administrative item hours, other than the unlisted service items for "
+        "vulnerable residents (need of their own type, service_item_share), that are services to "
+        "residents (certificates and the like); undone, they are unmet needs in the community's "
+        "proportions of need types.",
     )
     compliance_mean: float = param(
         0.5,

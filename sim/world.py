@@ -311,11 +311,27 @@ class World:
     need_staff_new: np.ndarray | None = None
     need_undone: np.ndarray | None = None
     need_unmet: np.ndarray | None = None
+    # ... and (hours) all issued this month (landed, funded or given up), funded ones bound for a
+    # contract holder, what holders delivered of them, and what staff did (7.3, 7.5-7.7)
+    need_issued: np.ndarray | None = None
+    need_funded_org: np.ndarray | None = None
+    need_org_done: np.ndarray | None = None
+    need_staff_done: np.ndarray | None = None
     funded_provider: np.ndarray | None = None  # per community: agency doing its funded items
 
     def __post_init__(self) -> None:
         n_c = len(self.communities)
-        for name in ("base_need", "need_backlog", "need_staff_new", "need_undone", "need_unmet"):
+        for name in (
+            "base_need",
+            "need_backlog",
+            "need_staff_new",
+            "need_undone",
+            "need_unmet",
+            "need_issued",
+            "need_funded_org",
+            "need_org_done",
+            "need_staff_done",
+        ):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros((n_c, N_NEEDS)))
             elif np.shape(getattr(self, name)) != (n_c, N_NEEDS):

@@ -45,6 +45,7 @@ def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
     left_share = np.divide(left, item_demand, out=np.zeros_like(left), where=item_demand > 0)
     typed_left = typed * left_share[:, None]
     typed_expired = typed_left * p.backlog_expiry
+    world.need_staff_done = typed - typed_left
     world.need_backlog = typed_left - typed_expired
     world.need_unmet = world.need_undone + typed_expired
 

@@ -110,6 +110,14 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
         has_f, np.minimum(1.0, at_rows(pro_quality, prov) * (1 + p.local_quality_bonus)), 0.0
     )
     c.staff_item_hours = c.staff_item_hours + c.funded_org_hours - f_delivered
+    # Funded service items by need type (model v2): holders deliver them at the rate they deliver
+    # all their funded items; what they cannot staff goes back to community staff.
+    h = p.hours_per_item
+    f_owed = np.bincount(community, lots.funded_items * h, n_c) + c.funded_org_hours
+    f_done = np.bincount(community, lots.funded_items * h * ratio, n_c) + f_delivered
+    done_share = np.divide(f_done, f_owed, out=np.zeros(n_c), where=f_owed > 0)[:, None]
+    world.need_org_done = world.need_funded_org * done_share
+    world.need_staff_new = world.need_staff_new + world.need_funded_org - world.need_org_done
     contract_income = contract_income + np.bincount(prov[has_f], f_pay[has_f], n_o)
     books.funded_item_spent += f_pay.sum()
 

@@ -84,7 +84,8 @@ def issuer_mix(world: World) -> dict[str, np.ndarray]:
 
     Returns per issuer: ``service`` and ``admin`` (still unlisted), ``need`` (issuers x need
     types, still unlisted service types), ``crept`` (listed at a review, not purchasable) and
-    ``crept_funded`` (listed with funding). Before the cut nothing is crept.
+    ``crept_funded`` (listed with funding), and ``crept_need``/``crept_funded_need`` (issuers x
+    need types, the service types among them). Before the cut nothing is crept.
     """
     types, n_i = world.item_types, len(world.issuers)
     own = types.owner >= 0
@@ -100,6 +101,12 @@ def issuer_mix(world: World) -> dict[str, np.ndarray]:
         "need": np.zeros((n_i, N_NEEDS)),
     }
     np.add.at(out["need"], (owner[svc], need[svc]), vol[svc])
+    for key, rows in (
+        ("crept_need", ~unl & ~purch & (need >= 0)),
+        ("crept_funded_need", ~unl & purch & (need >= 0)),
+    ):
+        out[key] = np.zeros((n_i, N_NEEDS))
+        np.add.at(out[key], (owner[rows], need[rows]), vol[rows])
     out["admin"] = np.maximum(0.0, 1.0 - out["service"] - out["crept"] - out["crept_funded"])
     return out
 

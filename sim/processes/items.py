@@ -128,6 +128,22 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         undone_items = withdrawn + given_up
         undone_by_need = _split(entry, undone_items, undone_need, undone_all)
         accepted_by_need = _split(entry, accepted, accepted_need, accepted_all)
+        # ... and of what is funded (sent with funding first, or funded after a refusal).
+        funded_need = (
+            rates @ (need_w * pi[:, SERVICE, FUND][:, None])
+            + (rates @ (need_w * (svc_d * f_i)[:, None])) * rho_d[:, None]
+            + (rates @ (need_w * (svc_s * f_i)[:, None])) * rho_s[:, None]
+        )
+        funded_all = (
+            rates @ (w * pi[:, :, FUND]).sum(axis=1)
+            + (rates @ (direct_i * f_i)) * rho_d
+            + (rates @ (street_i * f_i)) * rho_s
+            + rates @ (u * mix["crept_funded"])
+        )
+        funded_need = funded_need + rates @ (u[:, None] * mix["crept_funded_need"])
+        crept_by_need = crept[:, None] * _shares(
+            rates @ (u[:, None] * mix["crept_need"]), rates @ (u * mix["crept"])
+        )
     else:
         unlisted = w.sum(axis=1) + u * (mix["crept"] + mix["crept_funded"])
         accepted = entry.poisson(rates @ unlisted)
@@ -135,7 +151,10 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         fund_first = withdrawn = refused = refunded = given_up = zeros
         retaliated = relayed = zeros
         undone_by_need = np.zeros((n_c, N_NEEDS))
-        accepted_by_need = _split(entry, accepted, rates @ need_w, rates @ unlisted)
+        crept_need = u[:, None] * (mix["crept_need"] + mix["crept_funded_need"])
+        accepted_by_need = _split(entry, accepted, rates @ (need_w + crept_need), rates @ unlisted)
+        funded_need = funded_all = None
+        crept_by_need = np.zeros((n_c, N_NEEDS))
 
     funded = fund_first + refunded + crept_funded
     # Funded items fall in the categories evenly; catalogue and funded items of a category go to
@@ -175,8 +194,20 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     c.funded_org_hours = funded_org * h
     world.funded_provider = np.where(funded_org > 0, provider, -1)
     c.undone_hours = (withdrawn + given_up) * h
+    # Service items by need type (model v2): funded ones in their expected proportions (no draw,
+    # so nothing else in the run changes), then routed as all funded items were.
+    # Service types listed at a review keep their need type (crept items land on staff).
+    if funded_need is None:
+        funded_by_need = np.zeros((n_c, N_NEEDS))
+    else:
+        funded_by_need = funded[:, None] * _shares(funded_need, funded_all)
+    to_org_funded = np.where(held, funded_ck, 0).sum(axis=1) + funded_org
+    org_share = np.divide(to_org_funded, funded, out=np.zeros(n_c), where=funded > 0)
+    staff_by_need = accepted_by_need + crept_by_need + funded_by_need * (1 - org_share)[:, None]
     world.need_undone = undone_by_need * h
-    world.need_staff_new = accepted_by_need * h
+    world.need_funded_org = funded_by_need * h * org_share[:, None]
+    world.need_staff_new = staff_by_need * h
+    world.need_issued = (undone_by_need + accepted_by_need + crept_by_need + funded_by_need) * h
 
 
 def street_providers(world: World) -> np.ndarray:
@@ -203,6 +234,11 @@ def _split(
     probs[s[:, 0] <= 0, -1] = 1.0
     probs /= probs.sum(axis=1, keepdims=True)
     return rng.multinomial(counts, probs)[:, :N_NEEDS].astype(float)
+
+
+def _shares(by_need: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Expected shares of need types in a flow, communities x need types (0 where none)."""
+    return np.divide(by_need, total[:, None], out=np.zeros_like(by_need), where=total[:, None] > 0)
 
 
 def _thin(rng: np.random.Generator, counts: np.ndarray, prob: np.ndarray) -> np.ndarray:

@@ -2,12 +2,14 @@
 
 Residents' needs have types (:mod:`sim.needs`): elderly, children, disabled, low income,
 migrants. Each community's need for services of each type comes from its households and its
-covariates (built once, ``world.base_need``); the resident-facing part of administrative items
-(certificates, allowances, checks) adds need in the same proportions. Services come from staff's
-free time, grassroots groups (volunteers and micro-projects), local agencies and brand agencies
-(projects); each source fits some needs better than others, and spreads its hours over the need
-types where they are needed and where it is good. Items are done by staff or by contract holders.
-Refused, withdrawn and expired items are needs left unmet.
+covariates (built once, ``world.base_need``). Unlisted service items for vulnerable residents
+(allowances, checks, visits) have a need type of their own (process 2-3): their hours are need of
+that type, met only by what staff or contract holders do of them, so a withdrawn, refused-and-given-
+up or expired service item is need of exactly that type left unmet. The resident-facing part of the
+other administrative items (certificates and the like) adds need in the community's proportions of
+need types. Services come from staff's free time, grassroots groups (volunteers and
+micro-projects), local agencies and brand agencies (projects); each source fits some needs better
+than others, and spreads its hours over the need types where they are needed and where it is good.
 
 Coverage and quality are measured against need: coverage is the share of need met, quality the
 share of need met at full quality, so more hours of a weaker provider never lower quality and a
@@ -36,24 +38,38 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     base = world.base_need  # communities x need types
     met_svc, quality_svc = serve(base, hours, quality_hours, world.service_fit)
 
-    # Resident-facing items: need and service in the community's proportions of need types.
+    # Items. Service items for vulnerable residents have a need type (7.3): their hours are need
+    # of that type, met only by what staff or contract holders did of them; withdrawn, given up
+    # and expired ones are need of that type left unmet. Of the other item hours, the
+    # resident-facing share is need in the community's proportions of need types.
     rf = p.resident_facing_share
     total_base = base.sum(axis=1, keepdims=True)
     mix = np.divide(
         base, total_base, out=np.full_like(base, 1 / base.shape[1]), where=total_base > 0
     )
-    item_need = rf * c.items_issued * p.hours_per_item
-    item_served = rf * (c.staff_items_done + c.org_item_delivered + c.funded_org_delivered)
-    item_quality_hours = rf * (
-        c.staff_items_done * q_staff
-        + c.org_item_delivered * c.org_item_quality
-        + c.funded_org_delivered * c.funded_org_quality
+    org_done = c.org_item_delivered + c.funded_org_delivered
+    q_org = np.divide(
+        c.org_item_delivered * c.org_item_quality + c.funded_org_delivered * c.funded_org_quality,
+        org_done,
+        out=np.zeros_like(org_done),
+        where=org_done > 0,
     )
+    typed_need = world.need_issued
+    typed_served = world.need_staff_done + world.need_org_done
+    typed_quality = world.need_staff_done * q_staff[:, None] + world.need_org_done * q_org[:, None]
+    other_need = np.maximum(c.items_issued * p.hours_per_item - typed_need.sum(axis=1), 0.0)
+    staff_other = np.maximum(c.staff_items_done - world.need_staff_done.sum(axis=1), 0.0)
+    org_other = np.maximum(org_done - world.need_org_done.sum(axis=1), 0.0)
+    item_need = rf * other_need
+    item_served = rf * (staff_other + org_other)
+    item_quality_hours = rf * (staff_other * q_staff + org_other * q_org)
 
-    need = base + item_need[:, None] * mix
+    need = base + item_need[:, None] * mix + typed_need
     # Items done from the backlog can exceed this month's item need; need met is capped at need.
-    served = np.minimum(met_svc + item_served[:, None] * mix, need)
-    served_quality = np.minimum(quality_svc + item_quality_hours[:, None] * mix, served)
+    served = np.minimum(met_svc + item_served[:, None] * mix + typed_served, need)
+    served_quality = np.minimum(
+        quality_svc + item_quality_hours[:, None] * mix + typed_quality, served
+    )
     for k, t in enumerate(NEED_TYPES):
         setattr(c, f"need_{t}", need[:, k])
         setattr(c, f"served_{t}", served[:, k])
@@ -67,7 +83,7 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     total_need = need.sum(axis=1)
     c.need_hours = total_need
     c.served_hours = served.sum(axis=1)
-    c.delivered_hours = hours.sum(axis=1) + item_served
+    c.delivered_hours = hours.sum(axis=1) + item_served + typed_served.sum(axis=1)
     c.service_coverage = np.clip(
         np.divide(c.served_hours, total_need, out=np.zeros_like(total_need), where=total_need > 0),
         0,
@@ -75,7 +91,7 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     )
     qh = served_quality.sum(axis=1)
     c.service_quality = np.divide(qh, total_need, out=np.zeros_like(qh), where=total_need > 0)
-    delivered_qh = quality_hours.sum(axis=1) + item_quality_hours
+    delivered_qh = quality_hours.sum(axis=1) + item_quality_hours + typed_quality.sum(axis=1)
     c.delivered_quality = np.divide(
         delivered_qh, c.delivered_hours, out=np.zeros_like(qh), where=c.delivered_hours > 0
     )
