@@ -52,9 +52,12 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     cat_share = world.catalogue_share[pol.catalogue_size]  # by category (A3)
     listed_rate = rates @ (1 - u)
     rng = world.streams.items
-    catalogue_ck = rng.poisson(np.outer(listed_rate, cat_share))  # communities x categories
+    n_c, n_i = rates.shape
+    # Catalogue items by category (communities x categories), then other listed items: one draw.
+    catalogue_ck, other_listed = _poisson(
+        rng, np.outer(listed_rate, cat_share), listed_rate * (1 - cat_share.sum())
+    )
     catalogue = catalogue_ck.sum(axis=1)
-    other_listed = rng.poisson(listed_rate * (1 - cat_share.sum()))
 
     # Unlisted flow by class, relative to each issuer's base rate (campaigns keep the mean).
     mix = issuer_mix(world)
@@ -65,27 +68,43 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     )
     need_w = u[:, None] * mix["need"]  # issuers x need types (service class)
     entry = world.streams.entry
-    n_c, n_i = rates.shape
     zeros = np.zeros(n_c, np.int64)
-    crept = entry.poisson(rates @ (u * mix["crept"]))
-    crept_funded = entry.poisson(rates @ (u * mix["crept_funded"]))
+    crept_lam = rates @ (u * mix["crept"])
+    crept_funded_lam = rates @ (u * mix["crept_funded"])
 
     if pol.entry_control:
         pi, _ = choice(world, pol, p)
         rho_d, rho_s = refusal_odds(world, pol, p)
         is_street = iss.kind == STREET_ISSUER
-        fund_first = entry.poisson(rates @ (w * pi[:, :, FUND]).sum(axis=1))
-        withdrawn = entry.poisson(rates @ (w * pi[:, :, WITHDRAW]).sum(axis=1))
         # A street's own pushed items are handed down by the street, like relayed ones.
         push_d = np.where(is_street[:, None], 0.0, pi[:, :, DIRECT])
         push_s = pi[:, :, STREET] + np.where(is_street[:, None], pi[:, :, DIRECT], 0.0)
         direct_i, street_i = (w * push_d).sum(axis=1), (w * push_s).sum(axis=1)
         relay_i = np.where(is_street, 0.0, street_i)
-        refused_d = entry.poisson(rates * direct_i * rho_d[:, None])
-        refused_s = entry.poisson(rates * street_i * rho_s[:, None])
-        acc_d = entry.poisson((rates @ direct_i) * (1 - rho_d))
-        acc_relay = entry.poisson((rates @ relay_i) * (1 - rho_s))
-        acc_own = entry.poisson((rates @ (street_i - relay_i)) * (1 - rho_s))
+        # Crept, funded, withdrawn, refused (by issuer) and accepted items: one Poisson draw
+        # for all (the same numbers as one draw each, in this order).
+        (
+            crept,
+            crept_funded,
+            fund_first,
+            withdrawn,
+            refused_d,
+            refused_s,
+            acc_d,
+            acc_relay,
+            acc_own,
+        ) = _poisson(
+            entry,
+            crept_lam,
+            crept_funded_lam,
+            rates @ (w * pi[:, :, FUND]).sum(axis=1),
+            rates @ (w * pi[:, :, WITHDRAW]).sum(axis=1),
+            rates * direct_i * rho_d[:, None],
+            rates * street_i * rho_s[:, None],
+            (rates @ direct_i) * (1 - rho_d),
+            (rates @ relay_i) * (1 - rho_s),
+            (rates @ (street_i - relay_i)) * (1 - rho_s),
+        )
         accepted = acc_d + acc_relay + acc_own
         refused_ci = refused_d + refused_s
         # A refused item is then funded or given up, as the issuer would choose between the two.
@@ -98,8 +117,9 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         )
         pushed = pushed_k.sum(axis=1)
         f_i = np.divide((pushed_k * f_k).sum(axis=1), pushed, out=np.zeros(n_i), where=pushed > 0)
-        refunded_ci = _thin(entry, refused_ci, f_i)
-        retaliated_ci = _thin(entry, refused_ci, iss.retaliation * (1 - pol.entry_enforcement))
+        refunded_ci, retaliated_ci = _thin(
+            entry, refused_ci, f_i, iss.retaliation * (1 - pol.entry_enforcement)
+        )
         refused = refused_ci.sum(axis=1)
         refunded = refunded_ci.sum(axis=1)
         given_up = refused - refunded
@@ -126,8 +146,12 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         ) * (1 - rho_s)[:, None]
         accepted_all = (rates @ direct_i) * (1 - rho_d) + (rates @ street_i) * (1 - rho_s)
         undone_items = withdrawn + given_up
-        undone_by_need = _split(entry, undone_items, undone_need, undone_all)
-        accepted_by_need = _split(entry, accepted, accepted_need, accepted_all)
+        undone_by_need, accepted_by_need = _split(
+            entry,
+            np.r_[undone_items, accepted],
+            np.vstack([undone_need, accepted_need]),
+            np.r_[undone_all, accepted_all],
+        ).reshape(2, n_c, N_NEEDS)
         # ... and of what is funded (sent with funding first, or funded after a refusal).
         funded_need = (
             rates @ (need_w * pi[:, SERVICE, FUND][:, None])
@@ -146,7 +170,9 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         )
     else:
         unlisted = w.sum(axis=1) + u * (mix["crept"] + mix["crept_funded"])
-        accepted = entry.poisson(rates @ unlisted)
+        crept, crept_funded, accepted = _poisson(
+            entry, crept_lam, crept_funded_lam, rates @ unlisted
+        )
         crept = crept_funded = zeros  # without entry control nothing is refusable: all accepted
         fund_first = withdrawn = refused = refunded = given_up = zeros
         retaliated = relayed = zeros
@@ -236,17 +262,36 @@ def _split(
     return rng.multinomial(counts, probs)[:, :N_NEEDS].astype(float)
 
 
+def _poisson(rng: np.random.Generator, *lams: np.ndarray) -> list[np.ndarray]:
+    """Poisson draws for several arrays of means in one call, in order (the same numbers as one
+    call per array: each draw takes the stream's next numbers), shaped as the means."""
+    flat = np.concatenate([np.ravel(lam) for lam in lams])
+    draws = rng.poisson(flat)
+    out, at = [], 0
+    for lam in lams:
+        n = np.size(lam)
+        out.append(draws[at : at + n].reshape(np.shape(lam)))
+        at += n
+    return out
+
+
 def _shares(by_need: np.ndarray, total: np.ndarray) -> np.ndarray:
     """Expected shares of need types in a flow, communities x need types (0 where none)."""
     return np.divide(by_need, total[:, None], out=np.zeros_like(by_need), where=total[:, None] > 0)
 
 
-def _thin(rng: np.random.Generator, counts: np.ndarray, prob: np.ndarray) -> np.ndarray:
-    """Binomial thinning of a communities x issuers count matrix by per-issuer probabilities,
-    drawn only where there are items (refusals are sparse)."""
-    out = np.zeros_like(counts)
+def _thin(rng: np.random.Generator, counts: np.ndarray, *probs: np.ndarray) -> list[np.ndarray]:
+    """Binomial thinnings of a communities x issuers count matrix, one per array of per-issuer
+    probabilities, drawn only where there are items (refusals are sparse); one draw for all (the
+    same numbers as one draw per thinning, in order)."""
     r, i = np.nonzero(counts)
-    out[r, i] = rng.binomial(counts[r, i], prob[i])
+    n = len(r)
+    draws = rng.binomial(np.tile(counts[r, i], len(probs)), np.concatenate([q[i] for q in probs]))
+    out = []
+    for k in range(len(probs)):
+        thinned = np.zeros_like(counts)
+        thinned[r, i] = draws[k * n : (k + 1) * n]
+        out.append(thinned)
     return out
 
 
