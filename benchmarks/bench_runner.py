@@ -1,6 +1,7 @@
 """Benchmarks of the experiment runner (issue 3). Figures are ratios measured in one run.
 
     python benchmarks/bench_runner.py [speedup] [memory] [overhead] [--workers 2] [--smoke]
+        [--replications N]
 
 * speedup: a 200-run sweep (baseline and reform, 100 replications, every level monthly) run
   serially and on the local executor; target >= 1.9x on 2 cores (issue 12).
@@ -204,12 +205,20 @@ def main() -> None:
     parser.add_argument("which", nargs="*", default=["overhead", "speedup", "memory"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    parser.add_argument(
+        "--replications",
+        type=int,
+        default=None,
+        help="replications per scenario for speedup and memory (runs = 2x; default 100 and "
+        "1000): a smaller size when the full one does not fit on a busy machine",
+    )
     args = parser.parse_args()
     small = args.smoke
+    reps = args.replications
     for name in args.which:
         {
-            "speedup": lambda: bench_speedup(args.workers, 2 if small else 100),
-            "memory": lambda: bench_memory(args.workers, 3 if small else 1000),
+            "speedup": lambda: bench_speedup(args.workers, reps or (2 if small else 100)),
+            "memory": lambda: bench_memory(args.workers, reps or (3 if small else 1000)),
             "overhead": lambda: bench_overhead(2 if small else 12),
         }[name]()
 
