@@ -77,7 +77,10 @@ def test_the_reform_helps_the_elderly_less_in_old_streets_because_they_are_older
     default = np.array([old_minus_fringe_effect(s, col) for s in SEEDS])
     equal = np.array([old_minus_fringe_effect(s, col, (equal_district,)) for s in SEEDS])
     mean, lo, hi = ci(default)
-    assert hi < -0.02, (mean, lo, hi)
+    # -0.015, not -0.02: since service items for vulnerable residents are need of their own type
+    # (uniform over types in every street, served at item rates), part of elderly need no longer
+    # follows a street's age structure, which damps the difference (hi about -0.019 over 10 seeds).
+    assert hi < -0.015, (mean, lo, hi)
     mean, lo, hi = ci(default - equal)
     assert hi < 0, ("covariates enlarge the difference", mean, lo, hi)
     assert abs(equal.mean()) < abs(default.mean()) / 2
