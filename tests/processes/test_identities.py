@@ -223,16 +223,20 @@ def check_month(m: DistrictModel, before: dict[str, np.ndarray]) -> None:
     order = np.argsort(pressure)
     assert (np.diff(target[order]) >= -1e-7).all()
 
-    # Need, by type: residents' base need plus the resident-facing part of every item issued,
-    # in the community's proportions of need types; served plus unmet is need, and what is
-    # served never exceeds need or what was delivered.
+    # Need, by type: residents' base need, plus the service items for vulnerable residents as
+    # need of their own type, plus the resident-facing part of every other item issued, in the
+    # community's proportions of need types; served plus unmet is need, and what is served never
+    # exceeds need or what was delivered.
     base = world.base_need
-    items = p.resident_facing_share * c.items_issued * h
+    typed = world.need_issued
+    assert (typed >= -TOL).all() and (typed.sum(axis=1) <= c.items_issued * h + TOL).all()
+    assert (world.need_staff_done >= -TOL).all() and (world.need_org_done >= -TOL).all()
+    items = p.resident_facing_share * (c.items_issued * h - typed.sum(axis=1))
     need = np.column_stack([getattr(c, f"need_{t}") for t in NEED_TYPES])
     served = np.column_stack([getattr(c, f"served_{t}") for t in NEED_TYPES])
     unmet = np.column_stack([getattr(c, f"unmet_{t}") for t in NEED_TYPES])
     coverage = np.column_stack([getattr(c, f"coverage_{t}") for t in NEED_TYPES])
-    assert close(need, base + items[:, None] * base / base.sum(axis=1, keepdims=True))
+    assert close(need, base + items[:, None] * base / base.sum(axis=1, keepdims=True) + typed)
     assert close(c.need_hours, need.sum(axis=1))
     assert close(c.served_hours, served.sum(axis=1))
     assert close(served + unmet, need) and (unmet >= -TOL).all()
