@@ -354,3 +354,13 @@ def test_the_parameter_adapter_reads_the_real_posterior_analysis(tmp_path):
         assert p.table[column].to_numpy() == pytest.approx(full[column].to_numpy()), column
     assert (p.table["n_draws"] == 3).all() and (p.table["n_reps"] == 2).all()
     assert p.focus == "wuhou reform" and p.reference == "baseline 2013"
+
+
+def test_cost_per_unit_reads_per_point_not_per_points(tmp_path):
+    means = {"baseline_2013": 0.60, "wuhou_reform": 0.70}  # higher quality, and more money
+    roles = {"reference": "baseline_2013", "focus": "wuhou_reform"}
+    make_store(tmp_path, crn_values(means, n=4), levels=("district",), roles=roles)
+    html = build_report(tmp_path, kinds=["tradeoff"]).read_text(encoding="utf-8")
+    tradeoffs = section(html, "tradeoffs")
+    assert "M yuan a year per point of service quality" in tradeoffs
+    assert "per points" not in tradeoffs

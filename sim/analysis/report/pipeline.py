@@ -60,7 +60,7 @@ def find_all(data: ReportData, at: str, horizon: ResultSet | None = None) -> Non
     for r in f.cost_per_unit(cmp, focus.label).itertuples():
         o = f.OUTCOMES[r.outcome]
         data.costs.append(
-            f"{r.per_unit:.2f} M yuan a year per {o.diff_unit} of {o.label} "
+            f"{r.per_unit:.2f} M yuan a year per {o.diff_unit.removesuffix('s')} of {o.label} "
             f"({r.extra_spend:.1f} M yuan a year more for {r.improvement:+.1f} {o.diff_unit})"
         )
     if "district" in rs.levels and rs.frequency == "monthly":

@@ -738,6 +738,8 @@ def tradeoffs_html(data: ReportData) -> str:
                 o = OUTCOMES.get(n)
                 if r is None or not np.isfinite(r["mean"]):
                     cells.append("<td>n/a</td>")
+                elif o is not None and n == "contract_hhi":  # the header gives the scale
+                    cells.append(f"<td>{e(fmt(r['mean'], o, minus=MINUS))}</td>")
                 elif o is not None:
                     cells.append(f"<td>{e(with_unit(r['mean'], o))}</td>")
                 else:
