@@ -25,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import NullFormatter
 
 from sim.calibration.abc import PREDICTIVE_STREAM, ParticleModel, weighted_quantile
 from sim.calibration.targets import FreeParameter, Targets, fmt
@@ -294,14 +295,17 @@ def pairs_figure(targets: Targets, posterior: pd.DataFrame, title: str = "") -> 
                     color="tab:red" if abs(c) >= 0.5 else "0.3",
                     transform=ax.transAxes,
                 )
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_minor_formatter(NullFormatter())
+            ax.tick_params(which="both", labelsize=5)
             if i == n - 1:
                 ax.set_xlabel(_wrap(labels[pj.key]), fontsize=6)
             else:
-                ax.set_xticklabels([])
+                ax.tick_params(which="both", labelbottom=False)
             if j == 0 and i > 0:
                 ax.set_ylabel(_wrap(labels[pi.key]), fontsize=6)
             elif i != j:
-                ax.set_yticklabels([])
+                ax.tick_params(which="both", labelleft=False)
     fig.suptitle(title or "Posterior (ABC-SMC): pairs, weighted; red: |correlation| >= 0.5")
     fig.tight_layout()
     return fig

@@ -166,3 +166,38 @@ def test_provenance_is_json_in_the_parquet_metadata(tiny):
     meta = pq.read_schema(tmp / "a" / "posterior.parquet").metadata
     info = json.loads(meta[b"sanshe.provenance"])
     assert info["targets_path"].endswith("tiny.toml") and len(info["targets_sha256"]) == 64
+
+
+def test_identifiability_finds_a_known_ridge_and_an_unidentified_parameter(tmp_path):
+    from sim.calibration.posterior import correlations, identifiability, pairs_figure
+
+    path = tiny_targets(tmp_path)
+    text = path.read_text().replace(
+        '"params.switchers_per_month"',
+        '"params.participation_max" = { min = 0.05, max = 0.3, why = "test" }\n'
+        '"params.switchers_per_month"',
+    )
+    path.write_text(text)
+    targets = load_targets(path)
+    rng = np.random.default_rng(3)
+    n = 4000
+    u = rng.random(n)  # group formation: spread over its whole (log-uniform) prior
+    gfr = np.exp(np.log(0.05) + u * (np.log(0.6) - np.log(0.05)))
+    # participation: a ridge with formation (their product is pinned), switchers: pinned alone
+    part = np.clip(0.3 - 0.25 * u + rng.normal(0, 0.01, n), 0.05, 0.3)
+    sw = rng.normal(30, 1.0, n)
+    post = pd.DataFrame({"params.group_formation_rate": gfr, "params.participation_max": part,
+                         "params.switchers_per_month": sw, "weight": np.full(n, 1 / n)})  # fmt: skip
+    ident = identifiability(targets, post).set_index("parameter")
+    assert ident.loc["params.group_formation_rate", "width_ratio"] == pytest.approx(1, abs=0.05)
+    assert ident.loc["params.switchers_per_month", "width_ratio"] < 0.1
+    top = correlations(targets, post).iloc[0]
+    assert {top["a"], top["b"]} == {"params.group_formation_rate", "params.participation_max"}
+    assert top["correlation"] < -0.95
+    assert ident.loc["params.participation_max", "strongest_with"].startswith("Formation rate")
+    # weights matter: all weight on one half of the ridge narrows formation
+    heavy = post.assign(weight=np.where(u < 0.5, 1.0, 1e-9))
+    narrow = identifiability(targets, heavy).set_index("parameter")
+    assert narrow.loc["params.group_formation_rate", "width_ratio"] < 0.6
+    fig = pairs_figure(targets, post.sample(200, random_state=1))
+    assert len(fig.axes) == 9
