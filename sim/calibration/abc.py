@@ -397,6 +397,7 @@ def summarise(
         "replications": reps,
         "generations": len(pops),
         "epsilon_schedule": [float(e) for e in pops["epsilon"]],
+        "effective_sample_size": [_ess(history, int(t)) for t in pops["t"]],
         "particles_simulated": [int(s) for s in pops["samples"]],
         "model_evaluations": evaluations,
         "model_runs": evaluations * reps * 2,  # reform and counterfactual per replication
@@ -405,6 +406,12 @@ def summarise(
         "seconds_this_session": round(time.time() - started, 1),
         **provenance(),
     }
+
+
+def _ess(history: Any, t: int) -> float:
+    w = np.array([p.weight for p in history.get_population(t=t).particles], float)
+    w = w / w.sum()
+    return round(float(1.0 / np.sum(w * w)), 2)
 
 
 def generations_frame(targets: Targets, history: Any) -> pd.DataFrame:

@@ -91,6 +91,7 @@ def _calibrate_abc(args: argparse.Namespace, targets: Any) -> int:
     from sim.calibration.abc import read_posterior, run_abc, write_posterior_scenario
     from sim.calibration.posterior import (
         correlations,
+        effective_sample_size,
         identifiability,
         identifiability_markdown,
         pairs_figure,
@@ -133,7 +134,9 @@ def _calibrate_abc(args: argparse.Namespace, targets: Any) -> int:
     if not args.quiet:
         print(f"posterior-predictive check: {draws} draws on fresh seeds", flush=True)
     key = {
-        "posterior_sha256": hashlib.sha256((out / "posterior.parquet").read_bytes()).hexdigest(),
+        "posterior_sha256": hashlib.sha256(
+            pd.util.hash_pandas_object(posterior, index=False).to_numpy().tobytes()
+        ).hexdigest(),
         "draws": draws,
         "replications": targets.abc.predictive_replications,
         "scenario": args.scenario,
@@ -159,7 +162,7 @@ def _calibrate_abc(args: argparse.Namespace, targets: Any) -> int:
     corr = correlations(targets, posterior)
     ident.to_csv(out / "identifiability.csv", index=False)
     corr.to_csv(out / "correlations.csv", index=False)
-    ident_md = identifiability_markdown(ident, corr)
+    ident_md = identifiability_markdown(ident, corr, effective_sample_size(posterior))
     head = summary_markdown(info)
     write_text(f"{head}\n\n{fit_md}\n\n{ident_md}\n", out / "abc_fit.md")
     fig = pairs_figure(targets, posterior)

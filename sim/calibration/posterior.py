@@ -151,6 +151,8 @@ def parameter_label(name: str) -> str:
     if isinstance(extra, dict) and extra.get("label"):
         return str(extra["label"])
     text = re.split(r"[,(:;.]", info.description or "", maxsplit=1)[0].strip()
+    if len(text) < 16:  # a clause too short to name the parameter ("Chance")
+        return name.replace("_", " ")
     if len(text) > 40:  # keep a label short: whole words up to 40 characters
         text = text[:41].rsplit(" ", 1)[0].rstrip(" ,") + " ..."
     return text or name.replace("_", " ")
@@ -229,8 +231,30 @@ def identifiability(targets: Targets, posterior: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def identifiability_markdown(table: pd.DataFrame, corr: pd.DataFrame, top: int = 6) -> str:
-    lines = [
+def effective_sample_size(posterior: pd.DataFrame) -> float:
+    """Kish's effective sample size of a weighted sample, 1 / sum(w^2) for weights summing to 1."""
+    w = posterior["weight"].to_numpy(float)
+    w = w / w.sum()
+    return float(1.0 / np.sum(w * w))
+
+
+def identifiability_markdown(
+    table: pd.DataFrame, corr: pd.DataFrame, ess: float | None = None, top: int = 6
+) -> str:
+    lines = []
+    if ess is not None:
+        lines += [
+            f"Effective sample size of the posterior: {ess:.1f} particles (Kish)."
+            + (
+                " Widths and correlations rest on so few particles that they are indications,"
+                " not estimates: a larger population (docs/validation.md) is needed before a"
+                " ridge is reported as a finding."
+                if ess < 30
+                else ""
+            ),
+            "",
+        ]
+    lines += [
         "| parameter | prior | posterior median [90%] | posterior/prior width | strongest "
         "correlation |",
         "|---|---|---|---|---|",
@@ -329,7 +353,9 @@ def summary_markdown(info: dict[str, Any]) -> str:
         f"ABC-SMC (pyabc {info['pyabc_version']}, {info['sampler']} sampler): "
         f"{info['generations']} generations of {info['population']} particles, "
         f"{info['replications']} replications each (reform and counterfactual on the same seeds); "
-        f"epsilon {eps}; {info['model_evaluations']:,} particles simulated "
+        f"epsilon {eps}; effective sample size of the last generation "
+        f"{info.get('effective_sample_size', [float('nan')])[-1]:.1f}; "
+        f"{info['model_evaluations']:,} particles simulated "
         f"({info['model_runs']:,} model runs); root seed {info['root_seed']}; "
         f"commit {info['git_commit'][:12]}."
     )

@@ -64,6 +64,8 @@ def test_posterior_is_the_interface_the_effects_read(tiny):
     assert post["weight"].sum() == pytest.approx(1.0)
     for p in targets.parameters:
         assert post[p.key].between(p.low, p.high).all()
+    ess = info["effective_sample_size"]
+    assert len(ess) == 3 and all(1 <= e <= 4 + 1e-9 for e in ess)
     for key in ("targets_sha256", "root_seed", "pyabc_version", "epsilon_schedule", "git_commit"):
         assert key in info, key
     assert info["generations"] == 3 and info["population"] == 4
