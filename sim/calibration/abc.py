@@ -59,17 +59,36 @@ HISTORY_FILE = "abc_generations.parquet"
 PROVENANCE_KEY = b"sanshe.provenance"
 
 
+LOG = "log:"  # pyabc's name of a log-uniform parameter: it samples the logarithm
+
+
+def sampled_name(p: Any) -> str:
+    """The name pyabc samples a free parameter under: ``log:<key>`` for a log-uniform prior (the
+    perturbation kernel then works where the prior is flat), the key itself otherwise."""
+    return LOG + p.key if p.prior == "log-uniform" else p.key
+
+
 def prior(targets: Targets) -> Any:
-    """pyabc's prior: an independent uniform or log-uniform per free parameter."""
+    """pyabc's prior: independent uniforms, on the logarithm for log-uniform parameters."""
     import pyabc
 
     rvs = {}
     for p in targets.parameters:
         if p.prior == "log-uniform":
-            rvs[p.key] = pyabc.RV("loguniform", p.low, p.high)
+            lo, hi = math.log(p.low), math.log(p.high)
+            rvs[sampled_name(p)] = pyabc.RV("uniform", lo, hi - lo)
         else:
             rvs[p.key] = pyabc.RV("uniform", p.low, p.high - p.low)
     return pyabc.Distribution(**rvs)
+
+
+def natural(targets: Targets, sampled: Any) -> dict[str, float]:
+    """Parameter values by override key from pyabc's sampled values (exp of the logarithms)."""
+    out = {}
+    for p in targets.parameters:
+        v = float(sampled[sampled_name(p)])
+        out[p.key] = math.exp(v) if p.prior == "log-uniform" else v
+    return out
 
 
 def overrides(targets: Targets, values: dict[str, float]) -> dict[str, float | int]:
@@ -161,8 +180,9 @@ class ParticleModel:
         return simulated_values(self.targets, rd, cd, rb, cb)
 
     def __call__(self, pars: dict[str, float]) -> dict[str, float]:
+        """Target means for pyabc's sampled values (logarithms for log-uniform parameters)."""
         try:
-            values = self.values(dict(pars))
+            values = self.values(natural(self.targets, pars))
         except Exception as exc:  # a failing particle is rejected, the calibration goes on
             logging.getLogger("sanshe.abc").warning("particle failed: %s: %s", type(exc), exc)
             return {t.name: math.nan for t in self.targets.targets}
@@ -241,7 +261,7 @@ def _definition(targets: Targets, population: int, replications: int, reform: st
         "targets_sha256": _sha256(targets.path),
         "reform_hash": load_scenario(reform).hash,
         "counterfactual_hash": load_scenario(targets.counterfactual).hash,
-        "parameters": [[p.key, p.low, p.high, p.prior] for p in targets.parameters],
+        "parameters": [[sampled_name(p), p.low, p.high, p.prior] for p in targets.parameters],
         "fit": [t.name for t in targets.fit],
         "population": population,
         "replications": replications,
@@ -419,12 +439,11 @@ def generations_frame(targets: Targets, history: Any) -> pd.DataFrame:
     ``weight`` (summing to 1 in each generation), ``distance``, ``generation``, ``particle``, and
     the particle's simulated target means (``target_<name>``, fit, held-out and check)."""
     rows = []
-    keys = [p.key for p in targets.parameters]
     for t in range(history.max_t + 1):
         particles = history.get_population(t=t).particles
         total = float(sum(pt.weight for pt in particles))
         for i, pt in enumerate(particles):
-            row: dict[str, Any] = {k: float(pt.parameter[k]) for k in keys}
+            row: dict[str, Any] = dict(natural(targets, pt.parameter))
             row |= {"weight": pt.weight / total, "distance": float(pt.distance)}
             row |= {"generation": t, "particle": i}
             row |= {f"target_{k}": float(v) for k, v in pt.sum_stat.items()}

@@ -27,7 +27,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import NullFormatter
 
-from sim.calibration.abc import PREDICTIVE_STREAM, ParticleModel, weighted_quantile
+from sim.calibration.abc import (
+    PREDICTIVE_STREAM,
+    ParticleModel,
+    sampled_name,
+    weighted_quantile,
+)
 from sim.calibration.targets import FreeParameter, Targets, fmt
 
 ROLE_TITLES = {
@@ -47,6 +52,15 @@ def draw_particles(posterior: pd.DataFrame, k: int, root_seed: int) -> pd.DataFr
     return posterior.iloc[idx].reset_index(drop=True)
 
 
+def sampled(targets: Targets, row: Any) -> dict[str, float]:
+    """A posterior row (natural values) as the model's input (logarithms where sampled so)."""
+    out = {}
+    for p in targets.parameters:
+        v = float(row[p.key])
+        out[sampled_name(p)] = float(np.log(v)) if p.prior == "log-uniform" else v
+    return out
+
+
 def _evaluate(args: tuple[ParticleModel, dict[str, float]]) -> dict[str, float]:
     model, pars = args
     return model(pars)
@@ -64,7 +78,7 @@ def predictive_runs(
     chosen = draw_particles(posterior, draws, targets.root_seed)
     keys = [p.key for p in targets.parameters]
     model = ParticleModel(targets, replications, PREDICTIVE_STREAM, reform_path)
-    jobs = [(model, {k: float(row[k]) for k in keys}) for _, row in chosen.iterrows()]
+    jobs = [(model, sampled(targets, row)) for _, row in chosen.iterrows()]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(_evaluate, jobs))
