@@ -486,8 +486,8 @@ def known_html(data: ReportData) -> str:
     out.append("<h3>What the calibration fitted and what it held out</h3>")
     if known is None:
         out.append(
-            "<p>No targets file was given (<code>--targets</code>, e.g. "
-            "<code>scenarios/targets/wuhou.toml</code>), so this report cannot list which observed "
+            "<p>No targets file was given (<code>--targets</code>, a file under "
+            "<code>scenarios/targets/</code>), so this report cannot list which observed "
             "patterns the calibration fitted, which it held out, and whether those are met. "
             "<code>docs/validation.md</code> describes the calibration.</p>"
         )
