@@ -156,6 +156,10 @@ def test_groups_form_with_participation_and_faster_beside_service_centres():
     o = w.orgs
     assert (o.kind == GRASSROOTS).all() and (o.members >= 3).all()
     assert (o.street == o.community).all() and w.month_stats["formed"] == len(o)
+    # A new group has three founders plus Poisson(members_initial_mean - 3) more members.
+    mean = (P.members_initial_mean - 3) * len(o)
+    lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], mean)
+    assert lo <= (o.members - 3).sum() <= hi
 
 
 def test_agencies_are_founded_when_announced_budgets_exceed_what_agencies_can_absorb():
