@@ -274,3 +274,21 @@ def test_prior_approval_and_the_decision_to_apply_are_separate_chances():
     assert lo <= w.orgs.approved.sum() <= hi
     lo, hi = interval(n, 0.5 * 0.4)
     assert lo <= w.orgs.registered.sum() <= hi
+
+
+def test_agencies_founded_follow_the_poisson_count_when_it_is_small():
+    # A gap whose expected count of new agencies is 1/2 a month: over 400 fresh months the total
+    # is Poisson(200), months with one new agency included.
+    budget = 0.5e7 / P.agency_entry_rate
+    w = blank_world((0,), policy={"purchase_budget": budget, "project_budget": 0.0})
+    founded, ones = 0, 0
+    for _ in range(400):
+        w.orgs.alive[:] = False  # the agencies of earlier months absorb nothing
+        before = len(w.orgs)
+        found_agencies(w, pol(w), P)
+        new = len(w.orgs) - before
+        founded += new
+        ones += new == 1
+    lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], 200)
+    assert lo <= founded <= hi and ones > 0
+    assert w.month_stats["agencies_founded"] == founded

@@ -335,3 +335,19 @@ def test_lots_without_expected_work_are_not_bought():
     plan_lots(w, policy_of(w), params)
     assert w.lots.planned.tolist() == [True, False] * 4
     assert w.year_books().lots_offered == 4
+
+
+def test_the_smallest_lots_are_reserved_for_community_based_organizations_up_to_the_share():
+    # Ample money: every lot is bought. Lots of the second category are the smaller (catalogue
+    # shares 0.3 and 0.2); a quarter of the money reserves the two smallest lots.
+    params = Params()
+    w = market(staff=(10.0,) * 4, policy={"community_reserved_share": 0.25})
+    plan_lots(w, policy_of(w), params)
+    lots = w.lots
+    assert lots.planned.all()
+    fees = expected_lot_hours(w, policy_of(w), params) * params.service_hour_price * 12
+    assert lots.reserved.sum() == 2 and (lots.category[lots.reserved] == 1).all()
+    assert fees[lots.reserved].sum() <= 0.25 * fees.sum()
+    w = market(staff=(10.0,) * 4)  # no reserved share: nothing reserved
+    plan_lots(w, policy_of(w), params)
+    assert not w.lots.reserved.any()
