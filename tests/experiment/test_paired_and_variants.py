@@ -7,6 +7,7 @@ from sim.cli import main
 from sim.experiment.design import design_points
 from sim.experiment.runner import _plan_manifest, plan
 from sim.experiment.spec import ExperimentError, load_experiment
+from sim.scenario import load_scenario
 
 from ..conftest import ROOT
 from .helpers import experiment_file, short_scenarios
@@ -152,12 +153,13 @@ def test_shipped_structural_and_effect_experiments():
 
 def test_sensitivity_ranges_hold_the_values_they_vary_around():
     """Every range of the shipped sensitivity experiments holds the base scenario's value (the
-    calibrated default; issue 11: the old ranges excluded the calibrated values) and overlaps the
-    calibrated parameter's prior in the targets file."""
+    default) and the calibrated scenario's (issue 11: the old ranges excluded the calibrated
+    values), and overlaps the calibrated parameter's prior in the targets file."""
     from sim.calibration.targets import load_targets
 
     targets = load_targets(ROOT / "scenarios/targets/wuhou.toml")
     priors = {p.key: (p.low, p.high) for p in targets.parameters}
+    calibrated = load_scenario(ROOT / "scenarios/calibrated/wuhou_reform.toml").params
     for name in ("sensitivity", "sensitivity_effects", "sensitivity_sobol"):
         exp = load_experiment(ROOT / "experiments" / f"{name}.toml")
         base = exp.base_scenario()
@@ -168,6 +170,9 @@ def test_sensitivity_ranges_hold_the_values_they_vary_around():
             section, _, field = f.key.partition(".")
             value = getattr(base.schedule.at(47) if section == "policy" else base.params, field)
             assert f.low <= value <= f.high, (name, f.key, value)
+            if section == "params":  # and the calibrated scenario's (posterior median) value
+                fitted = getattr(calibrated, field)
+                assert f.low <= fitted <= f.high, (name, f.key, fitted)
             if f.key in priors:
                 lo, hi = priors[f.key]
                 assert f.low < hi and lo < f.high, (name, f.key)
