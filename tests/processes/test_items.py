@@ -221,9 +221,9 @@ def test_funded_items_in_a_held_category_go_to_its_holder_and_are_counted_as_fun
 
 def test_communities_grow_bolder_after_unpunished_refusals_and_warier_after_reprisals():
     p = Params(refusal_boldness=1.0, retaliation_fear=2.0, stance_adjust=0.25)
-    w = blank_world((0, 0, 0))
-    w.communities.refusal_stance = [0.5, 0.5, 0.5]
-    _stance(w, p, np.array([4, 4, 0]), np.array([0, 1, 0]))
-    target = np.array([1.0, 1.0 * 0.75 - 2.0 * 0.25])
+    w = blank_world((0, 0, 0, 0))
+    w.communities.refusal_stance = [0.5, 0.5, 0.5, 0.5]
+    _stance(w, p, np.array([4, 4, 1, 0]), np.array([0, 1, 0, 0]))
+    target = np.array([1.0, 1.0 * 0.75 - 2.0 * 0.25, 1.0])  # one refusal is enough
     want = 0.5 + 0.25 * (target - 0.5)
     assert w.communities.refusal_stance.tolist() == pytest.approx([*want, 0.5])  # no refusal
