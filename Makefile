@@ -13,18 +13,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-# The main job: the headline comparison (16 scenarios x 20 replications = 320 runs), the Morris
-# sensitivity sweep for the caveats (216 points x 2 replications = 432 runs), the horizon (the
-# reform and no reform run on to 2020: 2 x 20 runs of 96 months), and the report, which checks the
-# reform against the observed record (scenarios/targets/wuhou.toml). Reruns resume;
+# The main job: the headline comparison (16 scenarios x 20 replications = 320 runs); the same
+# comparison over parameter uncertainty (8 scenarios x 30 draws from the stored ABC posterior
+# sample, scenarios/calibrated/wuhou/posterior.parquet, x 5 seeds = 1,200 runs); over the
+# structural variants (8 scenarios x 5 variants x 6 seeds = 240 runs); the Morris screening of
+# what moves the reform's effects (26 factors x 8 trajectories, both arms = 416 runs); the horizon
+# (the reform and no reform run on to 2020: 2 x 20 runs of 96 months); and the report, which checks
+# the reform against the observed record (scenarios/targets/wuhou.toml). Reruns resume;
 # results/headline/report.html is the output (the report's last line says where it is).
 demo: $(STAMP)
 	$(PY) -m sim sweep experiments/headline.toml --out results/headline
-	$(PY) -m sim sweep experiments/sensitivity.toml --out results/sensitivity
+	$(PY) -m sim sweep experiments/headline_posterior.toml --out results/headline_posterior
+	$(PY) -m sim sweep experiments/structural.toml --out results/structural
+	$(PY) -m sim sweep experiments/sensitivity_effects.toml --out results/sensitivity_effects
 	$(PY) -m sim sweep experiments/horizon.toml --out results/horizon
-	$(PY) -m sim report results/headline --sensitivity results/sensitivity \
+	$(PY) -m sim report results/headline --sensitivity results/sensitivity_effects \
+		--uncertainty results/headline_posterior --structural results/structural \
 		--targets scenarios/targets/wuhou.toml --horizon results/horizon \
-		$(if $(wildcard results/calibration/wuhou/validation.csv),--calibration results/calibration/wuhou)
+		--calibration scenarios/calibrated/wuhou
 
 test: $(STAMP)
 	$(PY) -m pytest
