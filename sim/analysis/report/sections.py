@@ -144,15 +144,16 @@ def verdict(data: ReportData) -> str:
 
 SEED_ONLY = (
     "How sure: the intervals in brackets are 95% intervals over {n} seeds of the model with its "
-    "calibrated default parameters: seed noise only; parameter and structural uncertainty not "
-    "included, so the model's real uncertainty is wider."
+    "default parameters (an earlier point fit, not the posterior): seed noise only; parameter "
+    "and structural uncertainty not included, so the model's real uncertainty is wider."
 )
 
 
 SEED_AND_PARAMETERS = (
     "How sure: the intervals in brackets are 95% intervals over {n} seeds of the model with its "
-    "calibrated default parameters (seed noise only). Over parameter uncertainty ({draws} draws "
-    "from the calibration's posterior x {reps} seeds each, experiment {experiment}), the effects "
+    "default parameters (an earlier point fit, not the posterior; seed noise only). Over "
+    "parameter uncertainty ({draws} draws from the calibration's posterior x {reps} seeds each, "
+    "experiment {experiment}), the effects "
     "of {focus} against {reference} are: {effects}. {structure}"
 )
 
@@ -229,7 +230,8 @@ def rests_on(data: ReportData) -> str:
     verb = "is" if len(met) == 1 else "are"
     if known.out_of_sample:
         text = (
-            f"What this rests on: the calibration fitted {len(fit)} observed patterns; of "
+            f"What this rests on: the calibration fitted {len(fit)} observed patterns and "
+            f"meets {known.count('fit', 'yes')} of them; of "
             f"{len(held)} held out from the fit, {len(met)} {verb} met in its "
             "posterior-predictive check"
         )
@@ -478,8 +480,9 @@ def known_html(data: ReportData) -> str:
     out = [
         "<h3>How sure the numbers are</h3><ul>"
         f"<li>Seed noise: the intervals in brackets in the verdict and the tables are 95% "
-        f"intervals over {n_rep} seeds of the model with its calibrated default parameters; they "
-        "cover seed noise (run-to-run chance) and nothing else.</li>"
+        f"intervals over {n_rep} seeds of the model with its default parameters (an earlier "
+        "point fit, not the posterior); they cover seed noise (run-to-run chance) and nothing "
+        "else.</li>"
         f"<li>{parameters_item(data)}</li><li>{structural_item(data)}</li></ul>"
     ]
     known = data.known
