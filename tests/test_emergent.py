@@ -58,10 +58,10 @@ def final_year(scenario: str, seed: int, overrides: tuple[str, ...] = ()) -> dic
 
 
 def paired(
-    runs: FinalYears, a: str, b: str, key: str, a_over=(), b_over=()
+    runs: FinalYears, a: str, b: str, key: str, a_over=(), b_over=(), seeds=SEEDS
 ) -> tuple[float, float, float]:
     """Mean of (b - a) over the seeds and its 95% confidence interval."""
-    diff = np.array([runs(b, s, b_over)[key] - runs(a, s, a_over)[key] for s in SEEDS])
+    diff = np.array([runs(b, s, b_over)[key] - runs(a, s, a_over)[key] for s in seeds])
     half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
     return diff.mean(), diff.mean() - half, diff.mean() + half
 
@@ -108,8 +108,16 @@ def test_a_budget_beyond_capacity_is_left_unspent_and_breeds_weaker_agencies(fin
         final_years, "wuhou_reform", "wuhou_reform", "unspent_share", b_over=double
     )
     assert lo > 0.2, mean
+    # The dilution is small next to seed noise since model v2's need accounting (e2a4228): over
+    # seeds 0-9 -0.035 [-0.074, +0.005], over seeds 0-19 -0.036 [-0.056, -0.015], over 0-29
+    # -0.030 [-0.045, -0.015]; so this claim is tested on 20 seeds.
     mean, _, hi = paired(
-        final_years, "wuhou_reform", "wuhou_reform", "mean_capacity_professional", b_over=double
+        final_years,
+        "wuhou_reform",
+        "wuhou_reform",
+        "mean_capacity_professional",
+        b_over=double,
+        seeds=range(20),
     )
     assert hi < 0, mean
 
