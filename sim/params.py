@@ -16,6 +16,7 @@ Two groups:
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -1981,6 +1982,20 @@ class Params(_Frozen):
     )
 
 
+def field_label(cls: type[BaseModel], name: str, width: int = 80) -> str:
+    """A parameter's or lever's label for readers: the first clause of its description (e.g.
+    ``Policy.entry_enforcement`` -> 'Enforcement strength of entry control'), cut to ``width``
+    characters; the field's name when it has no description or does not exist."""
+    field = cls.model_fields.get(name)
+    if field is None:
+        return name
+    text = re.split(r"(?<=[.;:])\s|\s\(", (field.description or name).strip())[0]
+    text = text.rstrip(".;:, ")
+    if len(text) > width:
+        text = text[: width - 1].rsplit(" ", 1)[0] + "…"
+    return text
+
+
 def field_table(cls: type[BaseModel]) -> list[dict[str, Any]]:
     """Rows describing every field of a parameter class (for docs and the dashboard)."""
     rows = []
@@ -2003,6 +2018,7 @@ def field_table(cls: type[BaseModel]) -> list[dict[str, Any]]:
                 "max": hi,
                 "source": extra.get("source", ""),
                 "doc": info.description or "",
+                "label": field_label(cls, name),
                 "scale": extra.get("scale"),
                 "scale_note": extra.get("scale_note", ""),
             }

@@ -124,3 +124,12 @@ def test_ema_workbench_parameters_drive_the_model():
     model.outcomes = [ema.ScalarOutcome("centres")]
     experiments, outcomes = ema.perform_experiments(model, scenarios=4)
     assert (outcomes["centres"] == experiments["service_centres"].to_numpy()).all()
+
+
+def test_field_label_is_the_first_clause_of_the_description_cut_to_width():
+    from sim.params import Policy, field_label
+
+    assert field_label(Policy, "entry_enforcement") == "Enforcement strength of entry control"
+    long = field_label(Policy, "purchase_budget", width=30)
+    assert len(long) <= 30 and long.endswith("…")
+    assert field_label(Policy, "no_such_lever") == "no_such_lever"

@@ -45,7 +45,7 @@ from sim.analysis.outcomes import KEY_OUTCOMES, resolve_outcomes, run_values
 from sim.analysis.results import ResultSet, parse_at
 from sim.errors import UserError
 from sim.io import write_text
-from sim.params import Params, Policy
+from sim.params import Params, Policy, field_label
 
 METHODS = ("morris", "sobol")
 QUANTITIES = ("level", "effect", "both")
@@ -63,13 +63,9 @@ def factor_label(key: str) -> str:
     scaled = key.endswith("_scale")
     section, _, name = key.removesuffix("_scale").partition(".")
     cls = {"policy": Policy, "params": Params}.get(section)
-    field = cls.model_fields.get(name) if cls is not None else None
-    if field is None:
+    if cls is None or name not in cls.model_fields:
         return key
-    text = re.split(r"(?<=[.;:])\s|\s\(", (field.description or name).strip())[0]
-    text = text.rstrip(".;:, ")
-    if len(text) > 80:
-        text = text[:79].rsplit(" ", 1)[0] + "…"
+    text = field_label(cls, name)
     return f"{text} (× the scenario's value)" if scaled else text
 
 

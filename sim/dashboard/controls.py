@@ -63,6 +63,7 @@ def control_spec(row: Mapping[str, Any], scenario: Scenario) -> dict[str, Any]:
     """
     spec: dict[str, Any] = {
         "name": row["name"],
+        "label": row["label"],
         "unit": "" if row["type"] == "bool" else row["unit"],
         "doc": row["doc"],
         "value": scenario_value(scenario, row["name"]),
@@ -128,9 +129,10 @@ def LeverControl(
         with solara.Row(gap="4px", style={"align-items": "center"}):
             solara.v.Html(
                 tag="span",
-                attributes={"title": spec["doc"]},  # the lever's description on hover
+                # the lever's description and its name in scenario files on hover
+                attributes={"title": f"{spec['doc']} (scenario key: policy.{name})"},
                 style_="font-weight: bold;" if overridden else "",
-                children=[f"{name}: {format_value(value)}{unit}"],
+                children=[f"{spec['label']}: {format_value(value)}{unit}"],
             )
             if overridden:
                 solara.Button(

@@ -34,7 +34,10 @@ def test_moving_a_slider_holds_that_lever_in_the_model(page):
     assert slider.v_model == 37_530_000  # the scenario's value, last month of its timeline
     slider.v_model = 10_000_000.0
     shown = texts(lever(page, "purchase_budget"))
-    assert "purchase_budget: 10,000,000 yuan/year" in shown and "held at this value" in shown
+    # the lever is named by its label from the parameter table, not by its code name
+    label = "Appropriation per calendar year for buying catalogue items from social…"
+    assert f"{label}: 10,000,000 yuan/year" in shown
+    assert "purchase_budget:" not in shown and "held at this value" in shown
     # like SolaraViz's own parameters, the change takes effect on Reset
     assert page.model.value.setting.overrides == {}
     assert "The setting has changed" in texts(one_with_class(page.root, "sanshe-scenario"))
@@ -138,7 +141,9 @@ def test_the_scenario_picker_loads_another_scenario(page):
     picker = [s for s in of_type(page.root, v.Select) if s.label == "Scenario file"]
     assert len(picker) == 1 and "baseline_2013" in picker[0].items
     picker[0].v_model = "baseline_2013"
-    assert texts(lever(page, "purchase_budget")).startswith("purchase_budget: 0 yuan/year")
+    assert texts(lever(page, "purchase_budget")).startswith(
+        "Appropriation per calendar year for buying catalogue items from social…: 0 yuan/year"
+    )
     assert of_type(lever(page, "entry_control"), v.Checkbox)[0].v_model is False
     button(page.root, "Reset").click()
     model = page.model.value
