@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibration.fit import write_calibrated_scenario
 from sim.calibration.targets import Targets, TargetsError, simulated_values
 from sim.errors import UserError
 from sim.io import provenance, write_json, write_parquet
@@ -502,8 +503,6 @@ def write_posterior_scenario(
     parameters (weighted; integers rounded), saying so in its header."""
     import os
 
-    import tomli_w
-
     path = Path(path).resolve()
     base = Path(info["reform"]).resolve()
     params = {k.split(".", 1)[1]: v for k, v in posterior_medians(targets, posterior).items()}
@@ -521,18 +520,4 @@ def write_posterior_scenario(
         f"{info['root_seed']}.",
         "See docs/validation.md for the fit table with its held-out section.",
     ]
-    doc = {
-        "name": f"{base.stem}_calibrated",
-        "description": "\n".join(lines) + "\n",
-        "extends": os.path.relpath(base, path.parent),
-        "params": params,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        "# Written by sanshe calibrate --method abc; edit the targets and re-run rather than "
-        "editing by hand.\n" + tomli_w.dumps(doc, multiline_strings=True),
-        encoding="utf-8",
-    )
-    tmp.replace(path)
-    return path
+    return write_calibrated_scenario(path, base, params, lines, "sanshe calibrate --method abc")

@@ -34,7 +34,7 @@ from sim.experiment.design import Point
 from sim.experiment.runner import run_experiment
 from sim.experiment.spec import Experiment
 from sim.experiment.store import load_results
-from sim.io import provenance, write_json, write_parquet
+from sim.io import provenance, write_json, write_parquet, write_text
 from sim.scenario import Scenario, load_scenario
 
 FAILED_DISTANCE = 1e12  # a candidate whose runs failed is never preferred
@@ -232,18 +232,24 @@ def write_fitted_scenario(summary: dict[str, Any], path: str | Path, command: st
         f"{summary['targets_met']} fit targets met in the fit.",
         "See docs/validation.md for the fit table on 30 fresh seeds.",
     ]
+    return write_calibrated_scenario(path, base, params, lines, "sanshe calibrate")
+
+
+def write_calibrated_scenario(
+    path: Path, base: Path, params: dict[str, Any], lines: list[str], written_by: str
+) -> Path:
+    """Write (atomically) a scenario ``<base>_calibrated`` extending ``base`` with ``params``; its
+    description is ``lines``, and its header says which command wrote it."""
     doc = {
-        "name": f"{stem}_calibrated",
+        "name": f"{base.stem}_calibrated",
         "description": "\n".join(lines) + "\n",
         "extends": os.path.relpath(base, path.parent),
         "params": params,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        "# Written by sanshe calibrate; edit the targets and re-run rather than editing by hand.\n"
+    write_text(
+        f"# Written by {written_by}; edit the targets and re-run rather than editing by hand.\n"
         + tomli_w.dumps(doc, multiline_strings=True),
-        encoding="utf-8",
+        path,
     )
-    tmp.replace(path)
     return path
