@@ -529,9 +529,10 @@ for _o in (
     ),
     _summed_items(
         "items_issued",
-        "administrative items departments and streets sent this month, whatever became of them: "
-        "catalogue + other listed + crept + funded + withdrawn + accepted unlisted + refused (a "
-        "refused item its issuer re-sends with funding counts again, as funded)",
+        "administrative items departments and streets sent this month, whatever became of them, "
+        "each counted once: catalogue + other listed + crept + funded + withdrawn + accepted "
+        "unlisted + refused − `items_refunded` (a refused item its issuer then funds counts once, "
+        "as funded)",
     ),
     _summed_items(
         "items_received",
@@ -553,6 +554,12 @@ for _o in (
         "items of types listed at a review with funding (entry control only); done by the lot "
         "holder if there is one, else by the street's best registered agency if any, else by "
         "staff",
+    ),
+    _summed_items(
+        "items_refunded",
+        "refused items their issuer then sent with funding: counted in `items_refused` (the "
+        "refusal) and in `items_funded` (the item), so `items_refused − items_refunded` were "
+        "given up (entry control only)",
     ),
     _summed_items(
         "items_via_street",

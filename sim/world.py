@@ -115,6 +115,7 @@ COMMUNITY_FLOATS = (
     "items_refused",
     "items_withheld",
     "items_funded",
+    "items_refunded",  # refused items then sent with funding (in refused and in funded, v2)
     "items_unlisted_accepted",
     "items_via_street",  # unlisted department items the street handed down (v2)
     "items_crept",  # items of types listed at a review without funding (list creep, v2)

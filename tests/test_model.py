@@ -44,7 +44,8 @@ def listed_items(model: DistrictModel) -> np.ndarray:
     what is issued less the unlisted outcomes and less the types listed at a review since (list
     creep, model v2; drawn from the "entry" stream, funded ones among the funded items)."""
     c = model.communities
-    unlisted = c.items_funded + c.items_withheld + c.items_unlisted_accepted + c.items_refused
+    given_up = c.items_refused - c.items_refunded
+    unlisted = c.items_funded + c.items_withheld + c.items_unlisted_accepted + given_up
     return c.items_issued - unlisted - c.items_crept
 
 

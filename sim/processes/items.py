@@ -206,11 +206,13 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     h = p.hours_per_item
     lots.item_hours = (to_org_ck * h).ravel()
     lots.funded_items = np.where(held, funded_ck, 0).ravel()
-    c.items_issued = catalogue + other_listed + crept + funded + withdrawn + accepted + refused
+    # Each item counts once: a refused item its issuer then funds is in `funded` (and refused).
+    c.items_issued = catalogue + other_listed + crept + funded + withdrawn + accepted + given_up
     c.items_received = c.items_issued - withdrawn
     c.items_refused = refused
     c.items_withheld = withdrawn
     c.items_funded = funded
+    c.items_refunded = refunded
     c.items_unlisted_accepted = accepted
     c.items_via_street = relayed
     c.items_crept = crept

@@ -73,7 +73,7 @@ def test_common_random_numbers_across_scenarios(serial_reference):
         "items_unlisted_accepted",
         "items_crept",
     ]
-    d = d.assign(listed=d["items_issued"] - d[unlisted].sum(axis=1))
+    d = d.assign(listed=d["items_issued"] - d[unlisted].sum(axis=1) + d["items_refunded"])
     listed = d.set_index(["replication", "step", "community", "scenario"])["listed"].unstack()
     assert (listed["baseline_2013"] == listed["wuhou_reform"]).all()
     by_rep = listed["baseline_2013"].unstack("replication")
