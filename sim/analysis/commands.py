@@ -107,6 +107,50 @@ def _sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sensitivity_ranges(args: argparse.Namespace) -> int:
+    from sim.experiment.ranges import ranges_from_posterior, write_ranges
+
+    lower, upper = args.quantiles
+    results = [ranges_from_posterior(e, args.posterior, lower, upper) for e in args.experiments]
+    stale = []
+    for result in results:  # every file is checked before any is written
+        if not args.quiet:
+            print(f"# {result.path}: ranges from {args.posterior}")
+            print(f"| factor | posterior {lower:g} | median | posterior {upper:g} | default "
+                  "| old range | new range |")  # fmt: skip
+            print("|---|---|---|---|---|---|---|")
+            for r in result.ranges:
+                cells = (f"{r.q_low:.4g}", f"{r.median:.4g}", f"{r.q_high:.4g}", f"{r.default:g}",
+                         f"{r.old_low:g}-{r.old_high:g}", f"{r.low:g}-{r.high:g}")  # fmt: skip
+                print(f"| {r.key} | " + " | ".join(cells) + " |")
+            if result.kept:
+                print(f"kept as they are (not posterior parameters): {', '.join(result.kept)}")
+            if result.unscreened:
+                print(f"posterior parameters the design does not screen: "
+                      f"{', '.join(result.unscreened)}")  # fmt: skip
+            print()
+        if result.changed:
+            stale.append(str(result.path))
+    if args.check:
+        if stale:
+            print(f"{', '.join(stale)}: ranges differ from the posterior's", file=sys.stderr)
+            return 1
+        print("ranges match the posterior")
+        return 0
+    for result in results:
+        if result.changed:
+            write_ranges(result)
+    print(f"wrote {', '.join(stale)}" if stale else "nothing to change")
+    return 0
+
+
+def _number_arg(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
 def _structural(args: argparse.Namespace) -> int:
     from sim.analysis.structural import markdown, structural, write_structural
 
@@ -201,6 +245,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         "else level")  # fmt: skip
     s.add_argument("--quiet", action="store_true", help="print only warnings and the files")
     s.set_defaults(func=_sensitivity)
+
+    sr = subparsers.add_parser(
+        "sensitivity-ranges",
+        help="set a Morris or Sobol experiment's ranges from a posterior sample",
+        description="For each factor of the experiments' designs that is a parameter of the "
+        "posterior sample (posterior.parquet from `sanshe calibrate --method abc`), set its min "
+        "and max to the weighted quantiles of the sample (default 5%% and 95%%), widened to hold "
+        "the base scenario's value and rounded outward to 3 significant digits; other factors "
+        "keep their ranges. Rewrites the files in place (comments kept) and prints each range.",
+    )
+    sr.add_argument("posterior", metavar="POSTERIOR", help="posterior sample (Parquet)")
+    sr.add_argument("experiments", metavar="EXPERIMENT", nargs="+",
+                    help="morris or sobol experiment files to rewrite")  # fmt: skip
+    sr.add_argument("--quantiles", nargs=2, type=_number_arg, default=(0.05, 0.95),
+                    metavar=("LOW", "HIGH"),
+                    help="weighted quantiles of the range (default 0.05 0.95)")  # fmt: skip
+    sr.add_argument("--check", action="store_true",
+                    help="write nothing; exit 1 if a file's ranges differ from the "
+                         "posterior's")  # fmt: skip
+    sr.add_argument("--quiet", action="store_true", help="print only what was written")
+    sr.set_defaults(func=_sensitivity_ranges)
 
     st = subparsers.add_parser(
         "structural",
