@@ -22,6 +22,8 @@ that follows its own refusals), the value of the task, its fiscal slack, the san
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from sim.needs import N_NEEDS
@@ -86,7 +88,37 @@ def issuer_mix(world: World) -> dict[str, np.ndarray]:
     types, still unlisted service types), ``crept`` (listed at a review, not purchasable) and
     ``crept_funded`` (listed with funding), and ``crept_need``/``crept_funded_need`` (issuers x
     need types, the service types among them). Before the cut nothing is crept.
+
+    The lists change only at the cut and at reviews, so the split is kept and recomputed only
+    when the item types' state differs from the one it was computed for (the arrays returned
+    are read-only, shared by the calls that see the same state).
     """
+    types = world.item_types
+    key = (
+        len(world.issuers),
+        world.lists_cut_step != NEVER,
+        *(
+            getattr(types, col).tobytes()
+            for col in ("owner", "volume", "need", "listed", "purchasable")
+        ),
+    )
+    cached = _MIX_CACHE.get(world)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    mix = _issuer_mix(world)
+    for arr in mix.values():
+        arr.flags.writeable = False
+    _MIX_CACHE[world] = (key, mix)
+    return mix
+
+
+_MIX_CACHE: weakref.WeakKeyDictionary[World, tuple[tuple[object, ...], dict[str, np.ndarray]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _issuer_mix(world: World) -> dict[str, np.ndarray]:
+    """:func:`issuer_mix`, computed."""
     types, n_i = world.item_types, len(world.issuers)
     own = types.owner >= 0
     owner, vol = types.owner[own], types.volume[own]
