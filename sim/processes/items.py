@@ -31,8 +31,11 @@ import numpy as np
 from sim.needs import N_NEEDS
 from sim.params import Params, Policy
 from sim.processes.departments import (
+    CAMPAIGN,
     DIRECT,
     FUND,
+    N_CLASSES,
+    ROUTINE,
     SERVICE,
     STREET,
     WITHDRAW,
@@ -55,7 +58,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     n_c, n_i = rates.shape
     # Catalogue items by category (communities x categories), then other listed items: one draw.
     catalogue_ck, other_listed = _poisson(
-        rng, np.outer(listed_rate, cat_share), listed_rate * (1 - cat_share.sum())
+        rng, listed_rate[:, None] * cat_share, listed_rate * (1 - cat_share.sum())
     )
     catalogue = catalogue_ck.sum(axis=1)
 
@@ -63,9 +66,10 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     mix = issuer_mix(world)
     camp = campaign_multiplier(world, p)
     cs = p.campaign_share
-    w = u[:, None] * np.stack(
-        [mix["service"], mix["admin"] * (1 - cs), mix["admin"] * cs * camp], axis=1
-    )
+    w = np.empty((n_i, N_CLASSES))
+    w[:, SERVICE] = u * mix["service"]
+    w[:, ROUTINE] = u * (mix["admin"] * (1 - cs))
+    w[:, CAMPAIGN] = u * (mix["admin"] * cs * camp)
     need_w = u[:, None] * mix["need"]  # issuers x need types (service class)
     entry = world.streams.entry
     zeros = np.zeros(n_c, np.int64)
@@ -74,6 +78,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
 
     if pol.entry_control:
         pi, _ = choice(world, pol, p)
+        pi_fund, pi_withdraw = pi[:, :, FUND], pi[:, :, WITHDRAW]
         rho_d, rho_s = refusal_odds(world, pol, p)
         is_street = iss.kind == STREET_ISSUER
         # A street's own pushed items are handed down by the street, like relayed ones.
@@ -81,6 +86,10 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         push_s = pi[:, :, STREET] + np.where(is_street[:, None], pi[:, :, DIRECT], 0.0)
         direct_i, street_i = (w * push_d).sum(axis=1), (w * push_s).sum(axis=1)
         relay_i = np.where(is_street, 0.0, street_i)
+        fund_lam = rates @ (w * pi_fund).sum(axis=1)
+        withdraw_lam = rates @ (w * pi_withdraw).sum(axis=1)
+        accept_d, accept_s = 1 - rho_d, 1 - rho_s
+        acc_d_lam = (rates @ direct_i) * accept_d
         # Crept, funded, withdrawn, refused (by issuer) and accepted items: one Poisson draw
         # for all (the same numbers as one draw each, in this order).
         (
@@ -97,33 +106,27 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
             entry,
             crept_lam,
             crept_funded_lam,
-            rates @ (w * pi[:, :, FUND]).sum(axis=1),
-            rates @ (w * pi[:, :, WITHDRAW]).sum(axis=1),
+            fund_lam,
+            withdraw_lam,
             rates * direct_i * rho_d[:, None],
             rates * street_i * rho_s[:, None],
-            (rates @ direct_i) * (1 - rho_d),
-            (rates @ relay_i) * (1 - rho_s),
-            (rates @ (street_i - relay_i)) * (1 - rho_s),
+            acc_d_lam,
+            (rates @ relay_i) * accept_s,
+            (rates @ (street_i - relay_i)) * accept_s,
         )
         accepted = acc_d + acc_relay + acc_own
         refused_ci = refused_d + refused_s
         # A refused item is then funded or given up, as the issuer would choose between the two.
         pushed_k = w * (push_d + push_s)
-        f_k = np.divide(
-            pi[:, :, FUND],
-            pi[:, :, FUND] + pi[:, :, WITHDRAW],
-            out=np.zeros_like(w),
-            where=pi[:, :, FUND] + pi[:, :, WITHDRAW] > 0,
-        )
+        fund_or_withdraw = pi_fund + pi_withdraw
+        f_k = np.divide(pi_fund, fund_or_withdraw, out=np.zeros_like(w), where=fund_or_withdraw > 0)
         pushed = pushed_k.sum(axis=1)
         f_i = np.divide((pushed_k * f_k).sum(axis=1), pushed, out=np.zeros(n_i), where=pushed > 0)
-        refunded_ci, retaliated_ci = _thin(
+        refused = refused_ci.sum(axis=1)
+        refunded, retaliated = _thin(
             entry, refused_ci, f_i, iss.retaliation * (1 - pol.entry_enforcement)
         )
-        refused = refused_ci.sum(axis=1)
-        refunded = refunded_ci.sum(axis=1)
         given_up = refused - refunded
-        retaliated = retaliated_ci.sum(axis=1)
         relayed = acc_relay + refused_s[:, ~is_street].sum(axis=1)
         _learn(world, p, rates, u, direct_i, street_i, refused_d, refused_s, refused_ci)
         _stance(world, p, refused, retaliated)
@@ -131,42 +134,41 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         # Expected composition by need type of what is given up and of what staff accept.
         f_c = 1 - f_i
         svc_d, svc_s = push_d[:, SERVICE], push_s[:, SERVICE]
+        rho_d_c, rho_s_c = rho_d[:, None], rho_s[:, None]
         undone_need = (
-            rates @ (need_w * pi[:, SERVICE, WITHDRAW][:, None])
-            + (rates @ (need_w * (svc_d * f_c)[:, None])) * rho_d[:, None]
-            + (rates @ (need_w * (svc_s * f_c)[:, None])) * rho_s[:, None]
+            rates @ (need_w * pi_withdraw[:, SERVICE, None])
+            + (rates @ (need_w * (svc_d * f_c)[:, None])) * rho_d_c
+            + (rates @ (need_w * (svc_s * f_c)[:, None])) * rho_s_c
         )
         undone_all = (
-            rates @ (w * pi[:, :, WITHDRAW]).sum(axis=1)
-            + (rates @ (direct_i * f_c)) * rho_d
-            + (rates @ (street_i * f_c)) * rho_s
+            withdraw_lam + (rates @ (direct_i * f_c)) * rho_d + (rates @ (street_i * f_c)) * rho_s
         )
-        accepted_need = (rates @ (need_w * svc_d[:, None])) * (1 - rho_d)[:, None] + (
+        accepted_need = (rates @ (need_w * svc_d[:, None])) * accept_d[:, None] + (
             rates @ (need_w * svc_s[:, None])
-        ) * (1 - rho_s)[:, None]
-        accepted_all = (rates @ direct_i) * (1 - rho_d) + (rates @ street_i) * (1 - rho_s)
+        ) * accept_s[:, None]
+        accepted_all = acc_d_lam + (rates @ street_i) * accept_s
         undone_items = withdrawn + given_up
         undone_by_need, accepted_by_need = _split(
             entry,
-            np.r_[undone_items, accepted],
-            np.vstack([undone_need, accepted_need]),
-            np.r_[undone_all, accepted_all],
+            np.concatenate([undone_items, accepted]),
+            np.concatenate([undone_need, accepted_need]),
+            np.concatenate([undone_all, accepted_all]),
         ).reshape(2, n_c, N_NEEDS)
         # ... and of what is funded (sent with funding first, or funded after a refusal).
         funded_need = (
-            rates @ (need_w * pi[:, SERVICE, FUND][:, None])
-            + (rates @ (need_w * (svc_d * f_i)[:, None])) * rho_d[:, None]
-            + (rates @ (need_w * (svc_s * f_i)[:, None])) * rho_s[:, None]
+            rates @ (need_w * pi_fund[:, SERVICE, None])
+            + (rates @ (need_w * (svc_d * f_i)[:, None])) * rho_d_c
+            + (rates @ (need_w * (svc_s * f_i)[:, None])) * rho_s_c
         )
         funded_all = (
-            rates @ (w * pi[:, :, FUND]).sum(axis=1)
+            fund_lam
             + (rates @ (direct_i * f_i)) * rho_d
             + (rates @ (street_i * f_i)) * rho_s
-            + rates @ (u * mix["crept_funded"])
+            + crept_funded_lam
         )
         funded_need = funded_need + rates @ (u[:, None] * mix["crept_funded_need"])
         crept_by_need = crept[:, None] * _shares(
-            rates @ (u[:, None] * mix["crept_need"]), rates @ (u * mix["crept"])
+            rates @ (u[:, None] * mix["crept_need"]), crept_lam
         )
     else:
         unlisted = w.sum(axis=1) + u * (mix["crept"] + mix["crept_funded"])
@@ -190,24 +192,26 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     k = cat_share.size
     # Only communities with funded items draw (a multinomial of 0 draws nothing from the stream,
     # so this is the same sequence as drawing for every community, without 87 calls, issue 12).
-    funded_ck = np.zeros((len(funded), k), np.int64)
+    funded_ck = np.zeros((n_c, k), np.int64)
     some = np.flatnonzero(funded)
     if k and len(some):
         funded_ck[some] = entry.multinomial(funded[some], np.full(k, 1 / k))
     held = (lots.holder >= 0).reshape(-1, k)
-    to_org_ck = np.where(held, catalogue_ck + funded_ck, 0)
-    funded_unheld = np.where(held, 0, funded_ck).sum(axis=1)
+    funded_held = np.where(held, funded_ck, 0)
+    to_org_ck = np.where(held, catalogue_ck, 0) + funded_held
+    to_org = to_org_ck.sum(axis=1)
+    funded_held_c = funded_held.sum(axis=1)
+    funded_unheld = funded_ck.sum(axis=1) - funded_held_c
     provider = street_providers(world)[c.street]
     funded_org = np.where(provider >= 0, funded_unheld, 0)
-    to_staff = (
-        catalogue + other_listed + crept + funded + accepted - to_org_ck.sum(axis=1) - funded_org
-    )
+    issued = catalogue + other_listed + crept + funded
+    to_staff = issued + accepted - to_org - funded_org
 
     h = p.hours_per_item
     lots.item_hours = (to_org_ck * h).ravel()
-    lots.funded_items = np.where(held, funded_ck, 0).ravel()
+    lots.funded_items = funded_held.ravel()
     # Each item counts once: a refused item its issuer then funds is in `funded` (and refused).
-    c.items_issued = catalogue + other_listed + crept + funded + withdrawn + accepted + given_up
+    c.items_issued = issued + withdrawn + accepted + given_up
     c.items_received = c.items_issued - withdrawn
     c.items_refused = refused
     c.items_withheld = withdrawn
@@ -218,7 +222,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     c.items_crept = crept
     c.items_retaliated = retaliated
     c.staff_item_hours = to_staff * h
-    c.org_item_hours = to_org_ck.sum(axis=1) * h
+    c.org_item_hours = to_org * h
     c.funded_org_hours = funded_org * h
     world.funded_provider = np.where(funded_org > 0, provider, -1)
     c.undone_hours = (withdrawn + given_up) * h
@@ -229,7 +233,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         funded_by_need = np.zeros((n_c, N_NEEDS))
     else:
         funded_by_need = funded[:, None] * _shares(funded_need, funded_all)
-    to_org_funded = np.where(held, funded_ck, 0).sum(axis=1) + funded_org
+    to_org_funded = funded_held_c + funded_org
     org_share = np.divide(to_org_funded, funded, out=np.zeros(n_c), where=funded > 0)
     staff_by_need = accepted_by_need + crept_by_need + funded_by_need * (1 - org_share)[:, None]
     world.need_undone = undone_by_need * h
@@ -255,8 +259,10 @@ def _split(
     rng: np.random.Generator, counts: np.ndarray, by_need: np.ndarray, total: np.ndarray
 ) -> np.ndarray:
     """Split item counts per community into need types (and the rest) by expected shares."""
-    rest = np.maximum(total - by_need.sum(axis=1), 0.0)
-    weights = np.column_stack([by_need, rest])
+    n = by_need.shape[1]
+    weights = np.empty((len(total), n + 1))
+    weights[:, :n] = by_need
+    weights[:, n] = np.maximum(total - by_need.sum(axis=1), 0.0)
     s = weights.sum(axis=1, keepdims=True)
     probs = np.divide(weights, s, out=np.zeros_like(weights), where=s > 0)
     probs[s[:, 0] <= 0, -1] = 1.0
@@ -267,12 +273,11 @@ def _split(
 def _poisson(rng: np.random.Generator, *lams: np.ndarray) -> list[np.ndarray]:
     """Poisson draws for several arrays of means in one call, in order (the same numbers as one
     call per array: each draw takes the stream's next numbers), shaped as the means."""
-    flat = np.concatenate([np.ravel(lam) for lam in lams])
-    draws = rng.poisson(flat)
+    draws = rng.poisson(np.concatenate([lam.ravel() for lam in lams]))
     out, at = [], 0
     for lam in lams:
-        n = np.size(lam)
-        out.append(draws[at : at + n].reshape(np.shape(lam)))
+        n = lam.size
+        out.append(draws[at : at + n].reshape(lam.shape))
         at += n
     return out
 
@@ -284,17 +289,16 @@ def _shares(by_need: np.ndarray, total: np.ndarray) -> np.ndarray:
 
 def _thin(rng: np.random.Generator, counts: np.ndarray, *probs: np.ndarray) -> list[np.ndarray]:
     """Binomial thinnings of a communities x issuers count matrix, one per array of per-issuer
-    probabilities, drawn only where there are items (refusals are sparse); one draw for all (the
-    same numbers as one draw per thinning, in order)."""
+    probabilities, summed per community. Drawn only where there are items (refusals are sparse),
+    in one draw for all (the same numbers as one draw per thinning, in order)."""
     r, i = np.nonzero(counts)
-    n = len(r)
+    n, n_c = len(r), len(counts)
     draws = rng.binomial(np.tile(counts[r, i], len(probs)), np.concatenate([q[i] for q in probs]))
-    out = []
-    for k in range(len(probs)):
-        thinned = np.zeros_like(counts)
-        thinned[r, i] = draws[k * n : (k + 1) * n]
-        out.append(thinned)
-    return out
+    # Counts are small integers, so summing them as floats is exact.
+    return [
+        np.bincount(r, draws[k * n : (k + 1) * n], n_c).astype(counts.dtype)
+        for k in range(len(probs))
+    ]
 
 
 def _learn(
@@ -310,20 +314,21 @@ def _learn(
 ) -> None:
     """Issuers update their expected refusal rate by route and their compliance norm."""
     iss = world.issuers
-    n_i = len(u)
     a = p.belief_adjust
-    for name, sent, refused in (
-        ("belief_direct", rates.sum(axis=0) * direct_i, refused_d.sum(axis=0)),
-        ("belief_street", rates.sum(axis=0) * street_i, refused_s.sum(axis=0)),
-    ):
-        seen = np.divide(refused, sent, out=np.zeros(n_i), where=sent > 0)
-        old = getattr(iss, name)
-        setattr(iss, name, np.where(sent > 0, old + a * (np.minimum(seen, 1) - old), old))
-    sent_i = rates.sum(axis=0) * u  # expected unlisted items per issuer
-    rate = np.divide(refused_ci.sum(axis=0), sent_i, out=np.zeros(n_i), where=sent_i > 0)
+    rate_i = rates.sum(axis=0)  # items per month from each issuer
+    iss.belief_direct = _belief(iss.belief_direct, a, rate_i * direct_i, refused_d.sum(axis=0))
+    iss.belief_street = _belief(iss.belief_street, a, rate_i * street_i, refused_s.sum(axis=0))
+    sent_i = rate_i * u  # expected unlisted items per issuer
+    rate = np.divide(refused_ci.sum(axis=0), sent_i, out=np.zeros(len(u)), where=sent_i > 0)
     iss.compliance = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
         1 - iss.compliance
     )
+
+
+def _belief(old: np.ndarray, a: float, sent: np.ndarray, refused: np.ndarray) -> np.ndarray:
+    """An expected refusal rate moved by ``a`` toward the refusals seen, where items were sent."""
+    seen = np.divide(refused, sent, out=np.zeros(len(sent)), where=sent > 0)
+    return np.where(sent > 0, old + a * (np.minimum(seen, 1) - old), old)
 
 
 def _stance(world: World, p: Params, refused: np.ndarray, retaliated: np.ndarray) -> None:
