@@ -191,7 +191,8 @@ class ParticleModel:
 
 
 class FitDistance:
-    """Distance over the fit targets only: root of the summed squared standardised errors."""
+    """Distance over the fit targets only: root of the summed squared standardised errors
+    (``distance = "fixed"``: each target weighs by its tolerance alone)."""
 
     def __init__(self, targets: Targets) -> None:
         self.fit = targets.fit
@@ -204,6 +205,85 @@ class FitDistance:
                 return FAILED_DISTANCE
             total += e * e
         return float(math.sqrt(total))
+
+
+def fit_errors(targets: Targets, x: dict) -> np.ndarray:
+    """The standardised error of each fit target (0 inside a range target); a failed value
+    (NaN) becomes ``FAILED_DISTANCE``, so the particle is never accepted after generation 0."""
+    out = np.empty(len(targets.fit))
+    for i, t in enumerate(targets.fit):
+        e = t.error(float(x.get(t.name, math.nan)))
+        out[i] = e if np.isfinite(e) else FAILED_DISTANCE
+    return out
+
+
+def _fit_errors_sumstat(targets: Targets) -> Any:
+    """pyabc summary statistics: the fit targets' standardised errors (observed data: zeros)."""
+    from pyabc.sumstat import Sumstat
+
+    class FitErrors(Sumstat):
+        def __init__(self) -> None:
+            super().__init__()
+            self.targets = targets
+
+        def __call__(self, data: dict) -> np.ndarray:
+            return fit_errors(self.targets, data)
+
+        def get_ids(self) -> list[str]:
+            return [t.name for t in self.targets.fit]
+
+    return FitErrors()
+
+
+def error_scale(
+    *, samples: np.ndarray, s0: np.ndarray, kind: str = "rmsd", floor: float = 1.0, **_: Any
+) -> np.ndarray:
+    """A fit target's scale in the adaptive distance: the spread of the previous generation's
+    standardised errors (``rmsd`` about the data, which counts a shared bias; ``mad`` or ``std``
+    about their centre), never below ``floor`` tolerances. Failed particles are left out.
+
+    The floor keeps a target that every particle meets (all errors 0) in the distance with the
+    weight of its tolerance, instead of pyabc's weight 0 for a zero scale, and stops a target met
+    within a fraction of its tolerance from dominating; above it, a target the whole population
+    misses by much (a structural misfit) weighs less, so it cannot make every other target's
+    error irrelevant."""
+    x = np.asarray(samples, float)
+    ok = np.isfinite(x).all(axis=1) & (np.abs(x) < FAILED_DISTANCE).all(axis=1)
+    x = x[ok]
+    if len(x) < 2:
+        return np.full(np.shape(samples)[1], float(floor))
+    if kind == "rmsd":
+        scale = np.sqrt(np.mean((x - np.asarray(s0, float)) ** 2, axis=0))
+    elif kind == "mad":
+        scale = np.median(np.abs(x - np.median(x, axis=0)), axis=0)
+    else:
+        scale = np.std(x, axis=0)
+    return np.maximum(scale, float(floor))
+
+
+def make_distance(targets: Targets, t: int) -> Any:
+    """The distance of generation ``t``. ``fixed``: :class:`FitDistance`. ``adaptive``: pyabc's
+    ``AdaptivePNormDistance`` (p = 2, Prangle 2017) on the fit targets' standardised errors, each
+    divided by its scale (:func:`error_scale`) in the previous generation; generation 0 (the prior
+    sample, all accepted) uses the tolerances alone. Scales are fitted from the previous
+    generation as stored in the database, so a resumed calibration uses the same ones."""
+    settings = targets.abc
+    if settings.distance == "fixed":
+        return FitDistance(targets)
+    import functools
+
+    import pyabc
+
+    scale = functools.partial(error_scale, kind=settings.scale, floor=settings.scale_floor)
+    scale.__name__ = f"error_scale({settings.scale}, floor {settings.scale_floor:g})"  # type: ignore[attr-defined]
+    initial = {t.name: 1.0 for t in targets.fit} if t == 0 else None
+    return pyabc.AdaptivePNormDistance(
+        p=2,
+        initial_scale_weights=initial,
+        scale_function=scale,
+        all_particles_for_scale=False,
+        sumstat=_fit_errors_sumstat(targets),
+    )
 
 
 def observed(targets: Targets) -> dict[str, float]:
@@ -267,6 +347,10 @@ def _definition(targets: Targets, population: int, replications: int, reform: st
         "population": population,
         "replications": replications,
         "root_seed": targets.root_seed,
+        "distance": targets.abc.distance,
+        "scale": targets.abc.scale,
+        "scale_floor": targets.abc.scale_floor,
+        "epsilon_quantile": targets.abc.epsilon_quantile,
     }
 
 
@@ -333,15 +417,23 @@ def run_abc(
 
     sampler, sampler_name, deterministic = make_sampler(executor)
     model = ParticleModel(targets, replications, ABC_STREAM, reform)
-    the_prior, the_distance = prior(targets), FitDistance(targets)
+    the_prior = prior(targets)
 
     def make(t: int) -> Any:
         # Generation 0 accepts a sample of the prior (epsilon infinite); later generations take
-        # the median distance of the stored previous generation. A fresh ABCSMC per generation,
-        # loaded from the database, makes an uninterrupted run and a resumed one the same.
-        eps = pyabc.MedianEpsilon(initial_epsilon=np.inf) if t == 0 else pyabc.MedianEpsilon()
+        # the epsilon_quantile (weighted) of the stored previous generation's distances, under
+        # this generation's distance. A fresh ABCSMC per generation, loaded from the database,
+        # makes an uninterrupted run and a resumed one the same.
+        alpha = targets.abc.epsilon_quantile
+        first = np.inf if t == 0 else "from_sample"
+        eps = pyabc.QuantileEpsilon(initial_epsilon=first, alpha=alpha)
         return pyabc.ABCSMC(
-            model, the_prior, the_distance, population_size=population, sampler=sampler, eps=eps
+            model,
+            the_prior,
+            make_distance(targets, t),
+            population_size=population,
+            sampler=sampler,
+            eps=eps,
         )
 
     url = f"sqlite:///{db.resolve()}"
@@ -403,8 +495,18 @@ def summarise(
     pops = pops[pops["t"] >= 0].sort_values("t")
     evaluations = int(pops["samples"].sum())
     reps = int(definition["replications"])
+    abc = targets.abc
+    if abc.distance == "adaptive":
+        dist = f"adaptive p-norm distance (scale {abc.scale}, floor {abc.scale_floor:g})"
+    else:
+        dist = "fixed distance (tolerances)"
     return {
-        "method": "ABC-SMC (pyabc.ABCSMC, median epsilon, multivariate normal kernel)",
+        "method": f"ABC-SMC (pyabc.ABCSMC, {dist}, epsilon the {abc.epsilon_quantile:g} "
+        "quantile of the previous generation, multivariate normal kernel)",
+        "distance": abc.distance,
+        "scale": abc.scale,
+        "scale_floor": abc.scale_floor,
+        "epsilon_quantile": abc.epsilon_quantile,
         "targets": targets.name,
         "targets_path": str(Path(targets.path).resolve()),
         "targets_sha256": definition["targets_sha256"],

@@ -119,7 +119,14 @@ ABC_KEYS = (
     "replications",
     "predictive_draws",
     "predictive_replications",
+    "distance",
+    "scale",
+    "scale_floor",
+    "epsilon_quantile",
 )
+ABC_INTEGER_KEYS = ABC_KEYS[:5]
+ABC_DISTANCES = ("adaptive", "fixed")  # pyabc AdaptivePNormDistance, or fixed tolerances
+ABC_SCALES = ("rmsd", "mad", "std")  # how an adaptive distance measures a target's spread
 PARAMETER_KEYS = ("min", "max", "prior", "why")
 
 
@@ -277,6 +284,10 @@ class AbcSettings:
     replications: int = 2
     predictive_draws: int = 20
     predictive_replications: int = 2
+    distance: str = "adaptive"
+    scale: str = "rmsd"
+    scale_floor: float = 1.0
+    epsilon_quantile: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -458,8 +469,8 @@ def _abc_settings(raw: Any, where: str) -> AbcSettings:
                 where, f"calibration.abc.{key}", "is not an ABC setting", ", ".join(ABC_KEYS)
             )
     lows = {"population": 4, "generations": 1, "replications": 1}
-    values = {}
-    for key in ABC_KEYS:
+    values: dict[str, Any] = {}
+    for key in ABC_INTEGER_KEYS:
         if key in raw:
             value = raw[key]
             lo = lows.get(key, 1)
@@ -471,6 +482,26 @@ def _abc_settings(raw: Any, where: str) -> AbcSettings:
                     f"an integer of at least {lo}",
                 )
             values[key] = value
+    for key, allowed in (("distance", ABC_DISTANCES), ("scale", ABC_SCALES)):
+        if key in raw:
+            if raw[key] not in allowed:
+                problem = f"{raw[key]!r} is not valid"
+                raise _fail(where, f"calibration.abc.{key}", problem, " or ".join(allowed))
+            values[key] = raw[key]
+    numbers = {
+        # a target's scale is never below this many of its tolerances (its weight at most 1/floor)
+        "scale_floor": (lambda v: 0 < v < np.inf, "a number above 0"),
+        # epsilon of a generation: this weighted quantile of the previous generation's distances
+        "epsilon_quantile": (lambda v: 0 < v <= 1, "a number above 0 and at most 1"),
+    }
+    for key, (ok, allowed_text) in numbers.items():
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not ok(value):
+                raise _fail(
+                    where, f"calibration.abc.{key}", f"{value!r} is not valid", allowed_text
+                )
+            values[key] = float(value)
     return AbcSettings(**values)
 
 
