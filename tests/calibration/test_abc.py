@@ -15,13 +15,19 @@ import pytest
 
 from sim.calibration.abc import (
     ABC_STREAM,
+    FAILED_DISTANCE,
     FitDistance,
+    ParticleModel,
+    error_scale,
     evaluation_seeds,
+    make_distance,
+    observed,
     read_posterior,
     run_abc,
 )
 from sim.calibration.targets import load_targets
 from sim.cli import main
+from sim.errors import UserError
 from sim.experiment.executors import SerialExecutor
 
 from ..conftest import ROOT
@@ -203,3 +209,131 @@ def test_identifiability_finds_a_known_ridge_and_an_unidentified_parameter(tmp_p
     assert narrow.loc["params.group_formation_rate", "width_ratio"] < 0.6
     fig = pairs_figure(targets, post.sample(200, random_state=1))
     assert len(fig.axes) == 9
+
+
+def _observed_and_errors(targets, errors):
+    """Simulated target values whose fit-target standardised errors are ``errors``."""
+    x = observed(targets)
+    for t, e in zip(targets.fit, errors, strict=True):
+        if t.observed is not None:
+            x[t.name] = t.observed + e * t.tolerance
+        else:
+            lo, hi = t.bounds
+            half = (hi - lo) / 2
+            x[t.name] = (hi + e * half) if e > 0 else (lo + e * half) if e < 0 else (lo + hi) / 2
+    return x
+
+
+def test_error_scale_is_the_spread_of_errors_floored_and_ignores_failed_particles():
+    rng = np.random.default_rng(1)
+    missed = 6.0 + rng.normal(0, 0.5, 200)  # every particle misses by about six tolerances
+    met = np.zeros(200)  # every particle meets it
+    close = rng.normal(0, 0.2, 200)  # met within a fifth of a tolerance
+    spread = rng.normal(0, 3.0, 200)  # unbiased, spread over three tolerances
+    x = np.column_stack([missed, met, close, spread])
+    s0 = np.zeros(4)
+    rmsd = error_scale(samples=x, s0=s0, kind="rmsd", floor=1.0)
+    assert rmsd[0] == pytest.approx(6.0, abs=0.2)  # a shared bias counts: it weighs 1/6
+    assert rmsd[1] == rmsd[2] == 1.0  # floored: weight of its tolerance, never more
+    assert rmsd[3] == pytest.approx(3.0, abs=0.4)
+    mad = error_scale(samples=x, s0=s0, kind="mad", floor=1.0)
+    assert mad[0] == 1.0  # mad measures spread about the centre: the bias does not count
+    std = error_scale(samples=x, s0=s0, kind="std", floor=0.1)
+    assert std[0] == pytest.approx(0.5, abs=0.1) and std[1] == 0.1  # a lower floor
+    # a failed particle (errors FAILED_DISTANCE) and a NaN row leave the scale unchanged
+    bad = np.vstack([x, np.full(4, FAILED_DISTANCE), np.full(4, np.nan)])
+    np.testing.assert_allclose(error_scale(samples=bad, s0=s0), rmsd)
+    assert error_scale(samples=np.full((3, 4), np.nan), s0=s0, floor=2.0).tolist() == [2.0] * 4
+
+
+def _population(targets, error_rows):
+    from pyabc import Parameter
+    from pyabc.population import Particle, Population
+
+    n = len(error_rows)
+    return Population([
+        Particle(0, Parameter({}), 1 / n, _observed_and_errors(targets, e), 0.0)
+        for e in error_rows
+    ])  # fmt: skip
+
+
+def test_adaptive_distance_down_weights_a_target_every_particle_misses():
+    from pyabc.population import Sample
+
+    targets = load_targets(ROOT / "scenarios" / "targets" / "wuhou.toml")
+    assert targets.abc.distance == "adaptive" and targets.abc.replications == 2
+    n_fit = len(targets.fit)
+    obs = observed(targets)
+    # generation 0: the tolerances alone (the fixed distance), whatever the sample
+    d0 = make_distance(targets, 0)
+    d0.initialize(t=0, get_sample=lambda: None, x_0=obs, total_sims=0)
+    probe = _observed_and_errors(targets, [2.0] + [0.0] * (n_fit - 2) + [-3.0])
+    assert (
+        d0(probe, obs, t=0)
+        == pytest.approx(FitDistance(targets)(probe))
+        == pytest.approx(np.sqrt(13))
+    )
+    # a previous generation that misses the last fit target by 8 tolerances, the first by 0-2
+    rows = [[0.5 * (i % 5)] + [0.0] * (n_fit - 2) + [-8.0] for i in range(40)]
+    sample = Sample.from_population(_population(targets, rows))
+    d1 = make_distance(targets, 1)
+    d1.initialize(t=1, get_sample=lambda: sample, x_0=obs, total_sims=40)
+    only_first = _observed_and_errors(targets, [2.0] + [0.0] * (n_fit - 1))
+    only_last = _observed_and_errors(targets, [0.0] * (n_fit - 1) + [-8.0])
+    rms_first = np.sqrt(np.mean([(0.5 * (i % 5)) ** 2 for i in range(40)]))
+    assert d1(only_first, obs, t=1) == pytest.approx(2.0 / max(rms_first, 1.0))
+    assert d1(only_last, obs, t=1) == pytest.approx(1.0)  # 8 tolerances over a scale of 8
+    assert FitDistance(targets)(only_last) == pytest.approx(8.0)  # the fixed distance: 8
+    # a failed particle is never accepted
+    assert d1({t.name: np.nan for t in targets.targets}, obs, t=1) >= FAILED_DISTANCE
+    assert isinstance(make_distance(replace_abc(targets, distance="fixed"), 1), FitDistance)
+
+
+def replace_abc(targets, **kw):
+    import dataclasses
+
+    return dataclasses.replace(targets, abc=dataclasses.replace(targets.abc, **kw))
+
+
+def test_a_particle_is_the_mean_of_its_replications(tmp_path):
+    targets = load_targets(tiny_targets(tmp_path))
+    model = ParticleModel(targets, 2)
+    pars = {"params.group_formation_rate": 0.2, "params.switchers_per_month": 20.0}
+    per_rep = model.values(pars)
+    assert all(len(v) == 2 for v in per_rep.values())
+    assert per_rep["orgs"].iloc[0] != per_rep["orgs"].iloc[1]  # two seeds, two runs
+    sampled = {"log:params.group_formation_rate": np.log(0.2), "params.switchers_per_month": 20.0}
+    means = model(sampled)
+    assert means["orgs"] == pytest.approx(per_rep["orgs"].mean())
+    assert means["burden_change"] == pytest.approx(per_rep["burden_change"].mean())
+
+
+def test_fixed_distance_and_median_epsilon_remain_an_option(tmp_path):
+    path = tiny_targets(tmp_path)
+    text = path.read_text().replace(
+        "[calibration.parameters]",
+        '[calibration.abc]\ndistance = "fixed"\nepsilon_quantile = 0.5\n\n[calibration.parameters]',
+    )
+    path.write_text(text)
+    targets = load_targets(path)
+    assert targets.abc.distance == "fixed" and targets.abc.epsilon_quantile == 0.5
+    summary = run_abc(targets, tmp_path / "f", SerialExecutor(), progress=False, **SMALL)
+    assert "fixed distance" in summary["method"] and summary["epsilon_quantile"] == 0.5
+    eps = summary["epsilon_schedule"]
+    assert eps[0] == np.inf and eps[1] >= eps[2]  # one distance: epsilon shrinks
+    every = pd.read_parquet(tmp_path / "f" / "abc_generations.parquet")
+    last = every[every["generation"] == 2]
+    assert (last["distance"] <= eps[2] + 1e-12).all()  # accepted within epsilon
+    # gen 1's epsilon is the median (0.5 quantile, weighted) of generation 0's distances
+    g0 = every[every["generation"] == 0]
+    assert eps[1] == pytest.approx(weighted_quantile_pyabc(g0), rel=1e-9)
+    # the distance settings belong to the definition: another quantile is refused on resume
+    path.write_text(text.replace("epsilon_quantile = 0.5", "epsilon_quantile = 0.8"))
+    with pytest.raises(UserError, match="epsilon_quantile"):
+        run_abc(load_targets(path), tmp_path / "f", SerialExecutor(), progress=False, **SMALL)
+
+
+def weighted_quantile_pyabc(frame):
+    from pyabc.weighted_statistics import weighted_quantile
+
+    return weighted_quantile(frame["distance"].to_numpy(), frame["weight"].to_numpy(), alpha=0.5)

@@ -31,10 +31,16 @@ def test_wuhou_targets_cover_the_brief():
         "difference"
     }
     assert all(x.why.strip() for x in t.targets)
-    # No free parameter is a count of organizations or a sum of money.
+    # No free parameter is a count of organizations that could set A13, or a sum of money: the
+    # one initial count that is free (agencies before the reform) is bounded by A13's tolerance.
     assert not {"other_orgs_initial", "initial_groups_per_community"} & {
         p.name for p in t.parameters
     }
+    free = {p.name: p for p in t.parameters}
+    assert free["initial_agencies"].high <= by_name["orgs_2016"].tolerance
+    # ABC: adaptive distance, a slow epsilon, a distance on the mean of two replications
+    assert (t.abc.distance, t.abc.scale, t.abc.replications) == ("adaptive", "rmsd", 2)
+    assert 0.5 < t.abc.epsilon_quantile < 1 and t.abc.scale_floor == 1.0
 
 
 def test_errors_and_met():
@@ -152,6 +158,46 @@ BAD += [
         "calibration.abc.population",
     ),
     (
+        "unknown abc distance",
+        '[calibration.abc]\ndistance = "euclidean"\n' + OK_TARGET,
+        "calibration.abc.distance",
+    ),
+    (
+        "unknown abc scale",
+        '[calibration.abc]\nscale = "iqr"\n' + OK_TARGET,
+        "calibration.abc.scale",
+    ),
+    (
+        "zero scale floor",
+        "[calibration.abc]\nscale_floor = 0\n" + OK_TARGET,
+        "calibration.abc.scale_floor",
+    ),
+    (
+        "scale floor as text",
+        '[calibration.abc]\nscale_floor = "1"\n' + OK_TARGET,
+        "calibration.abc.scale_floor",
+    ),
+    (
+        "epsilon quantile above 1",
+        "[calibration.abc]\nepsilon_quantile = 1.5\n" + OK_TARGET,
+        "calibration.abc.epsilon_quantile",
+    ),
+    (
+        "epsilon quantile zero",
+        "[calibration.abc]\nepsilon_quantile = 0\n" + OK_TARGET,
+        "calibration.abc.epsilon_quantile",
+    ),
+    (
+        "epsilon quantile boolean",
+        "[calibration.abc]\nepsilon_quantile = true\n" + OK_TARGET,
+        "calibration.abc.epsilon_quantile",
+    ),
+    (
+        "abc replications zero",
+        "[calibration.abc]\nreplications = 0\n" + OK_TARGET,
+        "calibration.abc.replications",
+    ),
+    (
         "books column unknown",
         _with_target("", quantity='"books.projects_won"', when='"2016"', statistic='"sum"'),
         "target 'a'.quantity",
@@ -226,6 +272,24 @@ def test_bad_prior_file_exits_2_with_one_line(tmp_path, capsys, method):
     assert code == 2 and "\n" not in err and "Traceback" not in err
     assert str(path) in err and "params.group_formation_rate.prior" in err
     assert "uniform, log-uniform" in err
+
+
+def test_bad_abc_setting_exits_2_with_one_line(tmp_path, capsys):
+    from sim.cli import main
+
+    scen = ROOT / "scenarios"
+    path = tmp_path / "t.toml"
+    path.write_text(
+        f'[calibration]\nreform = "{scen / "wuhou_reform.toml"}"\n'
+        f'counterfactual = "{scen / "baseline_2013.toml"}"\n'
+        "[calibration.abc]\nepsilon_quantile = 1.7\n" + OK_TARGET
+    )
+    code = main(["calibrate", str(path), "--method", "abc", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "Traceback" not in err
+    assert str(path) in err and "calibration.abc.epsilon_quantile" in err
+    assert "1.7 is not valid" in err and "at most 1" in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_roles_split_the_wuhou_targets_and_only_fit_enters_the_distance():
