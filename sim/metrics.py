@@ -13,6 +13,7 @@ computed from the recorder's arrays when asked for rather than copied month by m
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
@@ -84,14 +85,14 @@ def list_record(model: DistrictModel) -> dict[str, Any]:
     types, iss = w.item_types, w.issuers
     cut = w.lists_cut_step != NEVER
     return {
-        "n_listed_types": int(types.listed.sum()),
-        "n_purchasable_types": int(types.purchasable.sum()) if cut else 0,
-        "n_crept_types": int((types.crept_step != NEVER).sum()),
+        "n_listed_types": _count(types.listed),
+        "n_purchasable_types": _count(types.purchasable) if cut else 0,
+        "n_crept_types": _count(types.crept_step != NEVER),
         "list_petitions": w.list_stats["petitions"],
         "list_admitted": w.list_stats["admitted"],
-        "campaigns_active": int((iss.campaign_until > w.t).sum()),
-        "issuer_fund_share": float(iss.fund_share.mean()) if model.policy.entry_control else 0.0,
-        "issuer_expected_refusal": float(iss.belief_direct.mean()),
+        "campaigns_active": _count(iss.campaign_until > w.t),
+        "issuer_fund_share": _mean(iss.fund_share) if model.policy.entry_control else 0.0,
+        "issuer_expected_refusal": _mean(iss.belief_direct),
     }
 
 
@@ -100,66 +101,70 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     o, w, c, s = model.orgs, model.workers, model.communities, model.month_stats
     books = model.year_books()
     alive = o.alive
-    by_kind = {k: int((alive & (o.kind == k)).sum()) for k in (GRASSROOTS, AGENCY, BRAND)}
-    employed = w.alive & (w.employer >= 0)
-    n_emp = int(employed.sum())
+    n_alive = _count(alive)
+    by_kind = np.bincount(o.kind[alive], None, 3)
+    w_alive = w.alive
+    employed = w_alive & (w.employer >= 0)
+    n_emp = _count(employed)
     local, hhi = local_share_and_hhi(o)
     top_share, top_workers = market_concentration(o, w)
     pro = alive & (o.kind != GRASSROOTS)
-    spend = float(o.contract_income.sum() + o.project_income.sum())  # incl. funded items
+    contract_income, project_income = _sum(o.contract_income), _sum(o.project_income)
+    purchase_spend = _sum(c.purchase_spend)
+    spend = float(contract_income + project_income)  # incl. funded items
     service_delivered = float(
-        c.org_item_delivered.sum() + c.funded_org_delivered.sum() + c.project_hours.sum()
+        _sum(c.org_item_delivered) + _sum(c.funded_org_delivered) + _sum(c.project_hours)
     )
-    q10, q90 = _p10_p90(c.service_quality)
     pol = model.policy
+    exits = s["exits"]
+    other_orgs = model.other_orgs
+    centres = model.streets.service_centres
     return {
-        "n_orgs": int(alive.sum()) + model.other_orgs,
-        "n_orgs_grassroots": by_kind[GRASSROOTS],
-        "n_orgs_agency": by_kind[AGENCY],
-        "n_orgs_brand": by_kind[BRAND],
-        "n_orgs_other": model.other_orgs,
-        "n_registered": int((alive & o.registered).sum()) + model.other_orgs,
-        "n_registered_new_rule": int((alive & o.new_rule).sum()),
+        "n_orgs": n_alive + other_orgs,
+        "n_orgs_grassroots": int(by_kind[GRASSROOTS]),
+        "n_orgs_agency": int(by_kind[AGENCY]),
+        "n_orgs_brand": int(by_kind[BRAND]),
+        "n_orgs_other": other_orgs,
+        "n_registered": _count(alive & o.registered) + other_orgs,
+        "n_registered_new_rule": _count(alive & o.new_rule),
         "registrations": s["registrations"],
         "registrations_new_rule": s["registrations_new_rule"],
         "orgs_formed": s["formed"],
         "agencies_founded": s["agencies_founded"],
-        "org_exits": s["exits"],
-        "org_entry_rate": 12 * (s["formed"] + s["agencies_founded"]) / max(int(alive.sum()), 1),
-        "org_exit_rate": 12 * s["exits"] / max(int(alive.sum()) + s["exits"], 1),
+        "org_exits": exits,
+        "org_entry_rate": 12 * (s["formed"] + s["agencies_founded"]) / max(n_alive, 1),
+        "org_exit_rate": 12 * exits / max(n_alive + exits, 1),
         "org_exits_registered": s["exits_registered"],
-        "n_incubated": int((alive & (o.incubated_until > model.t)).sum()),
-        "n_hosted": int((alive & o.hosted).sum()),
+        "n_incubated": _count(alive & (o.incubated_until > model.t)),
+        "n_hosted": _count(alive & o.hosted),
         "mean_capacity": _mean(o.capacity[alive]),
         "mean_capacity_professional": _mean(o.capacity[pro]),
-        "contracts_active": int((model.lots.holder >= 0).sum()),
-        "projects_active": int((alive & (o.project_community >= 0)).sum()),
+        "contracts_active": _count(model.lots.holder >= 0),
+        "projects_active": _count(alive & (o.project_community >= 0)),
         "contract_hhi": hhi,
         "local_money_share": local,
         "largest_provider_share": top_share,
         "largest_provider_workers": top_workers,
         "n_social_workers": n_emp,
-        "social_workers_pool": int((w.alive & (w.employer < 0)).sum()),
+        "social_workers_pool": _count(w_alive & (w.employer < 0)),
         "mean_skill": _mean(w.skill[employed]),
         "certified_share": _mean(w.certified[employed].astype(float)),
         "turnover": s["quits"] / n_emp if n_emp else 0.0,
         "hires": s["hires"],
         "switchers_hired": s["switchers_hired"],
         "layoffs": s["layoffs"],
-        "purchase_spend": float(c.purchase_spend.sum()),
-        "project_spend": float(o.project_income.sum()),
-        "funded_item_spend": float(o.contract_income.sum() - c.purchase_spend.sum()),
+        "purchase_spend": float(purchase_spend),
+        "project_spend": float(project_income),
+        "funded_item_spend": float(contract_income - purchase_spend),
         "cost_per_service_hour": spend / service_delivered if service_delivered > 0 else np.nan,
         "purchase_appropriated_ytd": books.purchase_appropriated,
         "purchase_spent_ytd": books.purchase_spent,
         "project_appropriated_ytd": books.project_appropriated,
         "project_spent_ytd": books.project_spent,
-        "coverage_gini": gini(c.service_coverage),
-        "quality_p10_p90": float(q10 / q90) if q90 > 0 else np.nan,
         **equity(model),
         **list_record(model),
-        "service_centres": int(model.streets.service_centres.sum()),
-        "streets_with_centres": int((model.streets.service_centres > 0).sum()),
+        "service_centres": int(_sum(centres)),
+        "streets_with_centres": _count(centres > 0),
         "incubation_centres": pol.incubation_centres,
         "entry_control": bool(pol.entry_control),
         "purchase_budget": pol.purchase_budget,
@@ -171,65 +176,68 @@ def local_share_and_hhi(orgs: Table) -> tuple[float, float]:
     """Share of this month's contract and project money won by local (non-brand) organizations,
     and the Herfindahl-Hirschman index of that money across organizations (0-1)."""
     money = orgs.contract_income + orgs.project_income
-    total = money.sum()
+    total = _sum(money)
     if total <= 0:
         return float("nan"), float("nan")
     shares = money / total
-    local = shares[orgs.kind != BRAND].sum()
-    return float(local), float((shares**2).sum())
+    local = _sum(shares[orgs.kind != BRAND])
+    return float(local), float(_sum(shares**2))
 
 
 def market_concentration(orgs: Table, workers: Table) -> tuple[float, float]:
     """The largest provider's share of this month's contract and project money, and the workers
     it employs (NaN and 0 when no money was paid)."""
     money = orgs.contract_income + orgs.project_income
-    total = money.sum()
+    total = _sum(money)
     if total <= 0:
         return float("nan"), 0.0
     top = int(np.argmax(money))
     employed = workers.alive & (workers.employer == top)
-    return float(money[top] / total), float(employed.sum())
-
-
-EQUITY_OUTCOMES = {
-    "burden": "admin_burden",
-    "coverage": "service_coverage",
-    "quality": "service_quality",
-}
+    return float(money[top] / total), float(_count(employed))
 
 
 def equity(model: DistrictModel) -> dict[str, float]:
     """Model v2: street gaps (best minus worst street, street values as ratios of sums), 10th/90th
     percentile ratios and Gini coefficients across communities, for burden, coverage, quality
-    (v1's coverage_gini and quality_p10_p90 are measured with the rest of the record)."""
+    (v1's coverage_gini and quality_p10_p90 among them)."""
     c = model.communities
     n_s = len(model.streets)
+    street = c.street
 
-    def by_street(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-        d = np.bincount(c.street, den, n_s)
-        return np.divide(np.bincount(c.street, num, n_s), d, out=np.full(n_s, np.nan), where=d > 0)
+    def gap(num: np.ndarray, den: np.ndarray) -> float:
+        # best minus worst street, streets without a denominator left out (NaN if none has one)
+        d = np.bincount(street, den, n_s)
+        v = np.divide(np.bincount(street, num, n_s), d, out=np.full(n_s, np.nan), where=d > 0)
+        return float(np.fmax.reduce(v) - np.fmin.reduce(v)) if n_s else np.nan
 
-    streets = {
-        "admin_burden": by_street(c.hours_admin, c.hours_used),
-        "service_coverage": by_street(c.served_hours, c.need_hours),
-        "service_quality": by_street(c.service_quality * c.need_hours, c.need_hours),
+    need = c.need_hours
+    # each sorted once for its percentiles and Gini
+    burden, coverage = np.sort(c.admin_burden), np.sort(c.service_coverage)
+    quality = np.sort(c.service_quality)
+    b10, b90 = _p10_p90_sorted(burden)
+    c10, c90 = _p10_p90_sorted(coverage)
+    q10, q90 = _p10_p90_sorted(quality)
+    return {
+        "coverage_gini": _gini_sorted(coverage),
+        "burden_street_gap": gap(c.hours_admin, c.hours_used),
+        "burden_p10_p90": float(b10 / b90) if b90 > 0 else np.nan,
+        "burden_gini": _gini_sorted(burden),
+        "coverage_street_gap": gap(c.served_hours, need),
+        "coverage_p10_p90": float(c10 / c90) if c90 > 0 else np.nan,
+        "quality_street_gap": gap(c.service_quality * need, need),
+        "quality_gini": _gini_sorted(quality),
+        "quality_p10_p90": float(q10 / q90) if q90 > 0 else np.nan,
     }
-    out = {}
-    for short, col in EQUITY_OUTCOMES.items():
-        x = getattr(c, col)
-        out[f"{short}_street_gap"] = float(np.nanmax(streets[col]) - np.nanmin(streets[col]))
-        if short != "quality":
-            q10, q90 = _p10_p90(x)
-            out[f"{short}_p10_p90"] = float(q10 / q90) if q90 > 0 else np.nan
-        if short != "coverage":
-            out[f"{short}_gini"] = gini(x)
-    return out
 
 
 def _p10_p90(x: np.ndarray) -> tuple[float, float]:
     """10th and 90th percentiles, numpy's default linear interpolation (faster than np.quantile
     for one small array)."""
-    xs = np.sort(x)
+    return _p10_p90_sorted(np.sort(x))
+
+
+def _p10_p90_sorted(xs: np.ndarray) -> tuple[float, float]:
+    """:func:`_p10_p90` of an array sorted ascending."""
     n = len(xs)
     if n == 0:
         return np.nan, np.nan
@@ -244,15 +252,34 @@ def _p10_p90(x: np.ndarray) -> tuple[float, float]:
 
 def gini(x: np.ndarray) -> float:
     """Gini coefficient of a non-negative array (0 = equal)."""
-    x = np.sort(np.asarray(x, float))
-    n, total = len(x), x.sum()
+    return _gini_sorted(np.sort(np.asarray(x, float)))
+
+
+_GINI_WEIGHTS: dict[int, np.ndarray] = {}
+
+
+def _gini_sorted(x: np.ndarray) -> float:
+    """:func:`gini` of a float array sorted ascending."""
+    n, total = len(x), _sum(x)
     if n == 0 or total <= 0:
         return 0.0
-    return float((2 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
+    weights = _GINI_WEIGHTS.get(n)
+    if weights is None:
+        weights = _GINI_WEIGHTS[n] = 2 * np.arange(1, n + 1) - n - 1
+    return float(weights @ x / (n * total))
+
+
+# Reductions called directly (ndarray.sum and .mean add two Python calls each, and the record
+# makes about a hundred a month); the same pairwise sums, so the same values.
+_sum = np.add.reduce
+
+
+def _count(x: np.ndarray) -> int:
+    return int(np.count_nonzero(x))
 
 
 def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if len(x) else np.nan
+    return float(_sum(x) / len(x)) if len(x) else np.nan
 
 
 # -- recording ----------------------------------------------------------------------------------
@@ -272,8 +299,15 @@ class Recorder:
         community = recorded_community_outputs()
         self.community_outputs = community
         self.community_names = [o.name for o in community]
-        self._community_reads: list[Callable[[DistrictModel], np.ndarray]] = [
-            _community_reader(o) for o in community
+        # Outputs read straight from a community column are read together (one attrgetter call
+        # for all); the others are measured one by one.
+        sources = [(j, o.source) for j, o in enumerate(community) if _is_column(o)]
+        self._source_rows = np.array([j for j, _ in sources], dtype=np.intp)
+        self._read_sources = (
+            operator.attrgetter(*(name for _, name in sources)) if sources else None
+        )
+        self._measured: list[tuple[int, Callable[[DistrictModel], np.ndarray]]] = [
+            (j, _community_reader(o)) for j, o in enumerate(community) if not _is_column(o)
         ]
         district = district_measured()
         self.district_outputs = district
@@ -289,7 +323,11 @@ class Recorder:
         s = self.n
         if s == len(self.district):
             self._grow()
-        np.stack([read(model) for read in self._community_reads], out=self.community[s])
+        row = self.community[s]
+        if self._read_sources is not None:
+            row[self._source_rows] = self._read_sources(model.communities)
+        for j, read in self._measured:
+            row[j] = read(model)
         values = district_record(model)
         for name, measure in self._district_measures.items():
             values[name] = measure(model)
@@ -325,6 +363,11 @@ class Recorder:
             else:
                 out[o.name] = _typed(summed[o.name][:, 0], o.dtype_at("district"))
         return out
+
+
+def _is_column(o: Output) -> bool:
+    """Recorded from the community column named by its source."""
+    return o.measure is None and o.name not in COMMUNITY_MEASURES
 
 
 def _community_reader(o: Output) -> Callable[[DistrictModel], np.ndarray]:

@@ -353,7 +353,11 @@ class World:
 
     def year_books(self) -> YearBooks:
         """The books of the current calendar year."""
-        return self.books.setdefault(self.month_index // 12, YearBooks())
+        year = (self.start + self.t) // 12
+        books = self.books.get(year)
+        if books is None:
+            books = self.books[year] = YearBooks()
+        return books
 
     def workers_per_org(self) -> np.ndarray:
         """Employed social workers of each organization row."""
@@ -431,8 +435,11 @@ class World:
 def at_rows(values: np.ndarray, rows: np.ndarray, fill: float = 0) -> np.ndarray:
     """``values[rows]``, with ``fill`` where a row is -1 (no organization, say), also when
     ``values`` is empty (a world without organizations)."""
-    padded = np.append(values, np.asarray(fill, dtype=np.result_type(values, fill)))
-    return padded[np.where(rows >= 0, rows, -1)]
+    n = len(values)
+    padded = np.empty(n + 1, np.result_type(values, fill))
+    padded[:n] = values
+    padded[n] = fill
+    return padded[np.maximum(rows, -1)]  # every negative row reads the fill
 
 
 Process = Callable[[World, Policy, Params], None]
