@@ -49,16 +49,25 @@ def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
     world.need_backlog = typed_left - typed_expired
     world.need_unmet = world.need_undone + typed_expired
 
-    c.staff_items_done = done * item_share
-    c.backlog = left - expired
-    c.undone_hours = c.undone_hours + expired
-    c.hours_regular = regular
-    c.hours_available = available
-    c.hours_statutory = statutory
-    c.hours_admin = done
-    c.hours_self_governance = self_gov
-    c.hours_services = services
-    c.hours_used = used
-    c.admin_demand = demand
-    c.admin_burden = np.divide(done, used, out=np.zeros_like(done), where=used > 0)
-    c.burnout = c.burnout + p.burnout_rate * (target - c.burnout)
+    # Written into the columns in place (an attribute assignment per column costs more than the
+    # arithmetic on 87 rows).
+    np.multiply(done, item_share, out=c.staff_items_done)
+    np.subtract(left, expired, out=c.backlog)
+    undone = c.undone_hours
+    undone += expired
+    for column, value in (
+        (c.hours_regular, regular),
+        (c.hours_available, available),
+        (c.hours_statutory, statutory),
+        (c.hours_admin, done),
+        (c.hours_self_governance, self_gov),
+        (c.hours_services, services),
+        (c.hours_used, used),
+        (c.admin_demand, demand),
+    ):
+        column[...] = value
+    burden = c.admin_burden
+    burden.fill(0.0)
+    np.divide(done, used, out=burden, where=used > 0)
+    burnout = c.burnout
+    burnout += p.burnout_rate * (target - burnout)

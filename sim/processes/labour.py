@@ -41,25 +41,28 @@ def staff_organizations(world: World, policy: Policy, params: Params) -> None:
     has = holder >= 0
     contract_hours = np.bincount(holder[has], lots.hours[has], n_o)
     project = np.where((o.project_community >= 0) & (o.kind != GRASSROOTS), o.project_hours, 0.0)
-    o.expected_hours = contract_hours + project
+    expected = np.add(contract_hours, project, out=o.expected_hours)
     # Staff for the work held, or for last month's workload if that was larger (funded items add
     # work no contract priced in), as long as the contracts and projects last.
-    workload = np.where(o.expected_hours > 0, np.maximum(o.expected_hours, o.demand_hours), 0.0)
+    working = expected > 0
+    workload = np.where(working, np.maximum(expected, o.demand_hours), 0.0)
     # Workers needed, allowing for the hours a workforce of that size loses to coordination.
     plain = workload / p.worker_hours_per_month
     needed = plain / (1 - coordination_share(plain, p))
     target = np.ceil(needed - 1e-9).astype(np.int64)
-    core = (o.kind != GRASSROOTS) & (o.reserves > 0) & o.registered
-    target = np.where(o.alive, np.maximum(target, core * p.agency_core_workers), 0)
-    target = np.where(o.alive & (o.reserves < 0) & (o.expected_hours <= 0), 0, target)
+    reserves = o.reserves
+    core = (o.kind != GRASSROOTS) & (reserves > 0) & o.registered
+    # alive, and not out of money with no work to pay for
+    staffed = o.alive & ~((reserves < 0) & (expected <= 0))
+    target = np.where(staffed, np.maximum(target, core * p.agency_core_workers), 0)
 
-    employed = np.flatnonzero(w.alive & (w.employer >= 0))
-    have = np.bincount(w.employer[employed], None, n_o).astype(np.int64)
+    employed = (w.alive & (w.employer >= 0)).nonzero()[0]
+    emp = w.employer[employed]
+    have = np.bincount(emp, None, n_o)
 
     # Lay off surplus workers, newest first.
     surplus = np.maximum(have - target, 0)
-    if surplus.any():
-        emp = w.employer[employed]
+    if np.count_nonzero(surplus):
         order = np.lexsort((w.tenure[employed], emp))  # by employer, then shortest tenure first
         ranked = employed[order]
         emp_sorted = emp[order]
@@ -71,7 +74,7 @@ def staff_organizations(world: World, policy: Policy, params: Params) -> None:
         world.month_stats["layoffs"] += len(fire)
 
     short = np.maximum(target - have, 0)
-    hiring = np.flatnonzero(short > 0)
+    hiring = short.nonzero()[0]
     if len(hiring):
         _hire(world, params, hiring, short, rng)
     set_wages(world, params)
@@ -80,8 +83,11 @@ def staff_organizations(world: World, policy: Policy, params: Params) -> None:
 def set_wages(world: World, params: Params) -> None:
     """Wages of everyone employed now (new hires included), from their employer and certificate."""
     w = world.workers
-    employed = w.alive & (w.employer >= 0)
-    w.wage = np.where(employed, wages(world, params, w.employer, w.certified), 0.0)
+    employer = w.employer
+    employed = w.alive & (employer >= 0)
+    wage = w.wage
+    wage.fill(0.0)
+    np.copyto(wage, wages(world, params, employer, w.certified), where=employed)
 
 
 def _hire(
@@ -92,7 +98,7 @@ def _hire(
     rng: np.random.Generator,
 ) -> None:
     p, w = params, world.workers
-    pool = np.flatnonzero(w.alive & (w.employer < 0))
+    pool = (w.alive & (w.employer < 0)).nonzero()[0]
     pool = pool[np.argsort(-w.skill[pool], kind="stable")]
     offer = wages(world, params, hiring, np.zeros(len(hiring), bool))
     hiring = hiring[np.lexsort((rng.random(len(hiring)), -offer))]
@@ -102,13 +108,11 @@ def _hire(
     # one's share (the same as a loop over employers, issue 12). Switchers join as one block of
     # rows in employer order, their skills drawn in that order.
     need = short[hiring].astype(np.int64)
-    from_pool = np.diff(np.minimum(np.cumsum(need), len(pool)), prepend=0)
-    got = pool[: int(from_pool.sum())]
+    from_pool, n_pool = _shares(need, len(pool))
+    got = pool[:n_pool]
     w.employer[got] = np.repeat(hiring, from_pool)
     w.tenure[got] = 0
-    rest = need - from_pool
-    from_switchers = np.diff(np.minimum(np.cumsum(rest), max(int(switchers), 0)), prepend=0)
-    k = int(from_switchers.sum())
+    from_switchers, k = _shares(need - from_pool, max(int(switchers), 0))
     if k:
         world.add_workers(
             k,
@@ -116,52 +120,70 @@ def _hire(
             skill=rng.uniform(p.switcher_skill_min, p.switcher_skill_max, k),
         )
         world.month_stats["switchers_hired"] += k
-    world.month_stats["hires"] += int(from_pool.sum()) + k
+    world.month_stats["hires"] += n_pool + k
+
+
+def _shares(need: np.ndarray, supply: int) -> tuple[np.ndarray, int]:
+    """What each of a queue gets of ``supply`` in order (each up to its ``need``), and the total."""
+    got = np.minimum(np.cumsum(need), supply)
+    total = int(got[-1]) if len(got) else 0
+    got[1:] -= got[:-1].copy()
+    return got, total
 
 
 def workers_month(world: World, policy: Policy, params: Params) -> None:
     """Skill, burnout, certification, wages, quits and new entrants."""
-    p, w = params, world.workers
+    p, w, o = params, world.workers, world.orgs
     rng = world.streams.labour
     n = len(w)
     alive = w.alive
-    employed = alive & (w.employer >= 0)
     emp = w.employer
+    employed = alive & (emp >= 0)
     practice = np.where(employed, w.hours / p.worker_hours_per_month, 0.0)
     # Supervision: the employer's capacity, thinned when new workers outnumber what its
     # experienced workers can supervise (a cost of growing fast).
-    n_o = len(world.orgs)
-    staff = np.bincount(w.employer[employed], None, n_o)
-    seasoned = np.bincount(w.employer[employed], w.tenure[employed] >= p.new_worker_months, n_o)
+    n_o = len(o)
+    emp_employed = emp[employed]
+    staff = np.bincount(emp_employed, None, n_o)
+    seasoned = np.bincount(emp_employed, w.tenure[employed] >= p.new_worker_months, n_o)
     span = np.minimum(1.0, p.supervision_span * seasoned / np.maximum(staff, 1))
-    capacity = at_rows(world.orgs.capacity, emp)
-    supervision = (p.supervision_base + capacity) * (0.5 + 0.5 * at_rows(span, emp))
-    gain = p.skill_growth * (1 - w.skill) * practice * supervision
-    w.skill = np.clip(w.skill + np.where(employed, gain, -p.skill_decay * w.skill), 0, 1)
-    load = at_rows(world.org_load, emp) if len(world.org_load) else 0.0
+    # Each worker's employer's capacity, span and load, in one look-up (0 without an employer,
+    # as world.at_rows gives; the load is last delivery's, of the organizations there were then).
+    by_org = np.zeros((3, n_o + 1))
+    by_org[0, :n_o] = o.capacity
+    by_org[1, :n_o] = span
+    by_org[2, : len(world.org_load)] = world.org_load
+    capacity, span_of, load = by_org[:, np.maximum(emp, -1)]
+    supervision = (p.supervision_base + capacity) * (0.5 + 0.5 * span_of)
+    skill = w.skill
+    gain = p.skill_growth * (1 - skill) * practice * supervision
+    np.clip(skill + np.where(employed, gain, -p.skill_decay * skill), 0, 1, out=skill)
     load = np.where(employed, load, 0.0)
     burn_target = np.clip((load - p.worker_burnout_onset) / p.worker_burnout_ramp, 0, 1)
-    w.burnout = w.burnout + p.worker_burnout_rate * (burn_target - w.burnout)
-    w.tenure = w.tenure + employed
+    burnout = w.burnout
+    burnout += p.worker_burnout_rate * (burn_target - burnout)
+    tenure = w.tenure
+    tenure += employed
 
     draws = rng.random((3, n))
     if world.month_index % 12 == JUNE:
-        sits = alive & ~w.certified & (draws[0] < p.certification_sit_rate)
-        passes = draws[1] < p.certification_base + p.certification_skill_slope * w.skill
-        w.certified = w.certified | (sits & passes)
+        certified = w.certified
+        sits = alive & ~certified & (draws[0] < p.certification_sit_rate)
+        passes = draws[1] < p.certification_base + p.certification_skill_slope * skill
+        certified |= sits & passes
 
     gap = np.clip((p.outside_wage - w.wage) / max(p.outside_wage, 1.0), 0, 1)
-    quit_p = p.quit_base + p.quit_pay_sensitivity * gap + p.quit_burnout_sensitivity * w.burnout
-    quit_p = quit_p + p.quit_newcomer * np.exp(-w.tenure / 12.0)
+    quit_p = p.quit_base + p.quit_pay_sensitivity * gap + p.quit_burnout_sensitivity * burnout
+    quit_p = quit_p + p.quit_newcomer * np.exp(-tenure / 12.0)
     quits = employed & (draws[2] < quit_p)
-    world.month_stats["quits"] += int(quits.sum())
+    world.month_stats["quits"] += np.count_nonzero(quits)
     leave_draw = rng.random(n)
     leaves = quits & (leave_draw < p.leave_sector_share)
     to_pool = quits & ~leaves
-    w.employer[to_pool] = -1
-    w.tenure[to_pool] = 0
-    pool_exit = alive & (w.employer < 0) & ~quits & (leave_draw < p.pool_exit_rate)
-    world.remove_workers(np.flatnonzero(leaves | pool_exit))
+    emp[to_pool] = -1
+    tenure[to_pool] = 0
+    pool_exit = alive & (emp < 0) & ~quits & (leave_draw < p.pool_exit_rate)
+    world.remove_workers((leaves | pool_exit).nonzero()[0])
 
     if world.month_index % 12 == JULY:
         k = rng.poisson(p.graduates_per_year)

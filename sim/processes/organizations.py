@@ -34,12 +34,16 @@ def settle_finances(world: World, policy: Policy, params: Params) -> None:
     # Groups spend most of a micro-project grant on the activities it pays for.
     project_costs = np.where(group, o.project_income * (1 - p.project_overhead_share), 0.0)
     other = np.where(group, o.members * p.dues_per_member, p.agency_outside_income)
-    o.income = o.contract_income + o.project_income + other
-    o.costs = (
-        wage_bill + running * relief + project_costs + o.registered * p.registered_compliance_cost
-    )
-    o.reserves = np.where(o.alive, o.reserves + o.income - o.costs, o.reserves)
-    o.neg_months = np.where(o.alive & (o.reserves < 0), o.neg_months + 1, 0)
+    income = np.add(o.contract_income, o.project_income, out=o.income)
+    income += other
+    costs = np.add(wage_bill, running * relief, out=o.costs)
+    costs += project_costs
+    costs += o.registered * p.registered_compliance_cost
+    reserves, alive = o.reserves, o.alive
+    np.copyto(reserves, reserves + income - costs, where=alive)
+    neg_months = o.neg_months
+    neg_months += 1
+    neg_months *= alive & (reserves < 0)
 
 
 def learn(world: World, policy: Policy, params: Params) -> None:
@@ -59,7 +63,7 @@ def learn(world: World, policy: Policy, params: Params) -> None:
     )
     idle = (o.kind != GRASSROOTS) & ~active & ~incubated
     cap = o.capacity + growth * (1 - o.capacity) - p.capacity_decay * o.capacity * idle
-    o.capacity = np.where(o.alive, np.clip(cap, 0, 1), o.capacity)
+    np.copyto(o.capacity, np.clip(cap, 0, 1), where=o.alive)
     # Reputation follows the quality delivered and the satisfaction of the residents served
     # (model v2): residents' judgement feeds back on who is trusted with the next contract.
     sat = world.communities.satisfaction
@@ -74,9 +78,8 @@ def learn(world: World, policy: Policy, params: Params) -> None:
     judged = np.divide(item_sat + project_sat, served, out=o.quality.copy(), where=served > 0)
     wsat = p.reputation_satisfaction_weight * (p.satisfaction_feedback == "on")
     record = (1 - wsat) * o.quality + wsat * judged
-    o.reputation = np.where(
-        active, o.reputation + p.reputation_smoothing * (record - o.reputation), o.reputation
-    )
+    reputation = o.reputation
+    np.copyto(reputation, reputation + p.reputation_smoothing * (record - reputation), where=active)
 
 
 def change_members(world: World, policy: Policy, params: Params) -> None:
@@ -87,7 +90,8 @@ def change_members(world: World, policy: Policy, params: Params) -> None:
     home = np.maximum(o.community, 0)
     joins = rng.poisson(o.members * p.member_recruitment * rel[home])
     leaves = rng.binomial(o.members.astype(np.int64), p.member_attrition)
-    o.members = np.where(group, o.members + joins - leaves, o.members)
+    members = o.members
+    np.copyto(members, members + joins - leaves, where=group)
 
 
 def form_groups(world: World, policy: Policy, params: Params) -> None:
@@ -149,32 +153,37 @@ def register(world: World, policy: Policy, params: Params) -> None:
     n = len(o)
     draws = rng.random((2, n))
     # Agencies register as 民办非企业单位 after a fixed delay; A12 concerns community groups only.
-    pro = o.alive & ~o.registered & (o.kind != GRASSROOTS)
+    registered, registered_step = o.registered, o.registered_step
+    pro = o.alive & ~registered & (o.kind != GRASSROOTS)
     pro &= world.t - o.born_step >= p.agency_registration_delay
-    o.registered = o.registered | pro
-    o.registered_step = np.where(pro, world.t, o.registered_step)
+    registered |= pro
+    registered_step[pro] = world.t
 
-    unreg = o.alive & ~o.registered & (o.kind == GRASSROOTS)
+    unreg = o.alive & ~registered & (o.kind == GRASSROOTS)
     supported = (o.incubated_until > world.t) | o.hosted
     if pol.registration_prior_approval:
         boost = 1 + p.support_approval_boost * supported
-        o.approved = o.approved | (unreg & (draws[0] < p.prior_approval_rate * boost))
+        approved = o.approved
+        approved |= unreg & (draws[0] < p.prior_approval_rate * boost)
     eligible = unreg & (o.members >= pol.registration_members)
     eligible &= o.reserves >= pol.registration_capital
     if pol.registration_prior_approval:
         eligible &= o.approved
     rate = p.registration_apply_rate * np.where(supported, p.support_registration_multiplier, 1.0)
     applies = eligible & (draws[1] < rate)
-    o.registered = o.registered | applies
-    o.registered_step = np.where(applies, world.t, o.registered_step)
+    registered |= applies
+    registered_step[applies] = world.t
     looser = (
         pol.registration_members < B4_MEMBERS
         or pol.registration_capital < B4_CAPITAL
         or not pol.registration_prior_approval
     )
-    o.new_rule = o.new_rule | (applies & looser)
-    world.month_stats["registrations"] += int(applies.sum())
-    world.month_stats["registrations_new_rule"] += int(applies.sum()) if looser else 0
+    n_applied = np.count_nonzero(applies)
+    if looser:
+        new_rule = o.new_rule
+        new_rule |= applies
+    world.month_stats["registrations"] += n_applied
+    world.month_stats["registrations_new_rule"] += n_applied if looser else 0
 
 
 def support(world: World, policy: Policy, params: Params) -> None:
@@ -183,11 +192,11 @@ def support(world: World, policy: Policy, params: Params) -> None:
     rng = world.streams.orgs
     t = world.t
     slots = pol.incubation_centres * p.incubation_slots
-    busy = int((o.alive & (o.incubated_until > t)).sum())
+    busy = np.count_nonzero(o.alive & (o.incubated_until > t))
     free = slots - busy
     if free > 0:
         young = (t - o.born_step) < p.incubation_max_age
-        cand = np.flatnonzero(o.alive & (o.kind != BRAND) & (o.incubated_until == NEVER) & young)
+        cand = (o.alive & (o.kind != BRAND) & (o.incubated_until == NEVER) & young).nonzero()[0]
         if len(cand):
             score = o.capacity[cand] + o.members[cand] / p.incubation_members_scale
             score = score + rng.uniform(0, p.incubation_score_noise, len(cand))
@@ -197,9 +206,9 @@ def support(world: World, policy: Policy, params: Params) -> None:
             world.year_books().incubation_grants += p.incubation_grant * len(chosen)
             world.month_stats["incubated"] += len(chosen)
 
-    group = np.flatnonzero(o.alive & (o.kind == GRASSROOTS))
-    o.hosted = False
-    if len(group) == 0 or world.streets.service_centres.sum() == 0:
+    group = (o.alive & (o.kind == GRASSROOTS)).nonzero()[0]
+    o.hosted.fill(False)
+    if len(group) == 0 or not np.count_nonzero(world.streets.service_centres):
         return
     street = o.street[group]
     order = np.lexsort((-o.members[group], -o.registered[group].astype(int), street))
@@ -221,9 +230,9 @@ def exit_organizations(world: World, policy: Policy, params: Params) -> None:
     dissolved = (o.kind == GRASSROOTS) & (o.members < p.min_members)
     insolvent = o.neg_months >= p.insolvency_months
     out = o.alive & ((draw < hazard) | dissolved | insolvent)
-    rows = np.flatnonzero(out)
+    rows = out.nonzero()[0]
     world.month_stats["exits"] += len(rows)
-    world.month_stats["exits_registered"] += int(o.registered[rows].sum())
+    world.month_stats["exits_registered"] += np.count_nonzero(o.registered[rows])
     world.remove_orgs(rows)
 
     # Organizations outside community services: an aggregate stock with B8's rates.

@@ -203,10 +203,14 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
     # Lots go one at a time in random order, each to the best allowed bidder that can still staff
     # it and is under the lot cap (a win uses up headroom), so the loop is sequential. It runs on
     # Python numbers and writes the winners afterwards: the best bidder overall is taken when it
-    # qualifies, which is the masked argmax's choice; only otherwise is the mask built (issue 12).
+    # qualifies, which is the masked argmax's choice; only otherwise are the lot's bidders (tens
+    # of them) scanned for the first highest score among those that qualify, the argmax's choice
+    # again (issue 12).
     score = np.where(allowed, score, -np.inf)
     best = np.argmax(score, axis=1).tolist()
+    scores, allowed_of, discount_of = score.tolist(), allowed.tolist(), discount.tolist()
     room = headroom.tolist()
+    n_held = held.tolist()
     need_of = hours[open_lots].tolist()
     fee_of = fees[open_lots].tolist()
     won_i, won_j, prices = [], [], []
@@ -214,15 +218,19 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
     for i in rng.permutation(len(open_lots)).tolist():
         need = need_of[i]
         j = best[i]
-        if room[j] < need or held[j] >= cap_lots or not allowed[i, j]:
-            ok = (headroom >= need) & (held < cap_lots) & allowed[i]
-            if not ok.any():
+        ok_i = allowed_of[i]
+        if room[j] < need or n_held[j] >= cap_lots or not ok_i[j]:
+            j, top, row = -1, -np.inf, scores[i]
+            for b, allowed_b in enumerate(ok_i):
+                if allowed_b and room[b] >= need and n_held[b] < cap_lots:
+                    x = row[b]
+                    if j < 0 or x > top or (x != x and top == top):  # argmax: a NaN wins
+                        j, top = b, x
+            if j < 0:
                 continue
-            j = int(np.argmax(np.where(ok, score[i], -np.inf)))
         room[j] -= need
-        headroom[j] = room[j]
-        held[j] += 1
-        price = fee_of[i] * (1 - float(discount[i, j]))
+        n_held[j] += 1
+        price = fee_of[i] * (1 - discount_of[i][j])
         committed += price
         won_i.append(i)
         won_j.append(j)
@@ -288,15 +296,18 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     money = world.project_money
     won, targets, fees, hours = [], [], [], []
     merit = score[applies]
-    for k in np.argsort(-merit, kind="stable").tolist():
-        if merit[k] < p.project_review_bar or money < smallest:
+    order = np.argsort(-merit, kind="stable").tolist()
+    merit_of, grant_of = merit.tolist(), grant.tolist()
+    applicant_of, group_of = applicants.tolist(), is_group.tolist()
+    for k in order:
+        if merit_of[k] < p.project_review_bar or money < smallest:
             break  # the review funds no proposal below its bar; no money, no more grants
-        g = grant[k]
+        g = grant_of[k]
         if g <= 0 or g > money:
             continue
-        org = int(applicants[k])
+        org = applicant_of[k]
         money -= g
-        if is_group[k]:
+        if group_of[k]:
             target = home_of[org]
             hour_cost = p.project_group_hour_cost
         else:
