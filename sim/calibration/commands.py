@@ -202,14 +202,14 @@ def _validate_fit(args: argparse.Namespace) -> int:
         raise UserError(f"--replications {reps}: at least 2 are needed for a confidence interval")
     if not Path(args.scenario).is_file():
         raise UserError(f"--scenario {args.scenario}: file not found")
-    reform, counterfactual = validation_runs(
+    runs = validation_runs(
         targets, args.scenario, out / "validation", reps, _executor(args), not args.quiet
     )
-    table = fit_table(targets, reform, counterfactual)
+    table = fit_table(targets, *runs)
     table.to_csv(out / "validation.csv", index=False)
     markdown = fit_markdown(table)
     write_text(markdown + "\n", out / "validation.md")
-    fig = fit_figure(targets, table, reform, counterfactual)
+    fig = fit_figure(targets, table, *runs)
     for ext in ("png", "svg"):
         fig.savefig(out / f"validation.{ext}", dpi=150, bbox_inches="tight")
     print(markdown)
@@ -218,6 +218,12 @@ def _validate_fit(args: argparse.Namespace) -> int:
         f"\n{met} of {len(table)} targets within tolerance over {reps} replications; "
         f"wrote {out}/validation.csv, .md, .png"
     )
+    unmeasured = table.loc[table["within_tolerance"] == "not measured", "target"].tolist()
+    if unmeasured:
+        print(
+            f"not measured (no run gives a value, e.g. a month or year outside the runs): "
+            f"{', '.join(unmeasured)}"
+        )
     if args.docs:
         update_doc_section(
             Path(args.docs),

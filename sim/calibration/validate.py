@@ -1,13 +1,15 @@
 """Validating a fit: the calibrated scenario on fresh seeds, target by target, with a figure.
 
 The calibrated scenario's ``[params]`` are model parameters, so they are applied to the
-counterfactual too: both runs of a replication share parameters and seed.
+counterfactual too: both runs of a replication share parameters and seed. Every run stores its
+yearly budget books beside its district table (``data/books/``), so targets on ``books.<column>``
+(the project funding rate, B9) are measured like the others.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 
@@ -20,13 +22,46 @@ from scipy import stats
 
 from sim.calibration.targets import Targets, fmt, simulated_values
 from sim.experiment.design import Point
-from sim.experiment.runner import run_experiment
+from sim.experiment.runner import keyed_tables, run_experiment, run_task
 from sim.experiment.spec import Experiment
-from sim.experiment.store import load_results
+from sim.experiment.store import load_manifest, load_results
+from sim.experiment.tasks import Task
 from sim.scenario import load_scenario
 
 VALIDATION_SEED_OFFSET = 1_000_000
 ROLE_ORDER = ("fit", "held_out", "check")  # validation seeds differ from the seeds the fit used
+BOOKS_LEVEL = "books"
+
+
+class ValidationRuns(NamedTuple):
+    """The validation runs' district tables and budget books, by scenario."""
+
+    reform: pd.DataFrame
+    counterfactual: pd.DataFrame
+    reform_books: pd.DataFrame
+    counterfactual_books: pd.DataFrame
+
+
+def simulate_with_books(task: Task) -> dict[str, Any]:
+    """A task's tables (as the runner keeps them) plus its yearly budget books, keyed by point
+    and replication."""
+    import pyarrow as pa
+
+    from sim.model import DistrictModel
+
+    model = DistrictModel(task.scenario, rng=task.seed())
+    model.run_for(task.scenario.months)
+    tables = keyed_tables(model, task)
+    books = model.budget_books()
+    books.insert(0, "replication", task.replication)
+    books.insert(0, "point", task.point_id)
+    tables[BOOKS_LEVEL] = pa.Table.from_pandas(books, preserve_index=False)
+    return tables
+
+
+def run_with_books(task: Task) -> dict[str, Any]:
+    """The runner's task function for validation runs (module level, so workers can unpickle it)."""
+    return run_task(task, simulate_with_books)
 
 
 def validation_runs(
@@ -36,8 +71,10 @@ def validation_runs(
     replications: int,
     executor: Any = None,
     progress: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """District tables of the calibrated reform and its counterfactual over fresh seeds."""
+) -> ValidationRuns:
+    """District tables and budget books of the calibrated reform and its counterfactual over
+    fresh seeds. A store of other validation runs in ``out`` (another scenario, or runs from
+    before the books were kept) is replaced."""
     reform = load_scenario(scenario_path)
     params = {f"params.{k}": v for k, v in reform.definition.get("params", {}).items()}
     counterfactual = load_scenario(targets.counterfactual).with_overrides(params)
@@ -56,17 +93,38 @@ def validation_runs(
             "counterfactual": counterfactual.hash,
             "replications": replications,
             "root_seed": seed,
+            "stored": ["district", BOOKS_LEVEL],
         },
     )
     points = [Point(0, reform, {}, {}), Point(1, counterfactual, {}, params)]
-    run_experiment(exp, out, executor, progress=progress, points=points)
+    fresh = (out / "manifest.json").is_file() and load_manifest(out).get("experiment_hash") != (
+        exp.hash
+    )
+    if fresh and progress:
+        print(f"{out}: holds other validation runs; they are replaced")
+    run_experiment(
+        exp, out, executor, fresh=fresh, progress=progress, task_fn=run_with_books, points=points
+    )
     district = load_results(out, "district")
-    return district[district["point"] == "p00000"], district[district["point"] == "p00001"]
+    books = load_results(out, BOOKS_LEVEL)
+    return ValidationRuns(
+        district[district["point"] == "p00000"],
+        district[district["point"] == "p00001"],
+        books[books["point"] == "p00000"],
+        books[books["point"] == "p00001"],
+    )
 
 
-def fit_table(targets: Targets, reform: pd.DataFrame, counterfactual: pd.DataFrame) -> pd.DataFrame:
-    """One row per target: observed, simulated mean with 95% CI, within tolerance yes/no."""
-    values = simulated_values(targets, reform, counterfactual)
+def fit_table(
+    targets: Targets,
+    reform: pd.DataFrame,
+    counterfactual: pd.DataFrame,
+    reform_books: pd.DataFrame | None = None,
+    counterfactual_books: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per target: observed, simulated mean with 95% CI, within tolerance yes/no (or
+    "not measured" when no run gives a value, e.g. a ``books.`` target without the books)."""
+    values = simulated_values(targets, reform, counterfactual, reform_books, counterfactual_books)
     rows = []
     for t in sorted(targets.targets, key=lambda t: ROLE_ORDER.index(t.role)):
         v = values[t.name].dropna().to_numpy(float)
@@ -116,10 +174,15 @@ def fit_markdown(table: pd.DataFrame) -> str:
 
 
 def fit_figure(
-    targets: Targets, table: pd.DataFrame, reform: pd.DataFrame, counterfactual: pd.DataFrame
+    targets: Targets,
+    table: pd.DataFrame,
+    reform: pd.DataFrame,
+    counterfactual: pd.DataFrame,
+    reform_books: pd.DataFrame | None = None,
+    counterfactual_books: pd.DataFrame | None = None,
 ) -> plt.Figure:
     """One small panel per target: the tolerance band, each replication, and the mean with CI."""
-    values = simulated_values(targets, reform, counterfactual)
+    values = simulated_values(targets, reform, counterfactual, reform_books, counterfactual_books)
     n = len(targets.targets)
     cols = 2
     rows = int(np.ceil(n / cols))
