@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Params, Policy
-from sim.world import AGENCY, BRAND, GRASSROOTS, World, at_rows
+from sim.world import AGENCY, BRAND, GRASSROOTS, World
 
 
 def coordination_share(n_workers: np.ndarray, p: Params) -> np.ndarray:
@@ -30,30 +30,34 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
 
     employed = w.alive & (w.employer >= 0)
     emp = w.employer[employed]
+    burnout = w.burnout[employed]
     n_workers = np.bincount(emp, None, n_o)
+    per_worker = np.maximum(n_workers, 1)
     # Growing costs something (model v2): coordination eats hours as the workforce outgrows a
     # supervision span, and new workers dilute quality.
     productive = 1 - coordination_share(n_workers, p)
-    eff = p.worker_hours_per_month * (1 - p.burnout_absence * w.burnout[employed])
+    eff = p.worker_hours_per_month * (1 - p.burnout_absence * burnout)
     eff = eff * productive[emp]
     staff_hours = np.bincount(emp, eff, n_o)
-    skill = np.bincount(emp, w.skill[employed], n_o) / np.maximum(n_workers, 1)
-    burn = np.bincount(emp, w.burnout[employed], n_o) / np.maximum(n_workers, 1)
+    skill = np.bincount(emp, w.skill[employed], n_o) / per_worker
+    burn = np.bincount(emp, burnout, n_o) / per_worker
     new = np.bincount(emp, w.tenure[employed] < p.new_worker_months, n_o)
-    new_share = new / np.maximum(n_workers, 1)
+    new_share = new / per_worker
 
     # Work owed: catalogue and funded items of the lots it holds, plus projects.
     lots = world.lots
     holder = lots.holder
     has = holder >= 0
-    item_hours = np.bincount(holder[has], lots.item_hours[has], n_o)
+    held_by = holder[has]
+    item_hours = np.bincount(held_by, lots.item_hours[has], n_o)
     is_group = o.kind == GRASSROOTS
     with_project = o.project_community >= 0
     pro_project = np.where(with_project & ~is_group, o.project_hours, 0.0)
     # Funded items bought from a street agency outside any lot (费随事转, model v2)
     prov = world.funded_provider
     has_f = prov >= 0
-    funded_hours = np.bincount(prov[has_f], c.funded_org_hours[has_f], n_o)
+    provided_by = prov[has_f]
+    funded_hours = np.bincount(provided_by, c.funded_org_hours[has_f], n_o)
     worker_demand = item_hours + pro_project + funded_hours
     load = np.divide(
         worker_demand,
@@ -68,20 +72,23 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
         np.minimum(1.0, 1.0 / np.maximum(load, 1e-12)),
         (staff_hours > 0).astype(float),
     )
-    frac = np.where(np.isinf(load), 0.0, frac)
+    unstaffed = np.isinf(load)
+    frac = np.where(unstaffed, 0.0, frac)
 
     cap_term = o.capacity**p.org_quality_capacity_exponent
     skill_term = p.quality_skill_base + p.quality_skill_slope * skill
     pro_quality = cap_term * skill_term * (1 - p.burnout_quality_penalty * burn)
-    pro_quality *= 1 - p.overload_quality_penalty * np.clip(load - 1, 0, 1)
+    pro_quality *= 1 - p.overload_quality_penalty * np.minimum(np.maximum(load - 1, 0), 1)
     pro_quality *= 1 - p.growth_quality_dilution * new_share
     vol_quality = np.minimum(1.0, p.volunteer_quality + p.volunteer_quality_capacity * o.capacity)
 
     # Catalogue items, lot by lot; what the holder cannot staff goes back to community staff.
-    ratio = at_rows(frac, holder)
+    # Per organization row, with a last entry for "no organization" (row -1).
+    frac_of, quality_of = _with_none(frac, 0.0), _with_none(pro_quality, 0.0)
+    ratio = frac_of[holder]
     lots.delivered = lots.item_hours * ratio
-    local = has & (at_rows(o.street, holder, -1) == lots.street)
-    q_item = at_rows(pro_quality, holder)
+    local = has & (_with_none(o.street, -1)[holder] == lots.street)
+    q_item = quality_of[holder]
     lots.quality = np.minimum(1.0, q_item * (1 + p.local_quality_bonus * local))
     # The fee is set by the expected task (以事定费): a holder that delivers what arrived, up to the
     # contracted hours, is paid in full; short delivery is paid pro rata.
@@ -99,15 +106,15 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     c.purchase_spend = np.bincount(community, lots.pay, n_c)
     c.lots_held = np.bincount(community, has, n_c)
     pay = lots.pay
-    contract_income = np.bincount(holder[has], (pay + funded_pay)[has], n_o)
+    contract_income = np.bincount(held_by, (pay + funded_pay)[has], n_o)
     books.purchase_spent += pay.sum()
     books.funded_item_spent += funded_pay.sum()
 
-    f_delivered = c.funded_org_hours * at_rows(frac, prov)
+    f_delivered = c.funded_org_hours * frac_of[prov]
     f_pay = f_delivered * p.service_hour_price  # paid by the issuer, as for funded lot items
     c.funded_org_delivered = f_delivered
     c.funded_org_quality = np.where(
-        has_f, np.minimum(1.0, at_rows(pro_quality, prov) * (1 + p.local_quality_bonus)), 0.0
+        has_f, np.minimum(1.0, quality_of[prov] * (1 + p.local_quality_bonus)), 0.0
     )
     c.staff_item_hours = c.staff_item_hours + c.funded_org_hours - f_delivered
     # Funded service items by need type (model v2): holders deliver them at the rate they deliver
@@ -118,7 +125,7 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     done_share = np.divide(f_done, f_owed, out=np.zeros(n_c), where=f_owed > 0)[:, None]
     world.need_org_done = world.need_funded_org * done_share
     world.need_staff_new = world.need_staff_new + world.need_funded_org - world.need_org_done
-    contract_income = contract_income + np.bincount(prov[has_f], f_pay[has_f], n_o)
+    contract_income = contract_income + np.bincount(provided_by, f_pay[has_f], n_o)
     books.funded_item_spent += f_pay.sum()
 
     # Projects: agencies with their workers, groups with their members.
@@ -138,12 +145,12 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     books.project_spent += project_income.sum()
     # Services by source (process 6 matches them to need types): group projects count with the
     # groups' volunteering, agency projects with their kind.
+    project_quality_hours = project_delivered * project_quality
     for kind, source in ((GRASSROOTS, "groups"), (AGENCY, "agencies"), (BRAND, "brand")):
         mine = with_project & (o.kind == kind)
         where = o.project_community[mine]
-        done = project_delivered[mine]
-        setattr(c, f"service_supply_{source}", np.bincount(where, done, n_c))
-        qh = np.bincount(where, done * project_quality[mine], n_c)
+        setattr(c, f"service_supply_{source}", np.bincount(where, project_delivered[mine], n_c))
+        qh = np.bincount(where, project_quality_hours[mine], n_c)
         setattr(c, f"service_quality_hours_{source}", qh)
 
     # Everyday volunteer activity of grassroots groups in their home communities
@@ -156,14 +163,23 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     c.service_quality_hours_groups = c.service_quality_hours_groups + c.volunteer_quality_hours
 
     # Record on organizations and workers
-    item_delivered = np.bincount(holder[has], lots.delivered[has], n_o)
-    item_delivered = item_delivered + np.bincount(prov[has_f], f_delivered[has_f], n_o)
+    item_delivered = np.bincount(held_by, lots.delivered[has], n_o)
+    item_delivered = item_delivered + np.bincount(provided_by, f_delivered[has_f], n_o)
     o.demand_hours = worker_demand + np.where(is_group, o.project_hours * with_project, 0.0)
     o.delivered_hours = item_delivered + project_delivered
     o.quality = np.where(is_group & (n_workers == 0), vol_quality, pro_quality)
     o.contract_income = contract_income
     o.project_income = project_income
-    world.org_load = np.where(np.isinf(load), 2.0, load)
+    world.org_load = np.where(unstaffed, 2.0, load)
     used = np.minimum(1.0, world.org_load[emp])
     w.hours[:] = 0.0
     w.hours[employed] = eff * used
+
+
+def _with_none(values: np.ndarray, fill: float) -> np.ndarray:
+    """``values`` with ``fill`` appended, so that indexing it by a row of -1 gives ``fill`` (as
+    :func:`sim.world.at_rows` does, for rows that are -1 or valid)."""
+    out = np.empty(len(values) + 1, np.result_type(values, fill))
+    out[:-1] = values
+    out[-1] = fill
+    return out
