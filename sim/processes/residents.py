@@ -27,14 +27,24 @@ from sim.needs import NEED_TYPES, SOURCES, serve
 from sim.params import Params, Policy
 from sim.world import World
 
+# Community columns by source (service hours, quality hours) and by need type (need, served,
+# unmet, coverage), in SOURCES and NEED_TYPES order.
+_SOURCE_COLUMNS = tuple((f"service_supply_{s}", f"service_quality_hours_{s}") for s in SOURCES)
+_NEED_COLUMNS = tuple(
+    (f"need_{t}", f"served_{t}", f"unmet_{t}", f"coverage_{t}") for t in NEED_TYPES
+)
+
 
 def serve_residents(world: World, policy: Policy, params: Params) -> None:
     p, c = params, world.communities
     q_staff = p.staff_base_quality * (1 - p.burnout_quality_penalty * c.burnout)
     c.service_supply_staff = c.hours_services
     c.service_quality_hours_staff = c.hours_services * q_staff
-    hours = np.column_stack([getattr(c, f"service_supply_{s}") for s in SOURCES])
-    quality_hours = np.column_stack([getattr(c, f"service_quality_hours_{s}") for s in SOURCES])
+    hours = np.empty((len(c), len(SOURCES)))
+    quality_hours = np.empty_like(hours)
+    for j, (supply, quality) in enumerate(_SOURCE_COLUMNS):
+        hours[:, j] = getattr(c, supply)
+        quality_hours[:, j] = getattr(c, quality)
     base = world.base_need  # communities x need types
     met_svc, quality_svc = serve(base, hours, quality_hours, world.service_fit)
 
@@ -70,15 +80,13 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     served_quality = np.minimum(
         quality_svc + item_quality_hours[:, None] * mix + typed_quality, served
     )
-    for k, t in enumerate(NEED_TYPES):
-        setattr(c, f"need_{t}", need[:, k])
-        setattr(c, f"served_{t}", served[:, k])
-        setattr(c, f"unmet_{t}", need[:, k] - served[:, k])
-        setattr(
-            c,
-            f"coverage_{t}",
-            np.divide(served[:, k], need[:, k], out=np.zeros(len(c)), where=need[:, k] > 0),
-        )
+    unmet = need - served
+    coverage = np.divide(served, need, out=np.zeros_like(need), where=need > 0)
+    for k, (need_k, served_k, unmet_k, coverage_k) in enumerate(_NEED_COLUMNS):
+        setattr(c, need_k, need[:, k])
+        setattr(c, served_k, served[:, k])
+        setattr(c, unmet_k, unmet[:, k])
+        setattr(c, coverage_k, coverage[:, k])
 
     total_need = need.sum(axis=1)
     c.need_hours = total_need
