@@ -160,18 +160,22 @@ def choice(world: World, policy: Policy, params: Params) -> tuple[np.ndarray, np
     """Issuers' response probabilities (issuers x classes x actions) and each class's cost of a
     refused item (issuers x classes)."""
     p, pol, iss = params, policy, world.issuers
-    prio = np.array([p.service_item_priority, 1.0, p.campaign_priority])[None, :]
-    fund = (p.funding_cost * (1 - iss.funding))[:, None] * np.ones((1, N_CLASSES))
+    prio = np.array([p.service_item_priority, 1.0, p.campaign_priority])
+    # Cost of each response (issuers x classes x actions): fund it, withdraw it (its priority),
+    # push it directly, have the street hand it down (not open to streets).
+    cost = np.empty((len(iss), N_CLASSES, N_ACTIONS))
+    cost[:, :, FUND] = (p.funding_cost * (1 - iss.funding))[:, None]
+    cost[:, :, WITHDRAW] = prio
+    fund = cost[:, :, FUND]
     after_refusal = np.minimum(fund, prio)  # a refused item is then funded or given up
     enf = pol.entry_enforcement
-    direct = (
+    cost[:, :, DIRECT] = (
         iss.belief_direct[:, None] * after_refusal
         + (enf * p.push_sanction * iss.compliance)[:, None]
     )
     audit = enf * pol.list_review_strictness * p.relay_audit_cost * (pol.list_review_months > 0)
-    street = iss.belief_street[:, None] * after_refusal + p.street_relay_cost + audit
-    street = np.where((iss.kind == STREET_ISSUER)[:, None], np.inf, street)
-    cost = np.stack([fund, np.broadcast_to(prio, fund.shape), direct, street], axis=2)
+    cost[:, :, STREET] = iss.belief_street[:, None] * after_refusal + p.street_relay_cost + audit
+    cost[iss.kind == STREET_ISSUER, :, STREET] = np.inf
     z = -(cost - cost.min(axis=2, keepdims=True)) / p.choice_temperature
     w = np.exp(z)
     pi = w / w.sum(axis=2, keepdims=True)
