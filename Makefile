@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 # The main job: the headline comparison (16 scenarios x 20 replications = 320 runs); the same
 # comparison over parameter uncertainty (8 scenarios x 30 draws from the stored ABC posterior
 # sample, scenarios/calibrated/wuhou/posterior.parquet, x 5 seeds = 1,200 runs); over the
-# structural variants (8 scenarios x 5 variants x 6 seeds = 240 runs); the Morris screening of
+# structural variants (8 scenarios x 7 variants x 6 seeds = 336 runs); the Morris screening of
 # what moves the reform's effects (26 factors x 8 trajectories, both arms = 416 runs); the horizon
 # (the reform and no reform run on to 2020: 2 x 20 runs of 96 months); and the report, which checks
 # the reform against the observed record (scenarios/targets/wuhou.toml). Reruns resume;

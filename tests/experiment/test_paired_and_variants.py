@@ -146,6 +146,15 @@ def test_shipped_structural_and_effect_experiments():
         "params.tender_scoring",
         "params.satisfaction_feedback",
     } <= switched
+    # the unsourced supervision share (the headline's path: purchased items leave staff, their
+    # supervision stays) is bracketed by a light and a heavy variant around the default
+    shares = sorted(
+        v.overrides["params.supervision_share"]
+        for v in structural.variants
+        if "params.supervision_share" in v.overrides
+    )
+    base = load_scenario(structural.scenario_files[0]).params.supervision_share
+    assert len(shares) == 2 and shares[0] < base < shares[1]
     for name in ("sensitivity_effects", "sensitivity_sobol"):
         exp = load_experiment(ROOT / "experiments" / f"{name}.toml")
         assert exp.counterfactual and exp.counterfactual.endswith("baseline_2013.toml")
