@@ -86,25 +86,27 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     # Per organization row, with a last entry for "no organization" (row -1).
     frac_of, quality_of = _with_none(frac, 0.0), _with_none(pro_quality, 0.0)
     ratio = frac_of[holder]
-    lots.delivered = lots.item_hours * ratio
+    lots.delivered[...] = lots.item_hours * ratio
     local = has & (_with_none(o.street, -1)[holder] == lots.street)
     q_item = quality_of[holder]
-    lots.quality = np.minimum(1.0, q_item * (1 + p.local_quality_bonus * local))
+    lots.quality[...] = np.minimum(1.0, q_item * (1 + p.local_quality_bonus * local))
     # The fee is set by the expected task (以事定费): a holder that delivers what arrived, up to the
     # contracted hours, is paid in full; short delivery is paid pro rata.
     owed = np.minimum(lots.item_hours, lots.hours)
     pay_ratio = np.divide(lots.delivered, owed, out=ratio.copy(), where=owed > 0)
-    lots.pay = lots.month_fee * np.minimum(1.0, pay_ratio)
-    lots.remaining = np.maximum(0.0, lots.remaining - lots.pay)
+    lots.pay[...] = lots.month_fee * np.minimum(1.0, pay_ratio)
+    lots.remaining[...] = np.maximum(0.0, lots.remaining - lots.pay)
     funded_pay = lots.funded_items * p.hours_per_item * p.service_hour_price * ratio
     community = lots.community
     delivered = np.bincount(community, lots.delivered, n_c)
     quality_hours = np.bincount(community, lots.delivered * lots.quality, n_c)
-    c.org_item_delivered = delivered
-    c.org_item_quality = np.divide(quality_hours, delivered, out=np.zeros(n_c), where=delivered > 0)
-    c.staff_item_hours = c.staff_item_hours + c.org_item_hours - delivered
-    c.purchase_spend = np.bincount(community, lots.pay, n_c)
-    c.lots_held = np.bincount(community, has, n_c)
+    c.org_item_delivered[...] = delivered
+    c.org_item_quality[...] = np.divide(
+        quality_hours, delivered, out=np.zeros(n_c), where=delivered > 0
+    )
+    c.staff_item_hours[...] = c.staff_item_hours + c.org_item_hours - delivered
+    c.purchase_spend[...] = np.bincount(community, lots.pay, n_c)
+    c.lots_held[...] = np.bincount(community, has, n_c)
     pay = lots.pay
     contract_income = np.bincount(held_by, (pay + funded_pay)[has], n_o)
     books.purchase_spent += pay.sum()
@@ -112,11 +114,11 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
 
     f_delivered = c.funded_org_hours * frac_of[prov]
     f_pay = f_delivered * p.service_hour_price  # paid by the issuer, as for funded lot items
-    c.funded_org_delivered = f_delivered
-    c.funded_org_quality = np.where(
+    c.funded_org_delivered[...] = f_delivered
+    c.funded_org_quality[...] = np.where(
         has_f, np.minimum(1.0, quality_of[prov] * (1 + p.local_quality_bonus)), 0.0
     )
-    c.staff_item_hours = c.staff_item_hours + c.funded_org_hours - f_delivered
+    c.staff_item_hours[...] = c.staff_item_hours + c.funded_org_hours - f_delivered
     # Funded service items by need type (model v2): holders deliver them at the rate they deliver
     # all their funded items; what they cannot staff goes back to community staff.
     h = p.hours_per_item
@@ -138,8 +140,8 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     project_quality = np.where(is_group, vol_quality, pro_quality)
     project_quality = np.minimum(1.0, project_quality * (1 + p.local_quality_bonus))
     target = o.project_community[with_project]
-    c.project_hours = np.bincount(target, project_delivered[with_project], n_c)
-    c.project_quality_hours = np.bincount(
+    c.project_hours[...] = np.bincount(target, project_delivered[with_project], n_c)
+    c.project_quality_hours[...] = np.bincount(
         target, (project_delivered * project_quality)[with_project], n_c
     )
     books.project_spent += project_income.sum()
@@ -149,27 +151,28 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     for kind, source in ((GRASSROOTS, "groups"), (AGENCY, "agencies"), (BRAND, "brand")):
         mine = with_project & (o.kind == kind)
         where = o.project_community[mine]
-        setattr(c, f"service_supply_{source}", np.bincount(where, project_delivered[mine], n_c))
+        supply = np.bincount(where, project_delivered[mine], n_c)
+        getattr(c, f"service_supply_{source}")[...] = supply
         qh = np.bincount(where, project_quality_hours[mine], n_c)
-        setattr(c, f"service_quality_hours_{source}", qh)
+        getattr(c, f"service_quality_hours_{source}")[...] = qh
 
     # Everyday volunteer activity of grassroots groups in their home communities
     groups = o.alive & is_group
     vol = o.members * p.volunteer_hours_per_member * groups
     home = np.maximum(o.community, 0)
-    c.volunteer_hours = np.bincount(home[groups], vol[groups], n_c)
-    c.volunteer_quality_hours = np.bincount(home[groups], (vol * vol_quality)[groups], n_c)
-    c.service_supply_groups = c.service_supply_groups + c.volunteer_hours
-    c.service_quality_hours_groups = c.service_quality_hours_groups + c.volunteer_quality_hours
+    c.volunteer_hours[...] = np.bincount(home[groups], vol[groups], n_c)
+    c.volunteer_quality_hours[...] = np.bincount(home[groups], (vol * vol_quality)[groups], n_c)
+    c.service_supply_groups[...] = c.service_supply_groups + c.volunteer_hours
+    c.service_quality_hours_groups[...] = c.service_quality_hours_groups + c.volunteer_quality_hours
 
     # Record on organizations and workers
     item_delivered = np.bincount(held_by, lots.delivered[has], n_o)
     item_delivered = item_delivered + np.bincount(provided_by, f_delivered[has_f], n_o)
-    o.demand_hours = worker_demand + np.where(is_group, o.project_hours * with_project, 0.0)
-    o.delivered_hours = item_delivered + project_delivered
-    o.quality = np.where(is_group & (n_workers == 0), vol_quality, pro_quality)
-    o.contract_income = contract_income
-    o.project_income = project_income
+    o.demand_hours[...] = worker_demand + np.where(is_group, o.project_hours * with_project, 0.0)
+    o.delivered_hours[...] = item_delivered + project_delivered
+    o.quality[...] = np.where(is_group & (n_workers == 0), vol_quality, pro_quality)
+    o.contract_income[...] = contract_income
+    o.project_income[...] = project_income
     world.org_load = np.where(unstaffed, 2.0, load)
     used = np.minimum(1.0, world.org_load[emp])
     w.hours[:] = 0.0

@@ -42,14 +42,14 @@ def departments_month(world: World, policy: Policy, params: Params) -> None:
     rng = world.streams.departments
     idle = iss.campaign_until <= t
     start = idle & (rng.random(len(iss)) < p.campaigns_per_year / 12)
-    iss.campaign_until = np.where(start, t + p.campaign_months, iss.campaign_until)
+    iss.campaign_until[...] = np.where(start, t + p.campaign_months, iss.campaign_until)
 
     types = world.item_types
     world.list_stats = {"petitions": 0, "admitted": 0, "admitted_funded": 0}
     if pol.entry_control and world.lists_cut_step == NEVER:
         world.lists_cut_step = t
-        types.listed = types.owner < 0
-        types.purchasable = np.arange(len(types)) < p.purchasable_types_after_cut
+        types.listed[...] = types.owner < 0
+        types.purchasable[...] = np.arange(len(types)) < p.purchasable_types_after_cut
         return
     since = t - world.lists_cut_step
     if not (
@@ -180,8 +180,8 @@ def choice(world: World, policy: Policy, params: Params) -> tuple[np.ndarray, np
     w = np.exp(z)
     pi = w / w.sum(axis=2, keepdims=True)
     expected = (pi * np.where(np.isinf(cost), 0.0, cost)).sum(axis=2)
-    iss.expected_cost = expected[:, ROUTINE]
-    iss.fund_share = pi[:, ROUTINE, FUND]
+    iss.expected_cost[...] = expected[:, ROUTINE]
+    iss.fund_share[...] = pi[:, ROUTINE, FUND]
     return pi, after_refusal
 
 

@@ -208,24 +208,24 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     to_staff = issued + accepted - to_org - funded_org
 
     h = p.hours_per_item
-    lots.item_hours = (to_org_ck * h).ravel()
-    lots.funded_items = funded_held.ravel()
+    lots.item_hours[...] = (to_org_ck * h).ravel()
+    lots.funded_items[...] = funded_held.ravel()
     # Each item counts once: a refused item its issuer then funds is in `funded` (and refused).
-    c.items_issued = issued + withdrawn + accepted + given_up
-    c.items_received = c.items_issued - withdrawn
-    c.items_refused = refused
-    c.items_withheld = withdrawn
-    c.items_funded = funded
-    c.items_refunded = refunded
-    c.items_unlisted_accepted = accepted
-    c.items_via_street = relayed
-    c.items_crept = crept
-    c.items_retaliated = retaliated
-    c.staff_item_hours = to_staff * h
-    c.org_item_hours = to_org * h
-    c.funded_org_hours = funded_org * h
+    c.items_issued[...] = issued + withdrawn + accepted + given_up
+    c.items_received[...] = c.items_issued - withdrawn
+    c.items_refused[...] = refused
+    c.items_withheld[...] = withdrawn
+    c.items_funded[...] = funded
+    c.items_refunded[...] = refunded
+    c.items_unlisted_accepted[...] = accepted
+    c.items_via_street[...] = relayed
+    c.items_crept[...] = crept
+    c.items_retaliated[...] = retaliated
+    c.staff_item_hours[...] = to_staff * h
+    c.org_item_hours[...] = to_org * h
+    c.funded_org_hours[...] = funded_org * h
     world.funded_provider = np.where(funded_org > 0, provider, -1)
-    c.undone_hours = (withdrawn + given_up) * h
+    c.undone_hours[...] = (withdrawn + given_up) * h
     # Service items by need type (model v2): funded ones in their expected proportions (no draw,
     # so nothing else in the run changes), then routed as all funded items were.
     # Service types listed at a review keep their need type (crept items land on staff).
@@ -316,11 +316,11 @@ def _learn(
     iss = world.issuers
     a = p.belief_adjust
     rate_i = rates.sum(axis=0)  # items per month from each issuer
-    iss.belief_direct = _belief(iss.belief_direct, a, rate_i * direct_i, refused_d.sum(axis=0))
-    iss.belief_street = _belief(iss.belief_street, a, rate_i * street_i, refused_s.sum(axis=0))
+    iss.belief_direct[...] = _belief(iss.belief_direct, a, rate_i * direct_i, refused_d.sum(axis=0))
+    iss.belief_street[...] = _belief(iss.belief_street, a, rate_i * street_i, refused_s.sum(axis=0))
     sent_i = rate_i * u  # expected unlisted items per issuer
     rate = np.divide(refused_ci.sum(axis=0), sent_i, out=np.zeros(len(u)), where=sent_i > 0)
-    iss.compliance = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
+    iss.compliance[...] = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
         1 - iss.compliance
     )
 
@@ -337,6 +337,6 @@ def _stance(world: World, p: Params, refused: np.ndarray, retaliated: np.ndarray
     some = refused > 0
     punished = np.divide(retaliated, refused, out=np.zeros(len(c)), where=some)
     target = p.refusal_boldness * (1 - punished) - p.retaliation_fear * punished
-    c.refusal_stance = np.where(
+    c.refusal_stance[...] = np.where(
         some, c.refusal_stance + p.stance_adjust * (target - c.refusal_stance), c.refusal_stance
     )

@@ -17,9 +17,8 @@ def apply_policy(world: World, policy: Policy, params: Params) -> None:
     streets = world.streets
     # Service centres go round-robin over the most populous streets (A11: 9 centres, 8 streets).
     ranked = np.argsort(-streets.population, kind="stable")[: pol.service_centre_streets]
-    centres = np.zeros(len(streets), np.int32)
-    np.add.at(centres, ranked[np.arange(pol.service_centres) % len(ranked)], 1)
-    streets.service_centres = centres
+    at = ranked[np.arange(pol.service_centres) % max(len(ranked), 1)]
+    streets.service_centres[...] = np.bincount(at, minlength=len(streets))
 
     arriving = pol.brand_agencies - world.brand_invited
     if arriving <= 0:

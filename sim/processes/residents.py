@@ -38,8 +38,8 @@ _NEED_COLUMNS = tuple(
 def serve_residents(world: World, policy: Policy, params: Params) -> None:
     p, c = params, world.communities
     q_staff = p.staff_base_quality * (1 - p.burnout_quality_penalty * c.burnout)
-    c.service_supply_staff = c.hours_services
-    c.service_quality_hours_staff = c.hours_services * q_staff
+    c.service_supply_staff[...] = c.hours_services
+    c.service_quality_hours_staff[...] = c.hours_services * q_staff
     hours = np.empty((len(c), len(SOURCES)))
     quality_hours = np.empty_like(hours)
     for j, (supply, quality) in enumerate(_SOURCE_COLUMNS):
@@ -83,34 +83,34 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     unmet = need - served
     coverage = np.divide(served, need, out=np.zeros_like(need), where=need > 0)
     for k, (need_k, served_k, unmet_k, coverage_k) in enumerate(_NEED_COLUMNS):
-        setattr(c, need_k, need[:, k])
-        setattr(c, served_k, served[:, k])
-        setattr(c, unmet_k, unmet[:, k])
-        setattr(c, coverage_k, coverage[:, k])
+        getattr(c, need_k)[...] = need[:, k]
+        getattr(c, served_k)[...] = served[:, k]
+        getattr(c, unmet_k)[...] = unmet[:, k]
+        getattr(c, coverage_k)[...] = coverage[:, k]
 
     total_need = need.sum(axis=1)
-    c.need_hours = total_need
-    c.served_hours = served.sum(axis=1)
-    c.delivered_hours = hours.sum(axis=1) + item_served + typed_served.sum(axis=1)
-    c.service_coverage = np.clip(
+    c.need_hours[...] = total_need
+    c.served_hours[...] = served.sum(axis=1)
+    c.delivered_hours[...] = hours.sum(axis=1) + item_served + typed_served.sum(axis=1)
+    c.service_coverage[...] = np.clip(
         np.divide(c.served_hours, total_need, out=np.zeros_like(total_need), where=total_need > 0),
         0,
         1,
     )
     qh = served_quality.sum(axis=1)
-    c.service_quality = np.divide(qh, total_need, out=np.zeros_like(qh), where=total_need > 0)
+    c.service_quality[...] = np.divide(qh, total_need, out=np.zeros_like(qh), where=total_need > 0)
     delivered_qh = quality_hours.sum(axis=1) + item_quality_hours + typed_quality.sum(axis=1)
-    c.delivered_quality = np.divide(
+    c.delivered_quality[...] = np.divide(
         delivered_qh, c.delivered_hours, out=np.zeros_like(qh), where=c.delivered_hours > 0
     )
-    c.coverage_memory = c.service_coverage
+    c.coverage_memory[...] = c.service_coverage
 
     w = p.satisfaction_weight_coverage
     target = w * c.service_coverage + (1 - w) * c.service_quality
     if world.t == world.first_t:  # the first simulated month: residents judge what they get
-        c.satisfaction = target
+        c.satisfaction[...] = target
     else:
-        c.satisfaction = c.satisfaction + p.satisfaction_adjust * (target - c.satisfaction)
+        c.satisfaction[...] = c.satisfaction + p.satisfaction_adjust * (target - c.satisfaction)
 
     # Participation follows the committee's self-governance effort (mobilising residents), lower
     # where migrants are many, and scaled by how satisfied residents are. Group activity is its
@@ -122,4 +122,4 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
         relative = np.maximum(c.satisfaction, 0) / p.satisfaction_reference
         goal = goal * relative**p.participation_satisfaction_elasticity
     goal = np.minimum(goal, 1.0)
-    c.participation = c.participation + p.participation_adjust * (goal - c.participation)
+    c.participation[...] = c.participation + p.participation_adjust * (goal - c.participation)
