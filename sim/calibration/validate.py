@@ -137,6 +137,7 @@ def fit_table(
                 "target": t.name,
                 "role": t.role,
                 "quantity": t.quantity,
+                "denominator": t.denominator or "",
                 "scenario": t.scenario,
                 "when": t.when,
                 "statistic": t.statistic,
@@ -164,7 +165,8 @@ def fit_markdown(table: pd.DataFrame) -> str:
     ]
     for r in table.itertuples():
         sim = f"{fmt(r.simulated_mean)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
-        what = r.quantity if r.scenario == "reform" else f"{r.quantity} ({r.scenario})"
+        what = f"{r.quantity} / {r.denominator}" if r.denominator else r.quantity
+        what = what if r.scenario == "reform" else f"{what} ({r.scenario})"
         lines.append(
             f"| {r.role} | {r.target} | {what} | {r.when} ({r.statistic}) | {r.facts} "
             f"| {r.observed} | {sim} "

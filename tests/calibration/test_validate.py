@@ -38,6 +38,18 @@ facts = "test"
 why = "test"
 
 [[target]]
+name = "spent_share"
+role = "check"
+quantity = "books.purchase_spent"
+denominator = "books.purchase_appropriated"
+when = "2014"
+statistic = "sum"
+lower = 0.0
+upper = 1.0
+facts = "test"
+why = "test"
+
+[[target]]
 name = "orgs_late"
 role = "check"
 quantity = "n_orgs"
@@ -75,6 +87,10 @@ def test_book_targets_are_measured_from_each_runs_budget_books(book_targets):
     assert row["simulated_mean"] == pytest.approx(spent["p00000"].mean())
     diff = table.loc["spent_change"]  # paired by replication
     assert diff["simulated_mean"] == pytest.approx((spent["p00000"] - spent["p00001"]).mean())
+    year = books[(books["year"] == 2014) & (books["point"] == "p00000")].set_index("replication")
+    share = year["purchase_spent"] / year["purchase_appropriated"]
+    assert 0 < share.mean() < 1
+    assert table.loc["spent_share", "simulated_mean"] == pytest.approx(share.mean())
     assert table.loc["orgs_late", "within_tolerance"] == "not measured"
     assert np.isnan(table.loc["orgs_late", "simulated_mean"])
 
@@ -89,6 +105,7 @@ def test_validate_fit_reports_book_targets_and_names_the_unmeasured(book_targets
     assert table.loc["purchase_spent", "replications"] == 2
     assert table.loc["purchase_spent", "within_tolerance"] == "yes"
     assert "not measured (" in out and out.strip().endswith("orgs_late")
+    assert "| books.purchase_spent / books.purchase_appropriated |" in out  # the ratio's parts
     # A store of other validation runs (here: another replication count) is replaced, not refused.
     assert main([*args[:-2], "3", "--quiet"]) == 0
     table = pd.read_csv(tmp / "cmd" / "validation.csv").set_index("target")
