@@ -159,10 +159,10 @@ def serve(
     # Source s puts hours_cs · need_ck · fit_sk / total_cs on type k (total_cs = Σ_k need_ck ·
     # fit_sk), and an hour there meets fit_sk of an hour of need: two matrix products.
     total = need @ fit.T  # communities x sources
-    per = np.divide(hours, total, out=np.zeros_like(hours), where=total > 0)
-    qper = np.divide(quality_hours, total, out=np.zeros_like(hours), where=total > 0)
+    per = np.divide(hours, total, out=np.zeros(hours.shape), where=total > 0)
+    qper = np.divide(quality_hours, total, out=np.zeros(hours.shape), where=total > 0)
     eff = need * (per @ (fit * fit))
     qeff = need * (qper @ (fit * fit))
     met = np.minimum(eff, need)
-    scale = np.divide(met, eff, out=np.zeros_like(eff), where=eff > 0)
+    scale = np.divide(met, eff, out=np.zeros(eff.shape), where=eff > 0)
     return met, qeff * scale

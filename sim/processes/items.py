@@ -119,7 +119,9 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         # A refused item is then funded or given up, as the issuer would choose between the two.
         pushed_k = w * (push_d + push_s)
         fund_or_withdraw = pi_fund + pi_withdraw
-        f_k = np.divide(pi_fund, fund_or_withdraw, out=np.zeros_like(w), where=fund_or_withdraw > 0)
+        f_k = np.divide(
+            pi_fund, fund_or_withdraw, out=np.zeros(w.shape), where=fund_or_withdraw > 0
+        )
         pushed = pushed_k.sum(axis=1)
         f_i = np.divide((pushed_k * f_k).sum(axis=1), pushed, out=np.zeros(n_i), where=pushed > 0)
         refused = refused_ci.sum(axis=1)
@@ -264,7 +266,7 @@ def _split(
     weights[:, :n] = by_need
     weights[:, n] = np.maximum(total - by_need.sum(axis=1), 0.0)
     s = weights.sum(axis=1, keepdims=True)
-    probs = np.divide(weights, s, out=np.zeros_like(weights), where=s > 0)
+    probs = np.divide(weights, s, out=np.zeros(weights.shape), where=s > 0)
     probs[s[:, 0] <= 0, -1] = 1.0
     probs /= probs.sum(axis=1, keepdims=True)
     return rng.multinomial(counts, probs)[:, :N_NEEDS].astype(float)
@@ -284,7 +286,7 @@ def _poisson(rng: np.random.Generator, *lams: np.ndarray) -> list[np.ndarray]:
 
 def _shares(by_need: np.ndarray, total: np.ndarray) -> np.ndarray:
     """Expected shares of need types in a flow, communities x need types (0 where none)."""
-    return np.divide(by_need, total[:, None], out=np.zeros_like(by_need), where=total[:, None] > 0)
+    return np.divide(by_need, total[:, None], out=np.zeros(by_need.shape), where=total[:, None] > 0)
 
 
 def _thin(rng: np.random.Generator, counts: np.ndarray, *probs: np.ndarray) -> list[np.ndarray]:

@@ -61,7 +61,7 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     q_org = np.divide(
         c.org_item_delivered * c.org_item_quality + c.funded_org_delivered * c.funded_org_quality,
         org_done,
-        out=np.zeros_like(org_done),
+        out=np.zeros(org_done.shape),
         where=org_done > 0,
     )
     typed_need = world.need_issued
@@ -81,7 +81,7 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
         quality_svc + item_quality_hours[:, None] * mix + typed_quality, served
     )
     unmet = need - served
-    coverage = np.divide(served, need, out=np.zeros_like(need), where=need > 0)
+    coverage = np.divide(served, need, out=np.zeros(need.shape), where=need > 0)
     for k, (need_k, served_k, unmet_k, coverage_k) in enumerate(_NEED_COLUMNS):
         getattr(c, need_k)[...] = need[:, k]
         getattr(c, served_k)[...] = served[:, k]
@@ -93,15 +93,15 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     c.served_hours[...] = served.sum(axis=1)
     c.delivered_hours[...] = hours.sum(axis=1) + item_served + typed_served.sum(axis=1)
     c.service_coverage[...] = np.clip(
-        np.divide(c.served_hours, total_need, out=np.zeros_like(total_need), where=total_need > 0),
+        np.divide(c.served_hours, total_need, out=np.zeros(total_need.shape), where=total_need > 0),
         0,
         1,
     )
     qh = served_quality.sum(axis=1)
-    c.service_quality[...] = np.divide(qh, total_need, out=np.zeros_like(qh), where=total_need > 0)
+    c.service_quality[...] = np.divide(qh, total_need, out=np.zeros(qh.shape), where=total_need > 0)
     delivered_qh = quality_hours.sum(axis=1) + item_quality_hours + typed_quality.sum(axis=1)
     c.delivered_quality[...] = np.divide(
-        delivered_qh, c.delivered_hours, out=np.zeros_like(qh), where=c.delivered_hours > 0
+        delivered_qh, c.delivered_hours, out=np.zeros(qh.shape), where=c.delivered_hours > 0
     )
     c.coverage_memory[...] = c.service_coverage
 
