@@ -36,6 +36,7 @@ class ChartSpec:
     dashed: tuple[str, ...] = ()  # columns drawn dashed (budgets)
     right: tuple[str, ...] = ()  # columns on a second y axis, on the right
     right_label: str = ""
+    right_room: float = 1.0  # the right axis' top over its lines' top (>1: they stay lower)
 
     def _outputs(self, right: bool) -> list[Output]:
         return [OUTPUTS[c] for c, _ in self.series if (c in self.right) == right]
@@ -100,6 +101,11 @@ CHARTS: tuple[ChartSpec, ...] = (
             ("project_spent_ytd", "project spent"),
         ),
         dashed=("purchase_appropriated_ytd", "project_appropriated_ytd"),
+        # The project budget is about a tenth of the purchase budget: on its own axis, or its
+        # lines hug 0.
+        right=("project_appropriated_ytd", "project_spent_ytd"),
+        right_label="projects (M yuan)",
+        right_room=2.0,  # project lines in the lower half, apart from the purchase lines
     ),
 )
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")  # Okabe & Ito: safe for colour blindness
@@ -154,7 +160,9 @@ def outcome_figure(
     charts are redrawn after every step, so they must draw fast.
     """
     fig = Figure(figsize=(5.2, 3.0), dpi=96)
-    fig.subplots_adjust(left=0.11, right=0.89 if spec.right else 0.97, top=0.8, bottom=0.1)
+    rows = 2 if len(spec.series) > 3 else 1  # legend rows above the plot
+    top = 0.8 if rows == 1 else 0.72
+    fig.subplots_adjust(left=0.11, right=0.89 if spec.right else 0.97, top=top, bottom=0.1)
     ax = fig.subplots()
     calendar = month_dates(start, months)
     ax.set_xlim(calendar[0], calendar[-1])
@@ -180,7 +188,8 @@ def outcome_figure(
             axis.set_ylim(0, spec.scale if spec.share else 1)
         else:  # free scale from 0 (the right axis: a small share must not read as 0)
             axis.set_ylim(bottom=0)
-            axis.set_ylim(top=max(axis.get_ylim()[1], 1 if axis is ax else 0.1))
+            top = axis.get_ylim()[1] * (spec.right_room if axis is right else 1.0)
+            axis.set_ylim(top=max(top, 1 if axis is ax else 0.1))
         axis.tick_params(labelsize=8)
     if right is not None:
         right.set_ylabel(spec.right_label, fontsize=8)
@@ -199,7 +208,7 @@ def outcome_figure(
         fontsize=7,
         loc="lower left",
         bbox_to_anchor=(0, 1.0),
-        ncol=len(handles),
+        ncol=-(-len(handles) // rows),
         frameon=False,
         borderaxespad=0.2,
         handlelength=1.6,

@@ -87,3 +87,20 @@ def test_participation_has_its_own_axis_in_percent_and_fills_it(run):
     assert "%" in right.get_ylabel()
     assert 0 < values.max() < 20 and values.max() >= 0.4 * right.get_ylim()[1]  # fills its axis
     assert left.get_ylim() == (0, 100)  # satisfaction keeps the 0-100 score scale
+
+
+def test_project_money_has_its_own_axis_and_fills_it(run):
+    """The project budget is about a tenth of the purchase budget: on the purchase axis its lines
+    would hug 0."""
+    spec = next(s for s in CHARTS if s.key == "spend")
+    frame = district_frame(run)
+    fig = outcome_figure(spec, frame, run.spec.start, 48)
+    left, right = fig.axes
+    lines = {ln.get_label(): np.asarray(ln.get_ydata(), float) for ln in right.get_lines()}
+    assert set(lines) == {"project budget (right)", "project spent (right)"}
+    budget = lines["project budget (right)"]
+    np.testing.assert_allclose(budget, frame["project_appropriated_ytd"].to_numpy(float) / 1e6)
+    assert "M yuan" in right.get_ylabel() and "M yuan" in left.get_ylabel()
+    assert budget.max() >= 0.4 * right.get_ylim()[1]  # readable on its axis ...
+    assert budget.max() <= 0.6 * right.get_ylim()[1]  # ... below the purchase lines
+    assert budget.max() < 0.2 * left.get_ylim()[1]  # on the purchase axis it would hug 0
