@@ -123,7 +123,7 @@ def test_first_screen_says_what_the_intervals_cover(with_targets):
 def test_first_screen_says_what_was_fitted_and_which_held_out_patterns_are_met(with_targets):
     summary = section(with_targets, "summary")
     assert (
-        "What this rests on: the targets file has 1 observed patterns to fit and 3 to hold out; "
+        "What this rests on: the targets file has 1 observed pattern to fit and 3 to hold out; "
         "with the default parameters these runs use, 1 of the 3 is met, 1 not (Service quality), "
         "1 not measurable from these results (a check of the defaults, not an out-of-sample "
         "test: they come from an earlier fit that may have seen some of them)" in summary
@@ -132,8 +132,8 @@ def test_first_screen_says_what_was_fitted_and_which_held_out_patterns_are_met(w
 
 def test_known_section_lists_targets_by_role_with_their_verdicts(with_targets):
     known = section(with_targets, "known")
-    assert "1 targets fitted (in the calibration's distance), 3 held out" in known
-    assert "1 checks of policy inputs" in known
+    assert "1 target fitted (in the calibration's distance), 3 held out" in known
+    assert "1 check of policy inputs" in known
     assert (
         "Held-out patterns met with the default parameters (a check, not an out-of-sample "
         "test): 1 of 3 (Administrative burden)" in known
@@ -169,7 +169,7 @@ def test_an_abc_fit_table_decides_instead_of_these_results(store, tmp_path):
     assert "Held-out patterns met: 2 of 3 (Service quality; Share of project" in known
     assert "Not met: Administrative burden" in known
     assert (
-        "the calibration fitted 1 observed patterns and meets 0 of them; of 3 held out from the fit, 2 are met in "
+        "the calibration fitted 1 observed pattern and meets 0 of them; of 3 held out from the fit, 2 are met in "
         "its posterior-predictive check, 1 not (Administrative burden)" in section(html, "summary")
     )
     assert "a check of the defaults" not in section(html, "summary")
@@ -365,3 +365,12 @@ def test_cost_per_unit_reads_per_point_not_per_points(tmp_path):
     tradeoffs = section(html, "tradeoffs")
     assert "M yuan a year per point of service quality" in tradeoffs
     assert "per points" not in tradeoffs
+
+
+def test_counts_agree_with_their_nouns():
+    from sim.analysis.report.sections import count
+
+    assert count(1, "observed pattern") == "1 observed pattern"
+    assert count(0, "observed pattern") == "0 observed patterns"
+    assert count(3, "variant") == "3 variants"
+    assert count(2, "analysis", "analyses") == "2 analyses"

@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 observed pattern', '2 observed patterns' (the plural is noun + 's' unless given)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def row(long: pd.DataFrame, setting: str, outcome: str) -> pd.Series | None:
     part = long[(long["setting"] == setting) & (long["outcome"] == outcome)]
     return None if part.empty else part.iloc[0]
@@ -220,7 +225,8 @@ def rests_on(data: ReportData) -> str:
     fit, held = known.with_role("fit"), known.with_role("held_out")
     if not known.roles_declared:
         return (
-            f"What this rests on: the model was calibrated to {len(fit)} observed patterns; the "
+            f"What this rests on: the model was calibrated to {count(len(fit), 'observed pattern')}"
+            "; the "
             "targets file marks none as held out, so nothing tests the fit on patterns it did "
             "not see" + structural_line(data) + " (<a href='#known'>details</a>)."
         )
@@ -230,14 +236,15 @@ def rests_on(data: ReportData) -> str:
     verb = "is" if len(met) == 1 else "are"
     if known.out_of_sample:
         text = (
-            f"What this rests on: the calibration fitted {len(fit)} observed patterns and "
+            f"What this rests on: the calibration fitted {count(len(fit), 'observed pattern')} and "
             f"meets {known.count('fit', 'yes')} of them; of "
             f"{len(held)} held out from the fit, {len(met)} {verb} met in its "
             "posterior-predictive check"
         )
     else:
         text = (
-            f"What this rests on: the targets file has {len(fit)} observed patterns to fit and "
+            f"What this rests on: the targets file has {count(len(fit), 'observed pattern')} to "
+            "fit and "
             f"{len(held)} to hold out; with the default parameters these runs use, {len(met)} of "
             f"the {len(held)} {verb} met"
         )
@@ -260,8 +267,9 @@ def structural_line(data: ReportData) -> str:
         return "; no structural variants were run"
     n = len(s.survive) + len(s.flip)
     return (
-        f"; {len(s.survive)} of {n} headline conclusions survive every structural variant "
-        f"({len(s.variants) - 1} variants of the model's structure)"
+        f"; {len(s.survive)} of {count(n, 'headline conclusion')} "
+        f"{'survives' if len(s.survive) == 1 else 'survive'} every structural variant "
+        f"({count(len(s.variants) - 1, 'variant')} of the model's structure)"
     )
 
 
@@ -440,7 +448,7 @@ def parameters_item(data: ReportData) -> str:
         )
     return (
         f"Parameter uncertainty, from <code>{e(p.path)}</code> (a posterior experiment: "
-        f"{int(p.table['n_draws'].max())} draws of the calibrated parameters, "
+        f"{count(int(p.table['n_draws'].max()), 'draw')} of the calibrated parameters, "
         f"{float(p.table['n_reps'].mean()):g} seeds each): the effects of {e(p.focus)} against "
         f"{e(p.reference)}: {e('; '.join(parameter_phrases(data)))}. The parameter interval "
         "holds the 2.5th to 97.5th percentiles of the effect across the posterior with seed "
@@ -460,7 +468,8 @@ def structural_item(data: ReportData) -> str:
     variants = [v for v in s.variants if v != s.reference_variant]
     text = (
         f"Structural uncertainty, from <code>{e(s.path)}</code>: the headline conclusions under "
-        f"{len(variants)} variants of the model's structure ({e(', '.join(variants))}) against "
+        f"{count(len(variants), 'variant')} of the model's structure ({e(', '.join(variants))}) "
+        "against "
         f"the default model ({e(s.reference_variant)}), each on the same seeds."
     )
     text += (
@@ -505,9 +514,10 @@ def known_html(data: ReportData) -> str:
         return "".join(out)
     counts = {role: len(known.with_role(role)) for role in ROLES}
     out.append(
-        f"<p>From <code>{e(known.path)}</code>: {counts['fit']} targets "
+        f"<p>From <code>{e(known.path)}</code>: {count(counts['fit'], 'target')} "
         f"{ROLE_TITLES['fit']}, {counts['held_out']} {ROLE_TITLES['held_out']} and "
-        f"{counts['check']} {ROLE_TITLES['check']}. Met or not is judged from "
+        f"{count(counts['check'], 'check')} {ROLE_TITLES['check'].removeprefix('checks ')}. "
+        "Met or not is judged from "
         f"{e(known.source)}.</p>"
     )
     held = known.with_role("held_out")
