@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,7 +23,14 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.outputs import Output, aggregated_outputs, at_level, community_outputs, district_measured
+from sim.outputs import (
+    Output,
+    aggregated_outputs,
+    at_level,
+    column_types,
+    community_outputs,
+    district_measured,
+)
 from sim.schedule import format_month
 from sim.tables import Table
 from sim.world import AGENCY, BRAND, GRASSROOTS, NEVER, YearBooks
@@ -357,11 +364,12 @@ class Recorder:
         out: dict[str, np.ndarray] = {}
         district = self.district[:n]
         index = {name: k for k, name in enumerate(self.district_names)}
+        types = column_types("district")
         for o in at_level("district"):
             if o.name in index:
-                out[o.name] = _typed(district[:, index[o.name]], o.dtype_at("district"))
+                out[o.name] = _typed(district[:, index[o.name]], types[o.name])
             else:
-                out[o.name] = _typed(summed[o.name][:, 0], o.dtype_at("district"))
+                out[o.name] = _typed(summed[o.name][:, 0], types[o.name])
         return out
 
 
@@ -461,43 +469,57 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.full(np.shape(a), np.nan), where=b > 0)
 
 
-def result_columns(model: DistrictModel) -> dict[str, dict[str, np.ndarray]]:
+def result_columns(model: DistrictModel, *, arrow_text: bool = False) -> dict[str, dict[str, Any]]:
     """The result tables as columns of equal length, by level (one row per month and unit), each
-    column of its declared type (:func:`sim.outputs.column_types`); missing values are NaN."""
+    column of its declared type (:func:`sim.outputs.column_types`); missing values are NaN.
+
+    Columns are numpy arrays; with ``arrow_text`` the text columns (month, names) are Arrow string
+    arrays instead, taken from their few distinct values (converting thousands of numpy strings
+    to Arrow or pandas costs more than the rest of the table).
+    """
     d = model.district
     rec: Recorder = model.recorder
     n_steps = rec.n
     if n_steps == 0:
         return {"district": {}, "street": {}, "community": {}}
     steps = np.arange(1, n_steps + 1)
-    months = np.array([format_month(model.spec.start + s - 1) for s in steps])
+    months = [format_month(model.spec.start + s - 1) for s in range(1, n_steps + 1)]
     years = np.array([int(m[:4]) for m in months])
     cols = rec.community_columns(n_steps)
     n_c, n_s = d.n_communities, d.n_streets
 
-    def keys(n_units: int) -> dict[str, np.ndarray]:
+    def text(values: Sequence[str], index: np.ndarray) -> Any:
+        """``values[index]``, as numpy or Arrow strings."""
+        if arrow_text:
+            import pyarrow as pa
+
+            return pa.array(list(values), pa.string()).take(index)
+        return np.array(values)[index]
+
+    def keys(n_units: int) -> dict[str, Any]:
         return {
             "step": np.repeat(steps, n_units),
-            "month": np.repeat(months, n_units),
+            "month": text(months, np.repeat(np.arange(n_steps), n_units)),
             "year": np.repeat(years, n_units),
         }
 
+    types = {level: column_types(level) for level in ("community", "street", "district")}
     community = keys(n_c)
-    community["community"] = np.tile(np.array(d.community_names), n_steps)
-    community["street"] = np.tile(np.array(d.street_names)[d.community_street], n_steps)
+    community["community"] = text(d.community_names, np.tile(np.arange(n_c), n_steps))
+    community["street"] = text(d.street_names, np.tile(d.community_street, n_steps))
     for o in at_level("community"):
         # a recorded column, or a ratio computed from recorded columns
         values = cols[o.name] if o.name in cols else _ratio(cols[o.numerator], cols[o.denominator])
-        community[o.name] = _typed(values.ravel(), o.dtype_at("community"))
+        community[o.name] = _typed(values.ravel(), types["community"][o.name])
 
     street = keys(n_s)
-    street["street"] = np.tile(np.array(d.street_names), n_steps)
+    street["street"] = text(d.street_names, np.tile(np.arange(n_s), n_steps))
     by_street = aggregate(cols, d.community_street, n_s)
     for o in at_level("street"):
-        street[o.name] = _typed(by_street[o.name].ravel(), o.dtype_at("street"))
+        street[o.name] = _typed(by_street[o.name].ravel(), types["street"][o.name])
 
     district = keys(1)
-    district["district"] = np.repeat(np.array([d.name]), n_steps)
+    district["district"] = text([d.name], np.zeros(n_steps, np.intp))
     district.update(rec.district_columns(n_steps))
     return {"district": district, "street": street, "community": community}
 
@@ -508,7 +530,7 @@ TEXT_COLUMNS = ("month", "community", "street", "district")
 def build_results(model: DistrictModel) -> dict[str, pd.DataFrame]:
     """Tidy tables keyed 'district', 'street' and 'community', one row per month (and unit)."""
     out = {}
-    for level, cols in result_columns(model).items():
+    for level, cols in result_columns(model, arrow_text=True).items():
         frame = {k: pd.array(v, dtype="str") if k in TEXT_COLUMNS else v for k, v in cols.items()}
         out[level] = pd.DataFrame(frame)
     return out

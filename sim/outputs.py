@@ -171,12 +171,24 @@ class Output:
 
 _REGISTRY: dict[str, Output] = {}
 _CHECKED = False  # set once the built-in table is declared
+# Views of the registry that every run's tables read (outputs of a level, column types, Arrow
+# schemas), built once; emptied whenever an output is registered or removed.
+_VIEWS: dict[tuple[str, ...], Any] = {}
+
+
+def _view(key: tuple[str, ...], build: Callable[[], Any]) -> Any:
+    try:
+        return _VIEWS[key]
+    except KeyError:
+        value = _VIEWS[key] = build()
+        return value
 
 
 def register(output: Output) -> Output:
     """Add an output to the table (its name must be new)."""
     if output.name in _REGISTRY:
         raise ValueError(f"output {output.name!r} is already declared")
+    _VIEWS.clear()
     _REGISTRY[output.name] = output
     if _CHECKED:
         try:
@@ -201,6 +213,7 @@ def check_table() -> None:
 
 def unregister(name: str) -> None:
     """Remove an output (for tests that register a throwaway output)."""
+    _VIEWS.clear()
     del _REGISTRY[name]
 
 
@@ -233,7 +246,12 @@ OUTPUTS: Mapping[str, Output] = _Table()
 def at_level(level: str) -> list[Output]:
     """Stored outputs of a level, in table order (community outputs first at street and district
     level, then district-only ones)."""
-    return [o for o in _REGISTRY.values() if o.stored and level in o.levels]
+    return list(
+        _view(
+            ("at_level", level),
+            lambda: tuple(o for o in _REGISTRY.values() if o.stored and level in o.levels),
+        )
+    )
 
 
 def community_outputs() -> list[Output]:
@@ -317,6 +335,10 @@ UNIT_COLUMNS = {
 
 def column_types(level: str, frequency: str = "monthly") -> dict[str, str]:
     """Every column of a level's table (keys first) with its type at a store frequency."""
+    return dict(_view(("column_types", level, frequency), lambda: _column_types(level, frequency)))
+
+
+def _column_types(level: str, frequency: str) -> dict[str, str]:
     time = dict(TIME_COLUMNS)
     if frequency == "yearly":
         time = {"year": "int64"}
@@ -327,6 +349,10 @@ def column_types(level: str, frequency: str = "monthly") -> dict[str, str]:
 
 def arrow_schema(level: str, frequency: str = "monthly") -> pa.Schema:
     """The Parquet schema of a level's table (without the experiment's key columns)."""
+    return _view(("arrow_schema", level, frequency), lambda: _arrow_schema(level, frequency))
+
+
+def _arrow_schema(level: str, frequency: str) -> pa.Schema:
     import pyarrow as pa
 
     types = {
@@ -340,25 +366,35 @@ def arrow_schema(level: str, frequency: str = "monthly") -> pa.Schema:
 
 def to_arrow(columns: Mapping[str, Any], level: str, frequency: str = "monthly") -> pa.Table:
     """A level's columns as an Arrow table of the declared schema: NaN becomes NULL, counts are
-    integers. Columns not in the table's schema (e.g. experiment keys) keep their own type."""
+    integers. Columns not in the table's schema (e.g. experiment keys) keep their own type.
+    Columns may be numpy arrays, pandas columns or Arrow arrays (the text columns of
+    :func:`sim.metrics.result_columns` with ``arrow_text``)."""
     import numpy as np
     import pyarrow as pa
 
-    schema = arrow_schema(level, frequency)
+    types = _view(
+        ("arrow_types", level, frequency),
+        lambda: {f.name: f.type for f in arrow_schema(level, frequency)},
+    )
     arrays = {}
     for name, values in columns.items():
-        i = schema.get_field_index(name)
-        typ = schema.field(i).type if i >= 0 else None
+        typ = types.get(name)
+        if isinstance(values, (pa.Array, pa.ChunkedArray)):
+            arrays[name] = values if typ is None or values.type == typ else values.cast(typ)
+            continue
         if hasattr(values, "to_numpy"):
             values = values.to_numpy()
         arr = np.asarray(values)
-        exact = typ is not None and (pa.types.is_integer(typ) or pa.types.is_boolean(typ))
-        if exact and arr.dtype.kind == "f":
-            if np.isnan(arr).any():
-                raise ValueError(f"{level}.{name}: missing values in an integer column")
-            if not np.array_equal(arr, np.round(arr)):
-                raise ValueError(f"{level}.{name}: fractional values in an integer column")
-        arrays[name] = pa.array(arr, type=typ, from_pandas=True)
+        nan = True  # whether to look for NaN (pandas' missing values) to make NULL
+        if arr.dtype.kind == "f":
+            nan = bool(np.isnan(arr).any())
+            if typ is not None and (pa.types.is_integer(typ) or pa.types.is_boolean(typ)):
+                if nan:
+                    raise ValueError(f"{level}.{name}: missing values in an integer column")
+                if not np.array_equal(arr, np.round(arr)):
+                    raise ValueError(f"{level}.{name}: fractional values in an integer column")
+                nan = True  # converted to integers as before
+        arrays[name] = pa.array(arr, type=typ, from_pandas=nan)
     return pa.table(arrays)
 
 

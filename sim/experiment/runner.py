@@ -61,7 +61,7 @@ def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
         **task.design,
     }
     if task.frequency == "monthly":  # straight from the model's arrays, no pandas round trip
-        levels = result_columns(model)
+        levels = result_columns(model, arrow_text=True)
         tables = {lv: to_arrow(levels[lv], lv) for lv in task.levels}
     else:
         frames = model.results()
