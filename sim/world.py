@@ -435,10 +435,7 @@ class World:
 def at_rows(values: np.ndarray, rows: np.ndarray, fill: float = 0) -> np.ndarray:
     """``values[rows]``, with ``fill`` where a row is -1 (no organization, say), also when
     ``values`` is empty (a world without organizations)."""
-    n = len(values)
-    padded = np.empty(n + 1, np.result_type(values, fill))
-    padded[:n] = values
-    padded[n] = fill
+    padded = np.concatenate((values, np.array([fill], np.result_type(values, fill))))
     return padded[np.maximum(rows, -1)]  # every negative row reads the fill
 
 

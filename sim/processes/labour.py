@@ -147,19 +147,18 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
     staff = np.bincount(emp_employed, None, n_o)
     seasoned = np.bincount(emp_employed, w.tenure[employed] >= p.new_worker_months, n_o)
     span = np.minimum(1.0, p.supervision_span * seasoned / np.maximum(staff, 1))
-    # Each worker's employer's capacity, span and load, in one look-up (0 without an employer,
-    # as world.at_rows gives; the load is last delivery's, of the organizations there were then).
-    by_org = np.zeros((3, n_o + 1))
-    by_org[0, :n_o] = o.capacity
-    by_org[1, :n_o] = span
-    by_org[2, : len(world.org_load)] = world.org_load
-    capacity, span_of, load = by_org[:, np.maximum(emp, -1)]
+    # Each worker's employer's capacity, span and load (0 without an employer, as at_rows gives).
+    row = np.maximum(emp, -1)
+    none = np.zeros(1)
+    capacity = np.concatenate((o.capacity, none))[row]
+    span_of = np.concatenate((span, none))[row]
+    load = np.concatenate((world.org_load, none))[row] if len(world.org_load) else 0.0
     supervision = (p.supervision_base + capacity) * (0.5 + 0.5 * span_of)
     skill = w.skill
     gain = p.skill_growth * (1 - skill) * practice * supervision
-    np.clip(skill + np.where(employed, gain, -p.skill_decay * skill), 0, 1, out=skill)
+    np.clip(skill + np.where(employed, gain, -p.skill_decay * skill), 0.0, 1.0, out=skill)
     load = np.where(employed, load, 0.0)
-    burn_target = np.clip((load - p.worker_burnout_onset) / p.worker_burnout_ramp, 0, 1)
+    burn_target = np.clip((load - p.worker_burnout_onset) / p.worker_burnout_ramp, 0.0, 1.0)
     burnout = w.burnout
     burnout += p.worker_burnout_rate * (burn_target - burnout)
     tenure = w.tenure
@@ -172,7 +171,7 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
         passes = draws[1] < p.certification_base + p.certification_skill_slope * skill
         certified |= sits & passes
 
-    gap = np.clip((p.outside_wage - w.wage) / max(p.outside_wage, 1.0), 0, 1)
+    gap = np.clip((p.outside_wage - w.wage) / max(p.outside_wage, 1.0), 0.0, 1.0)
     quit_p = p.quit_base + p.quit_pay_sensitivity * gap + p.quit_burnout_sensitivity * burnout
     quit_p = quit_p + p.quit_newcomer * np.exp(-tenure / 12.0)
     quits = employed & (draws[2] < quit_p)

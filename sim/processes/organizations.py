@@ -63,7 +63,7 @@ def learn(world: World, policy: Policy, params: Params) -> None:
     )
     idle = (o.kind != GRASSROOTS) & ~active & ~incubated
     cap = o.capacity + growth * (1 - o.capacity) - p.capacity_decay * o.capacity * idle
-    np.copyto(o.capacity, np.clip(cap, 0, 1), where=o.alive)
+    np.copyto(o.capacity, np.clip(cap, 0.0, 1.0), where=o.alive)
     # Reputation follows the quality delivered and the satisfaction of the residents served
     # (model v2): residents' judgement feeds back on who is trusted with the next contract.
     sat = world.communities.satisfaction
