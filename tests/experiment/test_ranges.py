@@ -179,6 +179,11 @@ def test_shipped_sensitivity_ranges_hold_the_kept_posteriors_median_and_the_defa
     """The shipped Morris and Sobol experiments screen each posterior parameter over a range that
     holds the kept posterior's weighted median and the default (issue 11)."""
     sample = read_posterior(ROOT / "scenarios/calibrated/wuhou/posterior.parquet", "test")
+    fix = (
+        "a new kept posterior? run `sanshe sensitivity-ranges scenarios/calibrated/wuhou/"
+        "posterior.parquet experiments/sensitivity.toml experiments/sensitivity_effects.toml "
+        "experiments/sensitivity_sobol.toml` (docs/experiments.md)"
+    )
     weights = [p.weight for p in sample.particles]
     screened = 0
     for name in ("sensitivity", "sensitivity_effects", "sensitivity_sobol"):
@@ -189,7 +194,7 @@ def test_shipped_sensitivity_ranges_hold_the_kept_posteriors_median_and_the_defa
                 continue
             values = [dict(p.values)[f.key] for p in sample.particles]
             median = weighted_quantiles(values, weights, [0.5])[0]
-            assert f.low <= median <= f.high, (name, f.key, median)
+            assert f.low <= median <= f.high, (name, f.key, median, fix)
             assert f.low <= getattr(base, f.name) <= f.high, (name, f.key)
             screened += 1
     assert screened >= 10
