@@ -387,13 +387,13 @@ def to_arrow(columns: Mapping[str, Any], level: str, frequency: str = "monthly")
         arr = np.asarray(values)
         nan = True  # whether to look for NaN (pandas' missing values) to make NULL
         if arr.dtype.kind == "f":
-            nan = bool(np.isnan(arr).any())
             if typ is not None and (pa.types.is_integer(typ) or pa.types.is_boolean(typ)):
-                if nan:
+                if np.isnan(arr).any():
                     raise ValueError(f"{level}.{name}: missing values in an integer column")
                 if not np.array_equal(arr, np.round(arr)):
                     raise ValueError(f"{level}.{name}: fractional values in an integer column")
-                nan = True  # converted to integers as before
+            else:  # a sum is NaN if any value is (or if +inf meets -inf: then look anyway)
+                nan = bool(np.isnan(np.add.reduce(arr, axis=None)))
         arrays[name] = pa.array(arr, type=typ, from_pandas=nan)
     return pa.table(arrays)
 
