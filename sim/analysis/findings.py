@@ -9,7 +9,8 @@
   over the last 12 months (per replication, then a t-interval) against zero;
 * :func:`street_variation` — whether streets differ in a setting's effect beyond seed noise
   (one-way ANOVA of the per-replication paired differences by street), and how stable the
-  street ranking is across seeds (mean Spearman correlation between replications).
+  street ranking is across seeds (Spearman correlation of the streets' mean effects between the
+  two halves of the replications; a ranking is shown only from :data:`STABLE_RANK` up).
 
 Outcomes come from :mod:`sim.analysis.outcomes`; directions ("better") decide what is an
 improvement. Every function returns a table; the ``*_sentences`` helpers turn them into text.
@@ -30,6 +31,11 @@ from sim.analysis.stats import CONFIDENCE
 if TYPE_CHECKING:
     from sim.analysis.compare import Comparison
     from sim.analysis.results import ResultSet, Setting
+
+
+# A street ranking is shown only if the two halves of the seeds rank the streets alike at least
+# this well (Spearman; issue 10's criterion for the street ranking).
+STABLE_RANK = 0.8
 
 
 def _sign(o: Outcome) -> float:
@@ -284,8 +290,13 @@ def street_variation(
 
     The effect in street s and replication r is the paired difference (setting minus reference,
     same seed). A one-way ANOVA across streets compares the between-street variance of the mean
-    effects with the within-street (seed-to-seed) variance. Ranking stability is the mean
-    Spearman correlation, over pairs of replications, of the streets' effects.
+    effects with the within-street (seed-to-seed) variance. Ranking stability
+    (``rank_stability``) is the Spearman correlation between the streets' mean effects over the
+    first and over the second half of the replications: whether another set of seeds would rank
+    the streets alike. ``rank_stability_runs`` is the mean Spearman correlation over pairs of
+    single replications (how alike two single runs rank them; much lower). ``ranked`` says
+    whether streets differ beyond noise and rank stably (from :data:`STABLE_RANK`); ``ranking``
+    lists the streets from most to least gain.
     """
     names = outcomes or KEY_OUTCOMES
     chosen = [OUTCOMES[n] for n in names]
@@ -315,7 +326,14 @@ def street_variation(
                 rho = stats.spearmanr(x, y).statistic
                 if np.isfinite(rho):
                     rhos.append(rho)
+        half = len(reps) // 2
+        halves = np.nan
+        if half >= 1:
+            first, second = wide.iloc[:half].mean(), wide.iloc[half:].mean()
+            if np.ptp(first) > 0 and np.ptp(second) > 0:
+                halves = float(stats.spearmanr(first, second).statistic)
         means = diff.groupby("street")[o.name].mean().sort_values(ascending=False)
+        real = bool(p < 1 - confidence)
         out.append(
             {
                 "outcome": o.name,
@@ -323,8 +341,11 @@ def street_variation(
                 "replications": int(wide.shape[0]),
                 "F": float(f),
                 "p_value": float(p),
-                "real": bool(p < 1 - confidence),
-                "rank_stability": float(np.mean(rhos)) if rhos else np.nan,
+                "real": real,
+                "rank_stability": halves,
+                "rank_stability_runs": float(np.mean(rhos)) if rhos else np.nan,
+                "ranked": real and bool(halves >= STABLE_RANK),
+                "ranking": [str(x) for x in means.index],
                 "best_street": str(means.index[0]),
                 "best_gain": float(means.iloc[0]),
                 "worst_street": str(means.index[-1]),
@@ -336,26 +357,41 @@ def street_variation(
 
 
 def street_sentences(table: pd.DataFrame, who: str, street_label: object) -> list[str]:
+    """One sentence per outcome: whether streets differ beyond noise, and a ranking only where it
+    is stable across seeds (with its rank correlation); otherwise that streets cannot be told
+    apart."""
     out = []
     for r in table.itertuples():
         o = OUTCOMES[r.outcome]
-        stable = (
-            f"the street ranking is {'stable' if r.rank_stability >= 0.7 else 'unstable'} across "
-            f"seeds (mean Spearman correlation between replications {r.rank_stability:.2f})"
+        label = street_label  # type: ignore[assignment]
+        rho = (
+            f"rank correlation between the two halves of the seeds {r.rank_stability:.2f}"
+            if np.isfinite(r.rank_stability)
+            else "too few seeds to check the ranking's stability"
         )
-        if r.real:
+        if r.ranked:
+            order = " > ".join(label(s) for s in r.ranking)  # type: ignore[operator]
             out.append(
                 f"{o.label.capitalize()}: streets differ in the effect of {who} beyond seed noise "
-                f"(F = {r.F:.1f}, p = {r.p_value:.2g}); {street_label(r.best_street)} gains most "  # type: ignore[operator]
-                f"({_num(r.best_gain, o.digits)} {o.diff_unit}), {street_label(r.worst_street)} "  # type: ignore[operator]
-                f"least ({_num(r.worst_gain, o.digits)}); {stable}."
+                f"(F = {r.F:.1f}, p = {r.p_value:.2g}) and rank alike across seeds ({rho}); "
+                f"{label(r.best_street)} gains most ({_num(r.best_gain, o.digits)} "  # type: ignore[operator]
+                f"{o.diff_unit}), {label(r.worst_street)} least "  # type: ignore[operator]
+                f"({_num(r.worst_gain, o.digits)}). Ranking by gain: {order}."
+            )
+        elif r.real:
+            out.append(
+                f"{o.label.capitalize()}: streets differ in the effect of {who} beyond seed noise "
+                f"(F = {r.F:.1f}, p = {r.p_value:.2g}; spread between streets "
+                f"{_num(r.spread, o.digits, False)} {o.diff_unit}), but their order is not "
+                f"stable across seeds ({rho}, below {STABLE_RANK}), so no street is named as "
+                "gaining most or least: the streets cannot be ranked on this outcome."
             )
         else:
             out.append(
                 f"{o.label.capitalize()}: streets do not differ in the effect of {who} beyond seed "
                 f"noise (F = {r.F:.1f}, p = {r.p_value:.2g}; spread between streets "
-                f"{_num(r.spread, o.digits, False)} {o.diff_unit}); {stable}, so no street is "
-                "named as gaining or losing."
+                f"{_num(r.spread, o.digits, False)} {o.diff_unit}; {rho}): the streets cannot "
+                "be told apart, so no street is named as gaining or losing."
             )
     return out
 

@@ -94,6 +94,23 @@ def test_street_variation_names_streets_only_where_they_really_differ(rs):
     same = f.street_variation(rs, rs.setting("same"), rs.setting("ref"), "final-year")
     assert not same["real"].any()
     assert "no street is named" in f.street_sentences(same, "same", str)[0]
+    assert "cannot be told apart" in f.street_sentences(same, "same", str)[0]
+    assert burden["ranked"] and burden["ranking"][0] == "浆洗街"
+    assert "rank correlation between the two halves of the seeds 1.00" in text
+    assert "Ranking by gain: 浆洗街 > " in text
+
+
+def test_streets_that_differ_but_rank_unstably_are_not_ranked(rs):
+    # Streets may differ beyond noise as a group while two halves of the seeds order them
+    # differently: then no street is named and no ranking is shown.
+    table = f.street_variation(rs, rs.setting("lower"), rs.setting("ref"), "final-year")
+    unstable = table.assign(rank_stability=0.62, ranked=False)
+    text = f.street_sentences(unstable, "lower", str)[0]
+    assert "differ in the effect of lower beyond seed noise" in text
+    assert (
+        "not stable across seeds (rank correlation between the two halves of the seeds 0.62" in text
+    )
+    assert "cannot be ranked" in text and "gains most" not in text and "Ranking" not in text
 
 
 def test_cost_per_unit_is_extra_spend_over_improvement(rs):

@@ -27,6 +27,7 @@ from sim.analysis.display import (
     fmt_dz,
     with_unit,
 )
+from sim.analysis.findings import STABLE_RANK
 from sim.analysis.outcomes import KEY_OUTCOMES, OUTCOMES, Outcome
 from sim.analysis.report.html import cell, e
 from sim.analysis.report.known import ROLE_TITLES, ROLES
@@ -824,8 +825,11 @@ def streets_html(data: ReportData) -> str:
     if focus is not None and data.streets:
         intro = (
             f"<p>Do streets differ in the effect of <b>{e(rs.title(focus))}</b> beyond seed "
-            "noise? (One-way ANOVA of the paired per-seed differences by street; streets are "
-            "named as gaining or losing only where they differ.)</p>" + _list(data.streets)
+            "noise? (One-way ANOVA of the paired per-seed differences by street.) Streets are "
+            "ranked, and named as gaining most or least, only where they differ and two halves "
+            "of the seeds rank them alike (Spearman rank correlation of the streets' mean gains "
+            f"at least {STABLE_RANK}; the correlation is given with each line).</p>"
+            + _list(data.streets)
         )
     rows = []
     for _, r in ext.iterrows():
