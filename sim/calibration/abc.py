@@ -1,8 +1,9 @@
 """A posterior of the free parameters by ABC-SMC (approximate Bayesian computation, pyabc).
 
 The sampler is pyabc's (Klinger, Rickert and Hasenauer 2018; Schälte et al. 2022): sequential Monte
-Carlo with an adaptive (median) epsilon and a multivariate normal perturbation kernel. Nothing here
-samples parameters itself; this module gives pyabc
+Carlo with a multivariate normal perturbation kernel and, each generation, epsilon the
+``epsilon_quantile`` (weighted) of the previous generation's distances (``pyabc.QuantileEpsilon``).
+Nothing here samples parameters itself; this module gives pyabc
 
 * the prior (:func:`prior`), one independent uniform or log-uniform per free parameter, as argued
   in the targets file;
@@ -13,9 +14,11 @@ samples parameters itself; this module gives pyabc
   the counterfactual of one replication sharing one seed (common random numbers). It returns the
   replication mean of every target, fit, held-out and check alike, so pyabc's database records
   them all;
-* a distance (:class:`FitDistance`) over the ``fit`` targets only: the root of the summed squared
-  standardised errors (each target's error over its tolerance, 0 inside a range target). Held-out
-  and check targets never enter it.
+* a distance (:func:`make_distance`) over the ``fit`` targets only, on their standardised errors
+  (each target's error over its tolerance, 0 inside a range target): ``fixed``
+  (:class:`FitDistance`, the root of their summed squares) or ``adaptive`` (pyabc's
+  ``AdaptivePNormDistance``, each error also divided by its spread in the previous generation,
+  :func:`error_scale`). Held-out and check targets never enter it.
 
 Resume: pyabc keeps its history in SQLite (``abc.db`` in the output directory) and writes each
 generation when it is complete. :func:`run_abc` runs one generation per ``ABCSMC.run`` call, after
@@ -539,15 +542,19 @@ def _ess(history: Any, t: int) -> float:
 
 def generations_frame(targets: Targets, history: Any) -> pd.DataFrame:
     """Every generation's particles: one float column per free parameter (its override key),
-    ``weight`` (summing to 1 in each generation), ``distance``, ``generation``, ``particle``, and
-    the particle's simulated target means (``target_<name>``, fit, held-out and check)."""
+    ``weight`` (summing to 1 in each generation), ``distance`` (the generation's own, adaptive or
+    fixed), ``fit_distance`` (the fixed distance, comparable across generations), ``generation``,
+    ``particle``, and the particle's simulated target means (``target_<name>``, fit, held-out and
+    check)."""
     rows = []
+    fixed = FitDistance(targets)
     for t in range(history.max_t + 1):
         particles = history.get_population(t=t).particles
         total = float(sum(pt.weight for pt in particles))
         for i, pt in enumerate(particles):
             row: dict[str, Any] = dict(natural(targets, pt.parameter))
             row |= {"weight": pt.weight / total, "distance": float(pt.distance)}
+            row["fit_distance"] = fixed(pt.sum_stat)  # the tolerances alone: comparable over t
             row |= {"generation": t, "particle": i}
             row |= {f"target_{k}": float(v) for k, v in pt.sum_stat.items()}
             rows.append(row)

@@ -360,6 +360,19 @@ def _wrap(text: str, width: int = 18) -> str:
     return "\n".join([*lines, line])
 
 
+def _distance_words(info: dict[str, Any]) -> str:
+    """How a run's distance and epsilon were set (runs before these settings: fixed, median)."""
+    q = info.get("epsilon_quantile", 0.5)
+    if info.get("distance", "fixed") == "adaptive":
+        dist = (
+            f"adaptive distance (scales: {info.get('scale')} of the previous generation's errors, "
+            f"at least {info.get('scale_floor', 1.0):g} tolerance)"
+        )
+    else:
+        dist = "fixed distance (tolerances)"
+    return f"{dist}, epsilon the {q:g} quantile of the previous generation's distances"
+
+
 def summary_markdown(info: dict[str, Any]) -> str:
     """Run counts and provenance of an ABC calibration, as a short paragraph."""
     eps = ", ".join("inf" if not np.isfinite(e) else f"{e:.3g}" for e in info["epsilon_schedule"])
@@ -367,6 +380,7 @@ def summary_markdown(info: dict[str, Any]) -> str:
         f"ABC-SMC (pyabc {info['pyabc_version']}, {info['sampler']} sampler): "
         f"{info['generations']} generations of {info['population']} particles, "
         f"{info['replications']} replications each (reform and counterfactual on the same seeds); "
+        f"{_distance_words(info)}; "
         f"epsilon {eps}; effective sample size of the last generation "
         f"{info.get('effective_sample_size', [float('nan')])[-1]:.1f}; "
         f"{info['model_evaluations']:,} particles simulated "

@@ -78,7 +78,13 @@ def test_posterior_is_the_interface_the_effects_read(tiny):
     assert info["model_runs"] == 2 * info["model_evaluations"] >= 2 * 12
     assert info["reproducible_from_seed"] and info["model_runs"] == summary["model_runs"]
     eps = info["epsilon_schedule"]
-    assert eps[0] == np.inf and eps[1] >= eps[2]  # epsilon shrinks over generations
+    assert eps[0] == np.inf and np.isfinite(eps[1:]).all()  # adaptive: scales differ by generation
+    from sim.calibration.posterior import summary_markdown
+
+    assert "adaptive distance (scales: rmsd" in summary_markdown(info)
+    every = pd.read_parquet(tmp / "a" / "abc_generations.parquet")
+    g0 = every[every["generation"] == 0]  # generation 0 weighs the tolerances alone
+    np.testing.assert_allclose(g0["fit_distance"], g0["distance"])
 
 
 def test_interrupted_then_resumed_equals_uninterrupted(tiny):
@@ -324,6 +330,10 @@ def test_fixed_distance_and_median_epsilon_remain_an_option(tmp_path):
     every = pd.read_parquet(tmp_path / "f" / "abc_generations.parquet")
     last = every[every["generation"] == 2]
     assert (last["distance"] <= eps[2] + 1e-12).all()  # accepted within epsilon
+    np.testing.assert_allclose(every["fit_distance"], every["distance"])  # one distance
+    from sim.calibration.posterior import summary_markdown
+
+    assert "fixed distance (tolerances), epsilon the 0.5 quantile" in summary_markdown(summary)
     # gen 1's epsilon is the median (0.5 quantile, weighted) of generation 0's distances
     g0 = every[every["generation"] == 0]
     assert eps[1] == pytest.approx(weighted_quantile_pyabc(g0), rel=1e-9)
