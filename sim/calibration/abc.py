@@ -354,6 +354,7 @@ def _definition(targets: Targets, population: int, replications: int, reform: st
         "scale": targets.abc.scale,
         "scale_floor": targets.abc.scale_floor,
         "epsilon_quantile": targets.abc.epsilon_quantile,
+        "kernel_scaling": targets.abc.kernel_scaling,
     }
 
 
@@ -437,6 +438,7 @@ def run_abc(
             population_size=population,
             sampler=sampler,
             eps=eps,
+            transitions=pyabc.MultivariateNormalTransition(scaling=targets.abc.kernel_scaling),
         )
 
     url = f"sqlite:///{db.resolve()}"
@@ -505,11 +507,13 @@ def summarise(
         dist = "fixed distance (tolerances)"
     return {
         "method": f"ABC-SMC (pyabc.ABCSMC, {dist}, epsilon the {abc.epsilon_quantile:g} "
-        "quantile of the previous generation, multivariate normal kernel)",
+        "quantile of the previous generation, multivariate normal kernel scaled "
+        f"{abc.kernel_scaling:g})",
         "distance": abc.distance,
         "scale": abc.scale,
         "scale_floor": abc.scale_floor,
         "epsilon_quantile": abc.epsilon_quantile,
+        "kernel_scaling": abc.kernel_scaling,
         "targets": targets.name,
         "targets_path": str(Path(targets.path).resolve()),
         "targets_sha256": definition["targets_sha256"],

@@ -370,7 +370,11 @@ def _distance_words(info: dict[str, Any]) -> str:
         )
     else:
         dist = "fixed distance (tolerances)"
-    return f"{dist}, epsilon the {q:g} quantile of the previous generation's distances"
+    kernel = info.get("kernel_scaling", 1.0)
+    return (
+        f"{dist}, epsilon the {q:g} quantile of the previous generation's distances, "
+        f"perturbation kernel {kernel:g} x Silverman's bandwidth"
+    )
 
 
 def summary_markdown(info: dict[str, Any]) -> str:

@@ -123,6 +123,7 @@ ABC_KEYS = (
     "scale",
     "scale_floor",
     "epsilon_quantile",
+    "kernel_scaling",
 )
 ABC_INTEGER_KEYS = ABC_KEYS[:5]
 ABC_DISTANCES = ("adaptive", "fixed")  # pyabc AdaptivePNormDistance, or fixed tolerances
@@ -288,6 +289,7 @@ class AbcSettings:
     scale: str = "rmsd"
     scale_floor: float = 1.0
     epsilon_quantile: float = 0.7
+    kernel_scaling: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -493,6 +495,8 @@ def _abc_settings(raw: Any, where: str) -> AbcSettings:
         "scale_floor": (lambda v: 0 < v < np.inf, "a number above 0"),
         # epsilon of a generation: this weighted quantile of the previous generation's distances
         "epsilon_quantile": (lambda v: 0 < v <= 1, "a number above 0 and at most 1"),
+        # the perturbation kernel's covariance over Silverman's rule of thumb (pyabc's scaling)
+        "kernel_scaling": (lambda v: 0 < v <= 10, "a number above 0 and at most 10"),
     }
     for key, (ok, allowed_text) in numbers.items():
         if key in raw:

@@ -318,13 +318,15 @@ def test_fixed_distance_and_median_epsilon_remain_an_option(tmp_path):
     path = tiny_targets(tmp_path)
     text = path.read_text().replace(
         "[calibration.parameters]",
-        '[calibration.abc]\ndistance = "fixed"\nepsilon_quantile = 0.5\n\n[calibration.parameters]',
+        '[calibration.abc]\ndistance = "fixed"\nepsilon_quantile = 0.5\nkernel_scaling = 2\n'
+        "\n[calibration.parameters]",
     )
     path.write_text(text)
     targets = load_targets(path)
     assert targets.abc.distance == "fixed" and targets.abc.epsilon_quantile == 0.5
     summary = run_abc(targets, tmp_path / "f", SerialExecutor(), progress=False, **SMALL)
     assert "fixed distance" in summary["method"] and summary["epsilon_quantile"] == 0.5
+    assert summary["kernel_scaling"] == 2 and "kernel scaled 2" in summary["method"]
     eps = summary["epsilon_schedule"]
     assert eps[0] == np.inf and eps[1] >= eps[2]  # one distance: epsilon shrinks
     every = pd.read_parquet(tmp_path / "f" / "abc_generations.parquet")

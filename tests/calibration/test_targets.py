@@ -193,6 +193,11 @@ BAD += [
         "calibration.abc.epsilon_quantile",
     ),
     (
+        "kernel scaling negative",
+        "[calibration.abc]\nkernel_scaling = -1\n" + OK_TARGET,
+        "calibration.abc.kernel_scaling",
+    ),
+    (
         "abc replications zero",
         "[calibration.abc]\nreplications = 0\n" + OK_TARGET,
         "calibration.abc.replications",
