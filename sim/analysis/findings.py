@@ -221,7 +221,9 @@ def levelling(
     values: pd.DataFrame, outcomes: list[str] | None = None, months: int = 12
 ) -> pd.DataFrame:
     """The trend over the last ``months`` months of each replication (OLS slope, per year) with a
-    t-based 95% CI over replications; an outcome has levelled off if that CI includes 0."""
+    t-based 95% CI over replications; an outcome has levelled off if that CI includes 0. It
+    ``swings`` if at least a quarter of the replications rise and a quarter fall: the runs are in
+    different phases of a cycle, and the mean trend is not one any run follows."""
     last = sorted(values["month"].unique())[-months:]
     part = values[values["month"].isin(last)]
     index = {m: i for i, m in enumerate(last)}
@@ -253,6 +255,11 @@ def levelling(
                 "ci_low": mean - half,
                 "ci_high": mean + half,
                 "levelled": bool(mean - half <= 0 <= mean + half),
+                "n_rising": int((v > 0).sum()),
+                "n_falling": int((v < 0).sum()),
+                "slope_min": float(v.min()),
+                "slope_max": float(v.max()),
+                "swings": bool(min((v > 0).sum(), (v < 0).sum()) >= len(v) / 4),
             }
         )
     return pd.DataFrame(rows)
@@ -270,10 +277,18 @@ def levelling_sentences(table: pd.DataFrame) -> list[str]:
             verdict = "has levelled off (the 95% CI of its trend includes 0)"
         else:
             verdict = "is still " + ("rising" if r.trend_per_year > 0 else "falling")
-        out.append(
+        text = (
             f"{o.label.capitalize()} {verdict}: trend {trend} over {r.first_month} to "
             f"{r.last_month}."
         )
+        if r.swings and not r.levelled:  # (a levelled outcome's runs scatter around 0 anyway)
+            text += (
+                f" But the runs disagree: {r.n_falling} of {r.n_falling + r.n_rising} replications "
+                f"fall and {r.n_rising} rise (from {_num(r.slope_min, o.digits)} to "
+                f"{_num(r.slope_max, o.digits)} {o.diff_unit} a year), so the mean trend is an "
+                "average over runs in different phases of a swing, not a path any run follows."
+            )
+        out.append(text)
     return out
 
 

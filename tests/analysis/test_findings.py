@@ -81,6 +81,27 @@ def test_levelling_tells_a_trend_from_a_plateau(rs):
     (r,) = f.levelling(flat, ["service_coverage"]).itertuples()
     assert r.levelled
     assert "has levelled off" in f.levelling_sentences(f.levelling(flat, ["service_coverage"]))[0]
+    assert not rising["swings"].iloc[0] and "runs disagree" not in f.levelling_sentences(rising)[0]
+    assert "runs disagree" not in f.levelling_sentences(f.levelling(flat, ["service_coverage"]))[0]
+
+
+def test_levelling_says_when_runs_swing_rather_than_trend():
+    # Replications in different phases of a cycle (as the provider market after 2016): most fall
+    # steeply, some rise; the mean trend is negative, but no run follows it.
+    months = [f"2020-{m:02d}" for m in range(1, 13)]
+    slopes = [-0.03] * 12 + [0.02] * 5  # per month, as shares
+    swing = pd.DataFrame(
+        [{"replication": k, "month": m, "admin_burden": 0.4 + s * i}
+         for k, s in enumerate(slopes) for i, m in enumerate(months)]
+    )  # fmt: skip
+    (r,) = f.levelling(swing, ["admin_burden"]).itertuples()
+    assert not r.levelled and r.swings and (r.n_falling, r.n_rising) == (12, 5)
+    assert r.slope_min == pytest.approx(-36.0) and r.slope_max == pytest.approx(24.0)
+    text = f.levelling_sentences(f.levelling(swing, ["admin_burden"]))[0]
+    assert "is still falling" in text and "the runs disagree: 12 of 17 replications fall" in text
+    # a quarter of the runs against the mean is needed: one rising run is not a swing
+    steady = swing[swing["replication"] <= 12]
+    assert not f.levelling(steady, ["admin_burden"])["swings"].iloc[0]
 
 
 def test_street_variation_names_streets_only_where_they_really_differ(rs):
