@@ -266,3 +266,20 @@ def test_the_collectors_reporters_give_the_last_recorded_month():
     district = m.results()["district"]
     for name in ("admin_burden", "items_refused", "n_social_workers", "entry_control"):
         assert reporters[name](m) == pytest.approx(district[name].iloc[-1]), name
+
+
+def test_each_street_row_names_its_street_and_sums_that_streets_communities(reform):
+    # The street table, keyed by month and street name, holds for each street the sum of its
+    # communities' rows of the same month (counts and hours), and every street every month.
+    res = reform.results()
+    c, s = res["community"], res["street"]
+    d = reform.district
+    assert (s.groupby("step")["street"].agg(tuple) == d.street_names).all()
+    assert (c["street"] == np.array(d.street_names)[np.tile(d.community_street, 48)]).all()
+    cols = ["admin_hours", "staff_hours_used", "items_issued", "served_hours", "residents"]
+    by_street = c.groupby(["step", "street"])[cols].sum()
+    mine = s.set_index(["step", "street"])[cols].loc[by_street.index]
+    assert len(mine) == len(s)
+    np.testing.assert_allclose(mine.to_numpy(float), by_street.to_numpy(float), rtol=1e-12)
+    # Streets differ, so a street's row cannot be another street's.
+    assert s[s["step"] == 48]["admin_hours"].nunique() == d.n_streets

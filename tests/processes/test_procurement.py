@@ -351,3 +351,58 @@ def test_the_smallest_lots_are_reserved_for_community_based_organizations_up_to_
     w = market(staff=(10.0,) * 4)  # no reserved share: nothing reserved
     plan_lots(w, policy_of(w), params)
     assert not w.lots.reserved.any()
+
+
+def test_lots_let_again_after_their_holders_fold_are_counted_over_the_year():
+    # Four agencies share the lots; three times in the year the largest holder folds and its lots
+    # are let again. The year's books count every award once: first awards as let, later awards
+    # of the same lots as relet, summed over the year (not only the last round's).
+    params = Params()
+    w = market(staff=(10.0,) * 6)
+    for _ in range(4):
+        add_agency(w, n_workers=20)
+    pol = policy_of(w)
+    plan_lots(w, pol, params)
+    award_lots(w, pol, params)
+    books = w.year_books()
+    assert (w.lots.holder >= 0).all()
+    assert (books.lots_let, books.lots_relet) == (len(w.lots), 0)
+    awards = len(w.lots)
+    for _ in range(3):
+        holder = w.lots.holder
+        largest = np.bincount(holder[holder >= 0]).argmax()
+        lost = int((holder == largest).sum())
+        w.remove_orgs(np.array([largest]))
+        award_lots(w, pol, params)
+        assert (w.lots.holder >= 0).all()  # the others take them over
+        awards += lost
+        assert books.lots_let == len(w.lots)  # no lot counts as newly let twice
+        assert books.lots_let + books.lots_relet == awards
+    assert books.lots_relet > len(w.lots)  # more re-awards than lots: counted over rounds
+
+
+def test_a_budget_of_exactly_the_fees_buys_every_lot_and_one_yuan_less_does_not():
+    # Whole-number fees (one item type's rate 4 per issuer, catalogue shares 1/2 and 1/4, two
+    # hours per item at 50 an hour), so sums of fees are exact: a budget equal to their total
+    # covers every lot; a yuan less leaves out the last lot in burden order (the smaller lot of
+    # the community with the most staff).
+    params = Params(hours_per_item=2.0, service_hour_price=50.0)
+    staff = (10.0, 20.0, 5.0, 8.0)
+
+    def planned(budget):
+        w = market(staff, policy={"purchase_budget": budget})
+        w.item_rates[:] = 4.0
+        w.catalogue_share[:] = [0.5, 0.25]
+        plan_lots(w, policy_of(w), params)
+        return w, w.lots.planned.copy()
+
+    w, _ = planned(1e7)
+    fees = expected_lot_hours(w, policy_of(w), params) * params.service_hour_price * 12
+    assert (fees == np.round(fees)).all() and fees.min() > 1
+    total = float(fees.sum())
+    _, every = planned(total)
+    assert every.all()
+    w, short = planned(total - 1)
+    assert short.sum() == len(short) - 1
+    left_out = np.flatnonzero(~short)[0]
+    assert w.lots.community[left_out] == 1 and w.lots.category[left_out] == 1
