@@ -78,6 +78,14 @@ def test_district_columns_match_the_communities_month_by_month():
         assert district[name].to_numpy() == pytest.approx(expected[name].to_numpy()), name
 
 
+def test_gini_does_not_depend_on_the_unit():
+    # Shares, not sizes: an allocation summing to less than 1 has the Gini of the same allocation
+    # in larger units.
+    for x in ([0.0, 0.0, 0.5], [0.1, 0.2, 0.3, 0.0]):
+        assert gini(np.array(x)) == pytest.approx(gini(np.array(x) * 1000))
+    assert gini(np.array([0.0, 0.0, 0.5])) == pytest.approx(2 / 3)
+
+
 def test_gini_of_known_allocations():
     assert gini([1, 2, 3, 4]) == pytest.approx(0.25)  # sum of (2i - n - 1) x_i / (n sum x)
     assert gini([4, 0, 0, 0]) == pytest.approx(0.75)  # order of the input does not matter
@@ -283,3 +291,16 @@ def test_each_street_row_names_its_street_and_sums_that_streets_communities(refo
     np.testing.assert_allclose(mine.to_numpy(float), by_street.to_numpy(float), rtol=1e-12)
     # Streets differ, so a street's row cannot be another street's.
     assert s[s["step"] == 48]["admin_hours"].nunique() == d.n_streets
+
+
+def test_a_worker_hired_by_the_first_organization_leaves_the_pool():
+    # The pool is the workers without an employer: hiring one, into the organization of row 0,
+    # moves it from the pool to the employed.
+    m = DistrictModel(load_scenario(SCENARIOS / "wuhou_reform.toml"), rng=3)
+    m.step()
+    row = int(m.world.add_workers(1, skill=0.5)[0])
+    before = district_record(m)
+    m.world.workers.employer[row] = 0
+    after = district_record(m)
+    assert after["social_workers_pool"] == before["social_workers_pool"] - 1
+    assert after["n_social_workers"] == before["n_social_workers"] + 1

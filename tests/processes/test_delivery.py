@@ -162,3 +162,16 @@ def test_funded_items_outside_lots_are_done_by_the_streets_agency_with_local_qua
     pay = staffed * P.service_hour_price  # paid by the hour by the issuer
     assert w.orgs.contract_income[0] == pytest.approx(pay)
     assert w.year_books().funded_item_spent == pytest.approx(pay)
+
+
+def test_the_community_sees_the_quality_of_item_hours_delivered_however_few():
+    # Half an hour of items delivered is judged at the lot's quality, as a hundred hours are;
+    # with nothing delivered there is no quality to see.
+    for item_hours in (0.5, 1.0, 100.0):
+        w = holder_world(item_hours=item_hours)
+        deliver(w, w.schedule.at(w.t), P)
+        assert w.lots.delivered[0] == item_hours and w.lots.quality[0] > 0
+        assert w.communities.org_item_quality[0] == pytest.approx(w.lots.quality[0])
+    w = holder_world(item_hours=0.0, contracted=10.0)
+    deliver(w, w.schedule.at(w.t), P)
+    assert w.lots.delivered[0] == 0 and w.communities.org_item_quality[0] == 0

@@ -292,3 +292,21 @@ def test_agencies_founded_follow_the_poisson_count_when_it_is_small():
     lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], 200)
     assert lo <= founded <= hi and ones > 0
     assert w.month_stats["agencies_founded"] == founded
+
+
+def test_new_agencies_settle_in_streets_in_proportion_to_their_population():
+    # Streets of 1, 2 and 3 communities of equal residents: 1/6, 2/6 and 3/6 of the new agencies,
+    # within binomial intervals, over many districts.
+    big = {"purchase_budget": 4e8, "project_budget": 0.0}
+    streets = []
+    for seed in range(20):
+        w = blank_world((0, 1, 1, 2, 2, 2), policy=big, seed=seed)
+        assert (w.streets.population == np.array([1, 2, 3]) * w.communities.residents[0]).all()
+        found_agencies(w, pol(w), P)
+        streets.extend(w.orgs.street.tolist())
+    n = len(streets)
+    assert n > 300
+    counts = np.bincount(streets, minlength=3)
+    for s, share in enumerate((1 / 6, 2 / 6, 3 / 6)):
+        lo, hi = interval(n, share)
+        assert lo <= counts[s] <= hi, (s, counts)

@@ -47,3 +47,9 @@ def test_brand_agencies_settle_in_streets_in_proportion_to_population():
         in_big += int((w.orgs.street == 1).sum())
     lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], 1200, 0.75)
     assert lo <= in_big <= hi
+
+
+def test_with_one_service_centre_street_every_centre_is_in_the_most_populous_street():
+    w = district({"service_centres": 3, "service_centre_streets": 1})
+    apply_policy(w, w.schedule.at(w.t), P)
+    assert w.streets.service_centres.tolist() == [0, 0, 0, 3]

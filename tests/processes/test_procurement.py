@@ -6,6 +6,7 @@ import pytest
 from sim import DistrictModel, load_scenario
 from sim.params import Params
 from sim.processes.procurement import (
+    appropriate,
     award_lots,
     call_projects,
     expected_lot_hours,
@@ -406,3 +407,68 @@ def test_a_budget_of_exactly_the_fees_buys_every_lot_and_one_yuan_less_does_not(
     assert short.sum() == len(short) - 1
     left_out = np.flatnonzero(~short)[0]
     assert w.lots.community[left_out] == 1 and w.lots.category[left_out] == 1
+
+
+def test_the_tenders_local_bonus_gives_the_lots_to_the_bidder_of_their_street():
+    # Two bidders alike but for their street, no scoring noise and no price competition: with a
+    # local bonus the one in the lots' street wins every lot; without one, neither is favoured,
+    # and ties in score go to the first bidder, the one of the other street.
+    def holders(bonus):
+        params = Params(
+            procurement_score_noise=0.0, tender_scoring="quality_only", tender_local_bonus=bonus
+        )
+        w = market(policy={"procurement_mode": "tender"})
+        away = add_agency(w, street=1, n_workers=40)
+        home = add_agency(w, street=0, n_workers=40)
+        plan_lots(w, policy_of(w), params)
+        award_lots(w, policy_of(w), params)
+        assert (w.lots.holder >= 0).all()
+        return set(w.lots.holder.tolist()), away, home
+
+    held, _, home = holders(0.5)
+    assert held == {home}
+    held, away, _ = holders(0.0)
+    assert held == {away}
+
+
+def test_reserved_lots_go_only_to_community_based_organizations_of_the_lots_street():
+    # Half the money reserved, lots commissioned. A strong brand agency in the lots' street and a
+    # strong local agency of another street may not take reserved lots; the weaker local agency
+    # of the street takes every one of them, though the brand agency outscores it elsewhere.
+    params = Params(procurement_score_noise=0.0)
+    rules = {"community_reserved_share": 0.5, "procurement_mode": "commission"}
+    w = market(staff=(10.0,) * 4, policy=rules)
+    strong = {"capacity": 0.9, "reputation": 0.9, "n_workers": 40}
+    brand = add_agency(w, kind=BRAND, street=0, **strong)
+    other_street = add_agency(w, street=1, **strong)
+    local = add_agency(w, street=0, capacity=0.2, reputation=0.2, n_workers=40)
+    plan_lots(w, policy_of(w), params)
+    award_lots(w, policy_of(w), params)
+    lots = w.lots
+    assert lots.reserved.any() and (lots.holder >= 0).all()
+    assert set(lots.holder[lots.reserved].tolist()) == {local}
+    assert brand in set(lots.holder[~lots.reserved].tolist())
+    assert other_street not in set(lots.holder[lots.reserved].tolist())
+
+
+def test_lots_left_by_a_folded_holder_are_let_again_only_at_the_next_retendering():
+    # Lots are let in January; one holder folds in February. Its lots stay unlet until the next
+    # re-tendering month (every retender_months from January), then go to the other agency.
+    params = Params(retender_months=3)
+    w = market(staff=(10.0,) * 4)
+    agencies = [add_agency(w, n_workers=40) for _ in range(2)]
+    appropriate(w, policy_of(w), params)
+    assert (w.lots.holder >= 0).all()
+    folded = int(w.lots.holder[0])
+    (other,) = set(agencies) - {folded}
+    left = w.lots.holder == folded
+    let = []
+    for t in range(1, 6):
+        w.t = t
+        if t == 1:
+            w.remove_orgs(np.array([folded]))
+        appropriate(w, policy_of(w), params)
+        now = w.lots.holder[left]
+        assert (now < 0).all() or (now == other).all()
+        let.append(bool((now == other).all()))
+    assert let == [False, False, True, True, True]
