@@ -373,7 +373,7 @@ def _distance_words(info: dict[str, Any]) -> str:
     kernel = info.get("kernel_scaling", 1.0)
     return (
         f"{dist}, epsilon the {q:g} quantile of the previous generation's distances, "
-        f"perturbation kernel {kernel:g} x Silverman's bandwidth"
+        f"perturbation kernel covariance {kernel:g} x Silverman's rule of thumb"
     )
 
 
