@@ -25,22 +25,29 @@ B4_CAPITAL = Policy.model_fields["registration_capital"].default
 def settle_finances(world: World, policy: Policy, params: Params) -> None:
     p, o, w = params, world.orgs, world.workers
     n_o = len(o)
-    employed = w.alive & (w.employer >= 0)
-    wage_bill = np.bincount(w.employer[employed], w.wage[employed], n_o) * p.employer_cost_factor
+    employer = w.employer
+    employed = employer >= 0
+    employed &= w.alive
+    wage_bill = np.bincount(employer[employed], w.wage[employed], n_o) * p.employer_cost_factor
     group = o.kind == GRASSROOTS
-    incubated = o.incubated_until > world.t
-    relief = np.where(o.hosted | incubated, p.hosted_cost_factor, 1.0)
-    running = np.where(group, o.members * p.group_activity_cost_per_member, p.agency_overhead)
+    members = o.members
+    supported = o.incubated_until > world.t
+    supported |= o.hosted
+    relief = np.where(supported, p.hosted_cost_factor, 1.0)
+    running = np.where(group, members * p.group_activity_cost_per_member, p.agency_overhead)
     # Groups spend most of a micro-project grant on the activities it pays for.
     project_costs = np.where(group, o.project_income * (1 - p.project_overhead_share), 0.0)
-    other = np.where(group, o.members * p.dues_per_member, p.agency_outside_income)
+    other = np.where(group, members * p.dues_per_member, p.agency_outside_income)
     income = np.add(o.contract_income, o.project_income, out=o.income)
     income += other
-    costs = np.add(wage_bill, running * relief, out=o.costs)
+    running *= relief
+    costs = np.add(wage_bill, running, out=o.costs)
     costs += project_costs
     costs += o.registered * p.registered_compliance_cost
     reserves, alive = o.reserves, o.alive
-    np.copyto(reserves, reserves + income - costs, where=alive)
+    settled = reserves + income
+    settled -= costs
+    np.copyto(reserves, settled, where=alive)
     neg_months = o.neg_months
     neg_months += 1
     neg_months *= alive & (reserves < 0)
@@ -49,37 +56,48 @@ def settle_finances(world: World, policy: Policy, params: Params) -> None:
 def learn(world: World, policy: Policy, params: Params) -> None:
     """Capacity and reputation."""
     p, o, pol = params, world.orgs, policy
+    kind, alive, capacity = o.kind, o.alive, o.capacity
     active = o.delivered_hours > 0
     incubated = o.incubated_until > world.t
-    brand = o.alive & (o.kind == BRAND)
-    n_brand = np.bincount(o.street[brand], None, len(world.streets))
-    spill = (n_brand / (n_brand + 1.0))[o.street] * (o.kind == AGENCY)
-    local_registered = o.registered & (o.kind != BRAND)
-    growth = (
-        p.capacity_learning * active
-        + p.incubation_learning * incubated
-        + p.base_learning * pol.incubation_base * local_registered
-        + p.brand_spillover * spill
-    )
-    idle = (o.kind != GRASSROOTS) & ~active & ~incubated
-    cap = o.capacity + growth * (1 - o.capacity) - p.capacity_decay * o.capacity * idle
-    np.copyto(o.capacity, np.clip(cap, 0.0, 1.0), where=o.alive)
+    brand = kind == BRAND
+    n_brand = np.bincount(o.street[alive & brand], None, len(world.streets))
+    spill = (n_brand / (n_brand + 1.0))[o.street] * (kind == AGENCY)
+    local_registered = o.registered & ~brand
+    growth = p.capacity_learning * active
+    growth += p.incubation_learning * incubated
+    growth += p.base_learning * pol.incubation_base * local_registered
+    growth += p.brand_spillover * spill
+    idle = ~(active | incubated)
+    idle &= kind != GRASSROOTS
+    cap = growth * (1 - capacity)
+    cap += capacity
+    cap -= p.capacity_decay * capacity * idle
+    np.copyto(capacity, np.clip(cap, 0.0, 1.0, out=cap), where=alive)
     # Reputation follows the quality delivered and the satisfaction of the residents served
     # (model v2): residents' judgement feeds back on who is trusted with the next contract.
     sat = world.communities.satisfaction
     lots = world.lots
-    has = lots.holder >= 0
+    holder, delivered = lots.holder, lots.delivered
+    has = holder >= 0
     n_o = len(o)
-    item_hours = np.bincount(lots.holder[has], lots.delivered[has], n_o)
-    item_sat = np.bincount(lots.holder[has], (lots.delivered * sat[lots.community])[has], n_o)
-    project_hours = np.maximum(o.delivered_hours - item_hours, 0) * (o.project_community >= 0)
-    project_sat = project_hours * sat[np.maximum(o.project_community, 0)]
+    held = holder[has]
+    item_hours = np.bincount(held, delivered[has], n_o)
+    item_sat = np.bincount(held, (delivered * sat[lots.community])[has], n_o)
+    project_community = o.project_community
+    project_hours = np.maximum(o.delivered_hours - item_hours, 0)
+    project_hours *= project_community >= 0
+    project_sat = project_hours * sat[np.maximum(project_community, 0)]
     served = item_hours + project_hours
-    judged = np.divide(item_sat + project_sat, served, out=o.quality.copy(), where=served > 0)
+    quality = o.quality
+    judged = np.divide(item_sat + project_sat, served, out=quality.copy(), where=served > 0)
     wsat = p.reputation_satisfaction_weight * (p.satisfaction_feedback == "on")
-    record = (1 - wsat) * o.quality + wsat * judged
+    record = (1 - wsat) * quality
+    record += wsat * judged
     reputation = o.reputation
-    np.copyto(reputation, reputation + p.reputation_smoothing * (record - reputation), where=active)
+    record -= reputation
+    record *= p.reputation_smoothing
+    record += reputation
+    np.copyto(reputation, record, where=active)
 
 
 def change_members(world: World, policy: Policy, params: Params) -> None:
@@ -221,13 +239,18 @@ def support(world: World, policy: Policy, params: Params) -> None:
 def exit_organizations(world: World, policy: Policy, params: Params) -> None:
     p, o = params, world.orgs
     rng = world.streams.orgs
-    age = world.t - o.born_step
+    age = o.born_step - world.t
     h = p.group_exit_size_half
-    size = np.where(o.kind == GRASSROOTS, 2 * h / (o.members + h), 1.0)
-    youth = p.exit_youth_multiplier * np.exp(-age / p.exit_youth_decay_months)
-    hazard = p.exit_base_rate / 12 * (1 + youth) * size
+    group = o.kind == GRASSROOTS
+    members = o.members
+    size = np.where(group, 2 * h / (members + h), 1.0)
+    youth = np.exp(age / p.exit_youth_decay_months)
+    youth *= p.exit_youth_multiplier
+    youth += 1
+    hazard = p.exit_base_rate / 12 * youth
+    hazard *= size
     draw = rng.random(len(o))
-    dissolved = (o.kind == GRASSROOTS) & (o.members < p.min_members)
+    dissolved = group & (members < p.min_members)
     insolvent = o.neg_months >= p.insolvency_months
     out = o.alive & ((draw < hazard) | dissolved | insolvent)
     rows = out.nonzero()[0]
