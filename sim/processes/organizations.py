@@ -229,10 +229,17 @@ def support(world: World, policy: Policy, params: Params) -> None:
     if len(group) == 0 or not np.count_nonzero(world.streets.service_centres):
         return
     street = o.street[group]
-    order = np.lexsort((-o.members[group], -o.registered[group].astype(int), street))
+    capacity = world.streets.service_centres * p.centre_slots
+    # By street, registered first, then by members (most first), ties by row: the order of
+    # np.lexsort((-members, -registered, street)), as two stable sorts (the second on a small
+    # integer key, which numpy radix-sorts; lexsort cost about a tenth of process 7, issue 12).
+    order = np.argsort(-o.members[group], kind="stable")
+    key = street.astype(np.int16 if len(capacity) < 2**14 else np.int64)
+    key *= 2
+    key += ~o.registered[group]
+    order = order[np.argsort(key[order], kind="stable")]
     s_sorted = street[order]
     rank = np.arange(len(order)) - np.searchsorted(s_sorted, s_sorted)
-    capacity = world.streets.service_centres * p.centre_slots
     o.hosted[group[order[rank < capacity[s_sorted]]]] = True
 
 
