@@ -174,6 +174,25 @@ def test_issuer_mix_splits_each_issuers_unlisted_flow_by_the_state_of_its_types(
     np.testing.assert_allclose(mix["need"], need)
 
 
+def test_service_types_listed_at_a_review_keep_their_need_type_in_the_mix():
+    # After the cut, department 1's service type (elderly, need type 0) and department 0's type 1
+    # (children, need type 1) are listed at a review without funding, and type 3 (low income,
+    # need type 3) with funding: each crept type counts under its own need type, whichever it is.
+    w = typed_world()
+    w.lists_cut_step = 0
+    t = w.item_types
+    t.listed = [True, True, False, True, False, True]
+    t.purchasable = [False, False, False, True, False, False]
+    mix = issuer_mix(w)
+    crept = np.zeros((3, N_NEEDS))
+    crept[0, 1], crept[1, 0] = 0.2, 0.5
+    np.testing.assert_allclose(mix["crept_need"], crept)
+    funded = np.zeros((3, N_NEEDS))
+    funded[0, 3] = 0.1
+    np.testing.assert_allclose(mix["crept_funded_need"], funded)
+    assert mix["crept"].tolist() == pytest.approx([0.2, 0.5, 0.0])
+
+
 def test_campaign_items_come_while_a_campaign_runs_and_keep_the_mean():
     params = Params(campaigns_per_year=3.0, campaign_months=2)
     w = typed_world()

@@ -203,3 +203,17 @@ def test_idle_workers_leave_the_pool_at_their_rate():
     lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], n, 0.1)
     assert lo <= left <= hi
     assert w.month_stats["quits"] == 0  # nobody employed, nobody quits
+
+
+def test_even_half_an_hour_of_work_held_is_staffed_and_so_is_last_months_larger_workload():
+    # No reserves, so no core of workers to keep: only the work held calls for staff. Half an
+    # hour a month needs one worker; with last month's workload larger, the organization staffs
+    # that while the contract lasts.
+    for demand, hires in ((0.0, 1), (2.5 * PER_WORKER, 3)):
+        w = agency_world(reserves=0.0)
+        w.lots.holder[0] = 0
+        w.lots.hours[0] = 0.5
+        w.orgs.demand_hours[0] = demand
+        w.add_workers(5, skill=0.5)
+        staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=0.0))
+        assert len(employed_by(w, 0)) == hires == w.month_stats["hires"]

@@ -310,3 +310,25 @@ def test_new_agencies_settle_in_streets_in_proportion_to_their_population():
     for s, share in enumerate((1 / 6, 2 / 6, 3 / 6)):
         lo, hi = interval(n, share)
         assert lo <= counts[s] <= hi, (s, counts)
+
+
+def test_registrations_count_under_the_new_rule_when_any_part_of_the_1998_rule_is_eased():
+    # Groups that meet the 1998 thresholds (50 members, 30,000 yuan) and hold prior approval.
+    # Under the full 1998 rule their registrations are not new-rule ones; dropping only the
+    # prior approval makes every registration a new-rule one.
+    def registered(prior_approval):
+        rule = {"registration_members": 50, "registration_capital": 30_000.0,
+                "registration_prior_approval": prior_approval}  # fmt: skip
+        w = blank_world((0,), policy=rule)
+        w.add_orgs(GRASSROOTS, 200, street=0, community=0, members=60.0, reserves=40_000.0,
+                   approved=True)  # fmt: skip
+        register(w, pol(w), Params(registration_apply_rate=0.5))
+        return w
+
+    w = registered(True)
+    assert w.orgs.registered.sum() > 0
+    assert w.orgs.new_rule.sum() == w.month_stats["registrations_new_rule"] == 0
+    w = registered(False)
+    assert w.orgs.registered.sum() > 0
+    assert w.orgs.new_rule.sum() == w.month_stats["registrations_new_rule"]
+    assert w.orgs.new_rule.sum() == w.orgs.registered.sum()
