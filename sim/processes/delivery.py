@@ -139,21 +139,22 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     project_income = o.project_month_fee * project_frac
     project_quality = np.where(is_group, vol_quality, pro_quality)
     project_quality = np.minimum(1.0, project_quality * (1 + p.local_quality_bonus))
+    # The rows with a project, in row order (the same sums as masking all rows).
     target = o.project_community[with_project]
-    c.project_hours[...] = np.bincount(target, project_delivered[with_project], n_c)
-    c.project_quality_hours[...] = np.bincount(
-        target, (project_delivered * project_quality)[with_project], n_c
-    )
+    wp_delivered = project_delivered[with_project]
+    wp_quality_hours = (project_delivered * project_quality)[with_project]
+    c.project_hours[...] = np.bincount(target, wp_delivered, n_c)
+    c.project_quality_hours[...] = np.bincount(target, wp_quality_hours, n_c)
     books.project_spent += project_income.sum()
     # Services by source (process 6 matches them to need types): group projects count with the
     # groups' volunteering, agency projects with their kind.
-    project_quality_hours = project_delivered * project_quality
+    wp_kind = o.kind[with_project]
     for kind, source in ((GRASSROOTS, "groups"), (AGENCY, "agencies"), (BRAND, "brand")):
-        mine = with_project & (o.kind == kind)
-        where = o.project_community[mine]
-        supply = np.bincount(where, project_delivered[mine], n_c)
+        mine = wp_kind == kind
+        where = target[mine]
+        supply = np.bincount(where, wp_delivered[mine], n_c)
         getattr(c, f"service_supply_{source}")[...] = supply
-        qh = np.bincount(where, project_quality_hours[mine], n_c)
+        qh = np.bincount(where, wp_quality_hours[mine], n_c)
         getattr(c, f"service_quality_hours_{source}")[...] = qh
 
     # Everyday volunteer activity of grassroots groups in their home communities
