@@ -40,3 +40,22 @@ def baseline() -> DistrictModel:
 @pytest.fixture
 def reform_results(reform):
     return reform.results()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A dask LocalCluster of one worker with two threads, in this process, on no network port
+    (skips the test when dask.distributed is not installed)."""
+    import logging
+
+    distributed = pytest.importorskip(
+        "dask.distributed", reason="dask[distributed] is not installed"
+    )
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as local:
+        yield local

@@ -16,27 +16,20 @@ from .helpers import tiny_targets
 distributed = pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
 
 
-def test_abc_runs_a_generation_on_a_dask_cluster(tmp_path):
-    import logging
-
+def test_abc_runs_a_generation_on_a_dask_cluster(tmp_path, dask_cluster):
     targets = load_targets(tiny_targets(tmp_path))
-    with distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=2,
-        processes=False,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        executor = DaskExecutor(scheduler=cluster.scheduler_address)
-        summary = run_abc(
-            targets, tmp_path / "abc", executor, progress=False,
-            population=4, generations=1, replications=1,
-        )  # fmt: skip
+    executor = DaskExecutor(scheduler=dask_cluster.scheduler_address)
+    summary = run_abc(
+        targets, tmp_path / "abc", executor, progress=False,
+        population=4, generations=1, replications=1,
+    )  # fmt: skip
     post, info = read_posterior(tmp_path / "abc" / "posterior.parquet")
     assert len(post) == 4 and post["weight"].sum() == pytest.approx(1.0)
     for p in targets.parameters:
         assert post[p.key].between(p.low, p.high).all()
-    assert info["sampler"].startswith("dask (") and cluster.scheduler_address in info["sampler"]
+    assert (
+        info["sampler"].startswith("dask (") and dask_cluster.scheduler_address in info["sampler"]
+    )
     assert not info["reproducible_from_seed"]  # the dask sampler's order is not deterministic
     assert info["model_runs"] == 2 * info["model_evaluations"] >= 8  # reform and counterfactual
     assert summary["generations"] == 1

@@ -24,27 +24,12 @@ from .helpers import list_experiment
 distributed = pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """One worker with two threads, in this process, on no network port."""
-    import logging
-
-    with distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=2,
-        processes=False,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as local:
-        yield local
-
-
-def test_a_sweep_on_a_dask_cluster_equals_the_serial_sweep(tmp_path, cluster):
+def test_a_sweep_on_a_dask_cluster_equals_the_serial_sweep(tmp_path, dask_cluster):
     exp = load_experiment(
         list_experiment(tmp_path, replications=2, months=4, levels='["district"]')
     )
     serial = run_experiment(exp, tmp_path / "serial", SerialExecutor(), progress=False)
-    executor = DaskExecutor(scheduler=cluster.scheduler_address)
+    executor = DaskExecutor(scheduler=dask_cluster.scheduler_address)
     dask = run_experiment(exp, tmp_path / "dask", executor, progress=False)
     assert serial.ok and dask.ok and dask.done == serial.done == 4 and not dask.failed
     pd.testing.assert_frame_equal(
@@ -52,13 +37,13 @@ def test_a_sweep_on_a_dask_cluster_equals_the_serial_sweep(tmp_path, cluster):
     )
     assert load_manifest(tmp_path / "dask")["status"] == "complete"
     # the executor closed only its own client: the cluster and its worker are still there
-    with distributed.Client(cluster.scheduler_address) as client:
+    with distributed.Client(dask_cluster.scheduler_address) as client:
         assert sum(client.nthreads().values()) == 2
 
 
-def test_sweep_command_with_executor_dask_and_a_scheduler_resumes(tmp_path, cluster, capsys):
+def test_sweep_command_with_executor_dask_and_a_scheduler_resumes(tmp_path, dask_cluster, capsys):
     path = list_experiment(tmp_path, replications=2, months=4, levels='["district"]')
-    args = ["sweep", str(path), "--executor", "dask", "--scheduler", cluster.scheduler_address,
+    args = ["sweep", str(path), "--executor", "dask", "--scheduler", dask_cluster.scheduler_address,
             "--out", str(tmp_path / "out"), "--quiet"]  # fmt: skip
     assert main(args) == 0
     assert "4 runs, 0 already done, 4 run now, 0 failed" in capsys.readouterr().out
