@@ -90,6 +90,13 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         withdraw_lam = rates @ (w * pi_withdraw).sum(axis=1)
         accept_d, accept_s = 1 - rho_d, 1 - rho_s
         acc_d_lam = (rates @ direct_i) * accept_d
+        # Refusals by community and issuer are drawn only for the pairs the issuer sends items to
+        # (in the matrix's row order): a Poisson mean of 0 draws nothing from the stream, so these
+        # are the numbers of a draw for every pair, without communities x issuers arrays (issue
+        # 12: with one issuer per street those grew as the square of the district and took half
+        # of a run 100 times Wuhou's size).
+        pair_c, pair_i = np.nonzero(rates)
+        pair_rate = rates[pair_c, pair_i]
         # Crept, funded, withdrawn, refused (by issuer) and accepted items: one Poisson draw
         # for all (the same numbers as one draw each, in this order).
         (
@@ -108,14 +115,14 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
             crept_funded_lam,
             fund_lam,
             withdraw_lam,
-            rates * direct_i * rho_d[:, None],
-            rates * street_i * rho_s[:, None],
+            pair_rate * direct_i[pair_i] * rho_d[pair_c],
+            pair_rate * street_i[pair_i] * rho_s[pair_c],
             acc_d_lam,
             (rates @ relay_i) * accept_s,
             (rates @ (street_i - relay_i)) * accept_s,
         )
         accepted = acc_d + acc_relay + acc_own
-        refused_ci = refused_d + refused_s
+        refused_pair = refused_d + refused_s
         # A refused item is then funded or given up, as the issuer would choose between the two.
         pushed_k = w * (push_d + push_s)
         fund_or_withdraw = pi_fund + pi_withdraw
@@ -124,13 +131,29 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         )
         pushed = pushed_k.sum(axis=1)
         f_i = np.divide((pushed_k * f_k).sum(axis=1), pushed, out=np.zeros(n_i), where=pushed > 0)
-        refused = refused_ci.sum(axis=1)
+        refused = _total(pair_c, refused_pair, n_c)
         refunded, retaliated = _thin(
-            entry, refused_ci, f_i, iss.retaliation * (1 - pol.entry_enforcement)
+            entry,
+            pair_c,
+            pair_i,
+            refused_pair,
+            n_c,
+            f_i,
+            iss.retaliation * (1 - pol.entry_enforcement),
         )
         given_up = refused - refunded
-        relayed = acc_relay + refused_s[:, ~is_street].sum(axis=1)
-        _learn(world, p, rates, u, direct_i, street_i, refused_d, refused_s, refused_ci)
+        relayed = acc_relay + _total(pair_c, np.where(is_street[pair_i], 0, refused_s), n_c)
+        _learn(
+            world,
+            p,
+            rates,
+            u,
+            direct_i,
+            street_i,
+            _total(pair_i, refused_d, n_i),
+            _total(pair_i, refused_s, n_i),
+            _total(pair_i, refused_pair, n_i),
+        )
         _stance(world, p, refused, retaliated)
 
         # Expected composition by need type of what is given up and of what staff accept.
@@ -289,18 +312,28 @@ def _shares(by_need: np.ndarray, total: np.ndarray) -> np.ndarray:
     return np.divide(by_need, total[:, None], out=np.zeros(by_need.shape), where=total[:, None] > 0)
 
 
-def _thin(rng: np.random.Generator, counts: np.ndarray, *probs: np.ndarray) -> list[np.ndarray]:
-    """Binomial thinnings of a communities x issuers count matrix, one per array of per-issuer
-    probabilities, summed per community. Drawn only where there are items (refusals are sparse),
-    in one draw for all (the same numbers as one draw per thinning, in order)."""
-    r, i = np.nonzero(counts)
-    n, n_c = len(r), len(counts)
-    draws = rng.binomial(np.tile(counts[r, i], len(probs)), np.concatenate([q[i] for q in probs]))
-    # Counts are small integers, so summing them as floats is exact.
-    return [
-        np.bincount(r, draws[k * n : (k + 1) * n], n_c).astype(counts.dtype)
-        for k in range(len(probs))
-    ]
+def _total(group: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
+    """Integer counts summed by group (0 to n - 1). Counts are integers far below 2**53, so
+    summing them as floats is exact."""
+    return np.bincount(group, counts, n).astype(counts.dtype)
+
+
+def _thin(
+    rng: np.random.Generator,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    counts: np.ndarray,
+    n_rows: int,
+    *probs: np.ndarray,
+) -> list[np.ndarray]:
+    """Binomial thinnings of counts by community (``rows``, ``n_rows`` of them) and issuer
+    (``cols``), one per array of per-issuer probabilities, summed per community. Drawn only where
+    there are items (refusals are sparse), in the pairs' order, in one draw for all (the same
+    numbers as one draw per thinning, in order)."""
+    some = np.flatnonzero(counts)
+    r, i, n = rows[some], cols[some], len(some)
+    draws = rng.binomial(np.tile(counts[some], len(probs)), np.concatenate([q[i] for q in probs]))
+    return [_total(r, draws[k * n : (k + 1) * n], n_rows) for k in range(len(probs))]
 
 
 def _learn(
@@ -312,16 +345,17 @@ def _learn(
     street_i: np.ndarray,
     refused_d: np.ndarray,
     refused_s: np.ndarray,
-    refused_ci: np.ndarray,
+    refused_i: np.ndarray,
 ) -> None:
-    """Issuers update their expected refusal rate by route and their compliance norm."""
+    """Issuers update their expected refusal rate by route and their compliance norm, from the
+    items each refused (directly sent, handed down by the street, and both)."""
     iss = world.issuers
     a = p.belief_adjust
     rate_i = rates.sum(axis=0)  # items per month from each issuer
-    iss.belief_direct[...] = _belief(iss.belief_direct, a, rate_i * direct_i, refused_d.sum(axis=0))
-    iss.belief_street[...] = _belief(iss.belief_street, a, rate_i * street_i, refused_s.sum(axis=0))
+    iss.belief_direct[...] = _belief(iss.belief_direct, a, rate_i * direct_i, refused_d)
+    iss.belief_street[...] = _belief(iss.belief_street, a, rate_i * street_i, refused_s)
     sent_i = rate_i * u  # expected unlisted items per issuer
-    rate = np.divide(refused_ci.sum(axis=0), sent_i, out=np.zeros(len(u)), where=sent_i > 0)
+    rate = np.divide(refused_i, sent_i, out=np.zeros(len(u)), where=sent_i > 0)
     iss.compliance[...] = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
         1 - iss.compliance
     )

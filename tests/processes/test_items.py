@@ -1,9 +1,11 @@
+import copy
+
 import numpy as np
 import pytest
 from scipy import stats
 
 from sim.params import Params
-from sim.processes.items import _stance, flow_items
+from sim.processes.items import _poisson, _stance, _thin, _total, flow_items
 from sim.world import blank_world
 
 from ..conftest import finished_run
@@ -237,3 +239,51 @@ def test_communities_grow_bolder_after_unpunished_refusals_and_warier_after_repr
     target = np.array([1.0, 1.0 * 0.75 - 2.0 * 0.25, 1.0])  # one refusal is enough
     want = 0.5 + 0.25 * (target - 0.5)
     assert w.communities.refusal_stance.tolist() == pytest.approx([*want, 0.5])  # no refusal
+
+
+# -- draws by community and issuer pair (issue 12: no communities x issuers arrays) -------------
+
+
+def sparse_counts(seed, n_c=30, n_i=12):
+    """A communities x issuers matrix of means that is zero off a few pairs, like item rates with
+    one issuer per street, and its nonzero pairs in row order."""
+    rng = np.random.default_rng(seed)
+    lam = rng.uniform(0.0, 3.0, (n_c, n_i)) * (rng.random((n_c, n_i)) < 0.3)
+    lam[:, 0] = 0.5  # a department sending to every community
+    return lam, *np.nonzero(lam)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_drawing_only_the_pairs_with_items_gives_the_numbers_of_a_draw_for_every_pair(seed):
+    # flow_items draws refusals only where an issuer sends items: a Poisson mean of 0 takes
+    # nothing from the stream, so the pairs' draws are the full matrix's, and the stream is left
+    # in the same state.
+    lam, r, i = sparse_counts(seed)
+    before = np.random.default_rng([seed, 1])
+    dense = copy.deepcopy(before)
+    head, full, tail = _poisson(dense, np.full(5, 2.0), lam, np.full(3, 1.0))
+    head2, pairs, tail2 = _poisson(before, np.full(5, 2.0), lam[r, i], np.full(3, 1.0))
+    assert (pairs == full[r, i]).all() and (full[lam == 0] == 0).all()
+    assert (head == head2).all() and (tail == tail2).all()
+    assert dense.random() == before.random()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_thinning_by_pairs_matches_thinning_the_matrix_and_sums_per_community(seed):
+    # _thin on the pairs draws binomials only where there are counts, in row order: the numbers
+    # of thinning every nonzero cell of the matrix, summed per community.
+    lam, r, i = sparse_counts(seed)
+    counts = np.random.default_rng(seed).poisson(lam)
+    q1, q2 = np.linspace(0.1, 0.9, lam.shape[1]), np.full(lam.shape[1], 0.5)
+    a, b = np.random.default_rng([seed, 2]), np.random.default_rng([seed, 2])
+    got = _thin(a, r, i, counts[r, i], len(lam), q1, q2)
+    rr, ii = np.nonzero(counts)
+    n = counts[rr, ii]
+    want = b.binomial(np.tile(n, 2), np.concatenate([q1[ii], q2[ii]]))
+    for k, thinned in enumerate(got):
+        by_hand = np.zeros(len(lam), np.int64)
+        np.add.at(by_hand, rr, want[k * len(n) : (k + 1) * len(n)])
+        assert thinned.tolist() == by_hand.tolist() and thinned.dtype == counts.dtype
+        assert (thinned <= counts.sum(axis=1)).all()
+    assert a.random() == b.random()
+    assert _total(r, counts[r, i], len(lam)).tolist() == counts.sum(axis=1).tolist()
