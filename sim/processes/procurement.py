@@ -201,45 +201,21 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
         score = score + noise + renewal
         discount = np.zeros_like(markup)
     # Lots go one at a time in random order, each to the best allowed bidder that can still staff
-    # it and is under the lot cap (a win uses up headroom), so the loop is sequential. It runs on
-    # Python numbers and writes the winners afterwards: the best bidder overall is taken when it
-    # qualifies, which is the masked argmax's choice; only otherwise are the lot's bidders (tens
-    # of them) scanned for the first highest score among those that qualify, the argmax's choice
-    # again (issue 12).
+    # it and is under the lot cap (a win uses up headroom), so the loop is sequential
+    # (:func:`allocate_lots`).
     score = np.where(allowed, score, -np.inf)
-    best = np.argmax(score, axis=1).tolist()
-    scores, allowed_of, discount_of = score.tolist(), allowed.tolist(), discount.tolist()
-    room = headroom.tolist()
-    n_held = held.tolist()
-    need_of = hours[open_lots].tolist()
-    fee_of = fees[open_lots].tolist()
-    won_i, won_j, prices = [], [], []
-    committed = books.purchase_committed
-    for i in rng.permutation(len(open_lots)).tolist():
-        need = need_of[i]
-        j = best[i]
-        ok_i = allowed_of[i]
-        if room[j] < need or n_held[j] >= cap_lots or not ok_i[j]:
-            j, top, row = -1, -np.inf, scores[i]
-            for b, allowed_b in enumerate(ok_i):
-                if allowed_b and room[b] >= need and n_held[b] < cap_lots:
-                    x = row[b]
-                    if j < 0 or x > top or (x != x and top == top):  # argmax: a NaN wins
-                        j, top = b, x
-            if j < 0:
-                continue
-        room[j] -= need
-        n_held[j] += 1
-        price = fee_of[i] * (1 - discount_of[i][j])
-        committed += price
-        won_i.append(i)
-        won_j.append(j)
-        prices.append(price)
-    if not won_i:
+    order = rng.permutation(len(open_lots))
+    need = hours[open_lots]
+    won_i, won_j = allocate_lots(order, score, allowed, need, headroom, held, cap_lots)
+    if not len(won_i):
         return
+    # The winners are paid their bids; the commitment is summed in the order the lots were let.
+    price_of = fees[open_lots][won_i] * (1 - discount[won_i, won_j])
+    committed = books.purchase_committed
+    for price in price_of.tolist():
+        committed += price
     books.purchase_committed = committed
     won = open_lots[won_i]
-    price_of = np.array(prices)
     lots.holder[won] = bidders[won_j]
     lots.month_fee[won] = price_of / left
     lots.hours[won] = hours[won]
@@ -249,6 +225,53 @@ def award_lots(world: World, policy: Policy, params: Params) -> None:
     books.lots_relet += int(np.count_nonzero(again))
     books.lots_let += len(won) - int(np.count_nonzero(again))
     lots.awarded[won] = True
+
+
+def allocate_lots(
+    order: np.ndarray,
+    score: np.ndarray,
+    allowed: np.ndarray,
+    need: np.ndarray,
+    room: np.ndarray,
+    held: np.ndarray,
+    cap_lots: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Give lots (rows) to bidders (columns) one at a time, in ``order``: each to the bidder of
+    highest ``score`` among those ``allowed`` that still have ``room`` for its ``need`` (hours)
+    and hold fewer than ``cap_lots`` lots; ties go to the first such bidder, and a NaN score
+    wins, as in ``np.argmax``. A win uses up the bidder's room and adds a lot to its ``held``.
+    ``score`` must be ``-inf`` where not allowed. Returns the rows and columns of the wins, in
+    the order they were made; ``room`` and ``held`` are not changed.
+
+    The best bidder overall (the row's argmax) is taken when it qualifies; only otherwise is the
+    row searched, with numpy, among the bidders that do, so a lot costs O(1) Python steps unless
+    its favourite is full (issue 12: a Python scan of the row cost O(lots x bidders) steps).
+    """
+    empty = np.zeros(0, np.int64)
+    if score.size == 0:
+        return empty, empty
+    best = np.argmax(score, axis=1)
+    best_ok = allowed[np.arange(len(score)), best].tolist()
+    best_of = best.tolist()
+    room_a, held_a = np.array(room, float), np.array(held, np.int64)
+    room_of, held_of, need_of = room_a.tolist(), held_a.tolist(), need.tolist()
+    won_i: list[int] = []
+    won_j: list[int] = []
+    for i in order.tolist():
+        need_i = need_of[i]
+        j = best_of[i]
+        if not best_ok[i] or room_of[j] < need_i or held_of[j] >= cap_lots:
+            fits = np.flatnonzero(allowed[i] & (room_a >= need_i) & (held_a < cap_lots))
+            if len(fits) == 0:
+                continue
+            j = int(fits[np.argmax(score[i, fits])])
+        room_of[j] -= need_i
+        room_a[j] = room_of[j]
+        held_of[j] += 1
+        held_a[j] = held_of[j]
+        won_i.append(i)
+        won_j.append(j)
+    return np.array(won_i, np.int64), np.array(won_j, np.int64)
 
 
 def plan_projects(world: World, policy: Policy, params: Params) -> None:

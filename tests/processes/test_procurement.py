@@ -6,6 +6,7 @@ import pytest
 from sim import DistrictModel, load_scenario
 from sim.params import Params
 from sim.processes.procurement import (
+    allocate_lots,
     appropriate,
     award_lots,
     call_projects,
@@ -472,3 +473,76 @@ def test_lots_left_by_a_folded_holder_are_let_again_only_at_the_next_retendering
         assert (now < 0).all() or (now == other).all()
         let.append(bool((now == other).all()))
     assert let == [False, False, True, True, True]
+
+
+# -- allocate_lots: the sequential award, against a plain scan of every bidder -------------------
+
+
+def scan_allocation(order, score, allowed, need, room, held, cap_lots):
+    """The award by its definition: each lot in turn scans every bidder, keeping the first
+    highest score (a NaN wins) among the allowed bidders with room and under the cap."""
+    room, held = list(room), list(held)
+    won_i, won_j = [], []
+    for i in order:
+        j, top = -1, -np.inf
+        for b in range(score.shape[1]):
+            if allowed[i, b] and room[b] >= need[i] and held[b] < cap_lots:
+                x = score[i, b]
+                if j < 0 or x > top or (x != x and top == top):
+                    j, top = b, x
+        if j >= 0:
+            room[j] -= need[i]
+            held[j] += 1
+            won_i.append(i)
+            won_j.append(j)
+    return won_i, won_j
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_allocate_lots_gives_each_lot_to_the_first_best_bidder_that_qualifies(seed):
+    # Random markets where favourites fill up, hit the cap, tie and are not allowed; a few NaN
+    # scores. The award must match the plain scan lot for lot.
+    rng = np.random.default_rng(seed)
+    n_lots, n_bidders = rng.integers(1, 40), rng.integers(1, 12)
+    score = rng.integers(0, 4, (n_lots, n_bidders)).astype(float)  # many ties
+    if seed % 4 == 0:
+        score[rng.random(score.shape) < 0.05] = np.nan
+    allowed = rng.random(score.shape) < 0.7
+    score = np.where(allowed, score, -np.inf)
+    need = rng.uniform(0.5, 3.0, n_lots)
+    room = rng.uniform(0.0, 10.0, n_bidders)
+    held = rng.integers(0, 3, n_bidders)
+    cap = int(rng.integers(1, 5)) if seed % 2 else np.iinfo(np.int64).max
+    order = rng.permutation(n_lots)
+    room0, held0 = room.copy(), held.copy()
+    won_i, won_j = allocate_lots(order, score, allowed, need, room, held, cap)
+    want_i, want_j = scan_allocation(order, score, allowed, need, room, held, cap)
+    assert won_i.tolist() == want_i and won_j.tolist() == want_j
+    assert (room == room0).all() and (held == held0).all()  # inputs are not changed
+
+
+def test_allocate_lots_passes_a_lot_on_when_its_favourite_is_full_or_capped():
+    # Bidder 0 scores best on every lot but has room for one lot only; bidder 1, next best, is
+    # capped at two lots; bidder 2 takes the rest, and a lot nobody may take stays unlet.
+    score = np.array([[3.0, 2.0, 1.0]] * 4 + [[-np.inf] * 3])
+    allowed = np.isfinite(score)
+    won_i, won_j = allocate_lots(
+        np.arange(5), score, allowed, np.ones(5), np.array([1.0, 9, 9]), np.zeros(3), 2
+    )
+    assert won_i.tolist() == [0, 1, 2, 3] and won_j.tolist() == [0, 1, 1, 2]
+    # Without the cap, bidder 1 takes every lot its better rival cannot.
+    _, won_j = allocate_lots(
+        np.arange(5), score, allowed, np.ones(5), np.array([1.0, 9, 9]), np.zeros(3), 9
+    )
+    assert won_j.tolist() == [0, 1, 1, 1]
+    # No bidders: nothing is let.
+    won_i, _ = allocate_lots(
+        np.arange(2),
+        np.zeros((2, 0)),
+        np.zeros((2, 0), bool),
+        np.ones(2),
+        np.zeros(0),
+        np.zeros(0),
+        1,
+    )
+    assert len(won_i) == 0
