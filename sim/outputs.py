@@ -369,6 +369,17 @@ def to_arrow(columns: Mapping[str, Any], level: str, frequency: str = "monthly")
     integers. Columns not in the table's schema (e.g. experiment keys) keep their own type.
     Columns may be numpy arrays, pandas columns or Arrow arrays (the text columns of
     :func:`sim.metrics.result_columns` with ``arrow_text``)."""
+    import pyarrow as pa
+
+    return pa.table(arrow_arrays(columns, level, frequency))
+
+
+def arrow_arrays(
+    columns: Mapping[str, Any], level: str, frequency: str = "monthly"
+) -> dict[str, pa.Array]:
+    """The columns of :func:`to_arrow`'s table as Arrow arrays, by name: for callers that add
+    columns before making the table (taking a table's columns apart again costs more than
+    making it)."""
     import numpy as np
     import pyarrow as pa
 
@@ -395,7 +406,7 @@ def to_arrow(columns: Mapping[str, Any], level: str, frequency: str = "monthly")
             else:  # a sum is NaN if any value is (or if +inf meets -inf: then look anyway)
                 nan = bool(np.isnan(np.add.reduce(arr, axis=None)))
         arrays[name] = pa.array(arr, type=typ, from_pandas=nan)
-    return pa.table(arrays)
+    return arrays
 
 
 # -- the table ----------------------------------------------------------------------------------

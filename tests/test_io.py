@@ -1,7 +1,11 @@
+import io
+import json
+import os
+
 import pandas as pd
 import pytest
 
-from sim.io import write_json, write_parquet
+from sim.io import write_json, write_parquet, write_text
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
@@ -21,3 +25,76 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_json_is_utf8(tmp_path):
     write_json({"street": "浆洗街"}, tmp_path / "m.json")
     assert "浆洗街" in (tmp_path / "m.json").read_text(encoding="utf-8")
+
+
+def _table():
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "month": pa.array(["2014-01", "2014-02", "2014-01"]),
+            "n": pa.array([1, 2, 3], pa.int64()),
+            "share": pa.array([0.5, None, 0.25], pa.float64()),
+            "flag": pa.array([True, False, True]),
+        }
+    )
+
+
+def test_parquet_is_written_in_one_piece_and_reads_back_identically(tmp_path):
+    # The file is built in memory and written in one call; it must be the very file pyarrow writes
+    # to disk with the same options, and read back to the same table (types, nulls, order).
+    import pyarrow.parquet as pq
+
+    table = _table()
+    write_parquet(table, tmp_path / "sub" / "t.parquet")  # the folder is created
+    pq.write_table(
+        table,
+        tmp_path / "direct.parquet",
+        compression="lz4",
+        use_dictionary=["month"],
+        write_statistics=False,
+    )
+    written = (tmp_path / "sub" / "t.parquet").read_bytes()
+    assert written == (tmp_path / "direct.parquet").read_bytes()
+    assert pq.read_table(tmp_path / "sub" / "t.parquet").equals(table, check_metadata=True)
+    meta = pq.read_metadata(tmp_path / "sub" / "t.parquet")
+    month = meta.row_group(0).column(0)
+    assert "PLAIN_DICTIONARY" in month.encodings or "RLE_DICTIONARY" in month.encodings
+    assert month.compression == "LZ4" and not month.is_stats_set
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["t.parquet"]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o077])
+def test_files_get_the_mode_open_would_give(tmp_path, mask):
+    # The temporary file is created with 0666 and the kernel applies the umask (no chmod).
+    old = os.umask(mask)
+    try:
+        write_parquet(_table(), tmp_path / "t.parquet")
+        write_json({"a": 1}, tmp_path / "s.json")
+        write_text("x", tmp_path / "x.txt")
+    finally:
+        os.umask(old)
+    for name in ("t.parquet", "s.json", "x.txt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
+
+
+def test_json_bytes_are_unchanged(tmp_path):
+    obj = {"street": "浆洗街", "n": 3, "when": pytest}  # default=str for what JSON cannot hold
+    write_json(obj, tmp_path / "m.json")
+    expected = json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n"
+    assert (tmp_path / "m.json").read_bytes() == expected.encode("utf-8")
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    write_json({"v": 1}, path)
+
+    class Full(io.FileIO):
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("sim.io.open", lambda fd, mode: Full(fd, "wb"), raising=False)
+    with pytest.raises(OSError, match="No space"):
+        write_json({"v": 2}, path)
+    assert json.loads(path.read_text()) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]

@@ -49,7 +49,7 @@ def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
     import pyarrow as pa
 
     from sim.metrics import result_columns
-    from sim.outputs import to_arrow
+    from sim.outputs import arrow_arrays
 
     keys = {
         "experiment": task.experiment,
@@ -62,22 +62,23 @@ def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
     }
     if task.frequency == "monthly":  # straight from the model's arrays, no pandas round trip
         levels = result_columns(model, arrow_text=True)
-        tables = {lv: to_arrow(levels[lv], lv) for lv in task.levels}
+        arrays = {lv: arrow_arrays(levels[lv], lv) for lv in task.levels}
     else:
         frames = model.results()
-        tables = {
-            lv: to_arrow(reduce_frequency(frames[lv], task.frequency), lv, task.frequency)
+        arrays = {
+            lv: arrow_arrays(reduce_frequency(frames[lv], task.frequency), lv, task.frequency)
             for lv in task.levels
         }
     # Each key as an Arrow scalar of the type numpy would give it, repeated in Arrow (a numpy
-    # string array per key and level cost more than writing the file).
+    # string array per key and level cost more than writing the file); the table is made once,
+    # keys first.
     scalars = {k: pa.array(np.full(1, v))[0] for k, v in keys.items()}
     out = {}
-    for level, table in tables.items():
-        n = table.num_rows
-        columns = {k: pa.repeat(v, n) for k, v in scalars.items()}
-        columns.update(zip(table.column_names, table.columns, strict=True))
-        out[level] = pa.table(columns)
+    for level, columns in arrays.items():
+        n = len(next(iter(columns.values()))) if columns else 0
+        names = [*scalars, *(c for c in columns if c not in scalars)]
+        values = {**{k: pa.repeat(v, n) for k, v in scalars.items()}, **columns}
+        out[level] = pa.Table.from_arrays([values[c] for c in names], names=names)
     return out
 
 
