@@ -108,6 +108,7 @@ def build_world(
     rates = np.zeros((n_c, n_i))
     rates[:, :n_d] = np.outer(per_c * (1 - p.street_item_share), weights / weights.sum())
     rates[np.arange(n_c), n_d + d.community_street] = per_c * p.street_item_share
+    rates.flags.writeable = False  # fixed for the run (World.item_pairs relies on it)
     # Volume of listed assisting-government item types, each in one of the A3 categories; the
     # catalogue is the first k types. catalogue_share[k, j]: volume share of category j among
     # the first k types (of all listed volume).

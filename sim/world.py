@@ -319,6 +319,10 @@ class World:
     need_org_done: np.ndarray | None = None
     need_staff_done: np.ndarray | None = None
     funded_provider: np.ndarray | None = None  # per community: agency doing its funded items
+    # item_pairs' cache: (item_rates, communities, issuers), kept while item_rates is read-only
+    _pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         n_c = len(self.communities)
@@ -364,6 +368,23 @@ class World:
         w = self.workers
         employed = w.alive & (w.employer >= 0)
         return np.bincount(w.employer[employed], None, len(self.orgs))
+
+    def item_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Communities and issuers (row and column indices, in row order) of the nonzero
+        ``item_rates``: the pairs that items flow between.
+
+        The rates are fixed for a run and :func:`sim.population.build_world` makes them
+        read-only, so the pairs are found once; a writeable matrix (a hand-built world that a test
+        edits) is searched on every call (issue 12: the search is a pass over communities x
+        issuers, which grows as the square of the district).
+        """
+        rates, cached = self.item_rates, self._pairs
+        if cached is not None and cached[0] is rates and not rates.flags.writeable:
+            return cached[1], cached[2]
+        rows, cols = np.nonzero(rates)
+        if not rates.flags.writeable:
+            self._pairs = (rates, rows, cols)
+        return rows, cols
 
     # -- rows come and go -----------------------------------------------------------------------
     def add_orgs(self, kind: int, n: int, **cols: Any) -> np.ndarray:

@@ -57,6 +57,28 @@ def test_blank_world_declares_need_by_type_so_every_process_runs_on_it():
         process(empty, empty.schedule.at(0), params)
 
 
+def test_item_pairs_are_the_nonzero_rates_found_once_when_the_rates_are_fixed():
+    # A hand-built world's rates may be edited, so its pairs follow each edit ...
+    w = blank_world((0, 0, 1), n_departments=2)
+    assert [len(a) for a in w.item_pairs()] == [0, 0]
+    w.item_rates[:, 0] = 1.0
+    w.item_rates[2, 3] = 0.5
+    rows, cols = w.item_pairs()
+    assert rows.tolist() == [0, 1, 2, 2] and cols.tolist() == [0, 0, 0, 3]
+    # ... while a run's rates are read-only, and their pairs are found once and kept.
+    m = DistrictModel(rng=1)
+    rates = m.world.item_rates
+    assert not rates.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        rates[0, 0] = 1.0
+    rows, cols = m.world.item_pairs()
+    assert m.world.item_pairs()[0] is rows
+    assert (rates[rows, cols] > 0).all() and len(rows) == np.count_nonzero(rates)
+    # A different matrix in its place is searched afresh.
+    m.world.item_rates = np.eye(*rates.shape)
+    assert m.world.item_pairs()[0].tolist() == list(range(min(rates.shape)))
+
+
 def test_rows_come_and_go_through_the_world_with_their_changes_recorded():
     w = blank_world((0, 1))
     a = w.add_orgs(AGENCY, 2, street=[0, 1], capacity=0.5, registered=True)

@@ -95,7 +95,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         # are the numbers of a draw for every pair, without communities x issuers arrays (issue
         # 12: with one issuer per street those grew as the square of the district and took half
         # of a run 100 times Wuhou's size).
-        pair_c, pair_i = np.nonzero(rates)
+        pair_c, pair_i = world.item_pairs()
         pair_rate = rates[pair_c, pair_i]
         # Crept, funded, withdrawn, refused (by issuer) and accepted items: one Poisson draw
         # for all (the same numbers as one draw each, in this order).
