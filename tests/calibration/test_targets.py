@@ -364,3 +364,38 @@ def test_book_columns_are_the_models():
         model = DistrictModel(load_scenario(reform), rng=0)
         model.run_for(2)
     assert tuple(c for c in model.budget_books().columns if c != "year") == BOOK_COLUMNS
+
+
+def test_wuhou_creep_priors_span_near_absent_to_a_list_a_review_as_their_why_says():
+    """The creep priors are argued from B19 through the model: at the upper bound a review admits
+    about as many types as the cut lists hold, not more; at the lower bound it sees a handful of
+    petitions. If the issuers' costs change, the argument (and this test) must be revisited."""
+    import numpy as np
+
+    from sim.model import DistrictModel
+    from sim.scenario import load_scenario
+
+    t = load_targets(ROOT / "scenarios" / "targets" / "wuhou.toml")
+    free = {p.name: p for p in t.parameters}
+    creep = (free["relabel_propensity"], free["petition_propensity"])
+    assert all(p.prior == "log-uniform" and p.low > 0 for p in creep)  # relabelling happens
+    reform = load_scenario(t.reform)
+    cut = reform.params.listed_types_after_cut
+
+    def reviews(value: float) -> tuple[float, float]:
+        """Mean petitions and admissions of the three reviews 2014-10, 2015-10 and 2016-10."""
+        over = {f"params.{p.name}": value for p in creep}
+        model = DistrictModel(reform.with_overrides(over), rng=np.random.SeedSequence(7))
+        got = []
+        for _ in range(46):  # 2013-01 .. 2016-10: the cut in 2013-10, reviews a year apart
+            model.step()
+            if model.world.list_stats["petitions"]:
+                got.append(
+                    (model.world.list_stats["petitions"], model.world.list_stats["admitted"])
+                )
+        return tuple(np.mean(got, axis=0)) if got else (0.0, 0.0)
+
+    petitions, admitted = reviews(creep[0].high)
+    assert 0.6 * cut <= admitted <= 1.2 * cut  # about a cut list's worth a review, not more
+    petitions, admitted = reviews(creep[0].low)
+    assert 0 < petitions <= 10 and admitted <= 5  # near-absent, but present
