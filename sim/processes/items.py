@@ -19,8 +19,11 @@ refusal rates by route, and their compliance norm, from their own refusals; comm
 their stance from the reprisals their refusals met.
 
 Each item meets these chances independently, so by Poisson thinning every outcome is itself an
-independent Poisson flow; refusals are drawn per community and issuer because both sides learn from
-them, and undone and accepted items are split by need type in proportion to their expected flows.
+independent Poisson flow. Refused items are drawn one by one, each with its route, community and
+issuer, because both sides learn from them (their total is Poisson, and each falls in a cell with
+probability proportional to the cell's mean: the same distribution as a Poisson draw per cell);
+each is then funded or given up, and punished or not, by its issuer's chances. Undone and accepted
+items are split by need type in proportion to their expected flows.
 Without entry control every unlisted item lands on the community.
 """
 
@@ -90,40 +93,39 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         withdraw_lam = rates @ (w * pi_withdraw).sum(axis=1)
         accept_d, accept_s = 1 - rho_d, 1 - rho_s
         acc_d_lam = (rates @ direct_i) * accept_d
-        # Refusals by community and issuer are drawn only for the pairs the issuer sends items to
-        # (in the matrix's row order): a Poisson mean of 0 draws nothing from the stream, so these
-        # are the numbers of a draw for every pair, without communities x issuers arrays (issue
-        # 12: with one issuer per street those grew as the square of the district and took half
-        # of a run 100 times Wuhou's size).
+        # Refusals by route, community and issuer: independent Poisson flows, drawn as their total
+        # and then placed item by item, each in a cell with probability proportional to the cell's
+        # mean (the same distribution; refusals are sparse, a few hundred items a month against
+        # thousands of cells). Cells are the community-issuer pairs the issuer sends items to
+        # (not communities x issuers, which grows as the square of the district), by route.
         pair_c, pair_i = world.item_pairs()
         pair_rate = rates[pair_c, pair_i]
-        # Crept, funded, withdrawn, refused (by issuer) and accepted items: one Poisson draw
-        # for all (the same numbers as one draw each, in this order).
-        (
-            crept,
-            crept_funded,
-            fund_first,
-            withdrawn,
-            refused_d,
-            refused_s,
-            acc_d,
-            acc_relay,
-            acc_own,
-        ) = _poisson(
-            entry,
-            crept_lam,
-            crept_funded_lam,
-            fund_lam,
-            withdraw_lam,
-            pair_rate * direct_i[pair_i] * rho_d[pair_c],
-            pair_rate * street_i[pair_i] * rho_s[pair_c],
-            acc_d_lam,
-            (rates @ relay_i) * accept_s,
-            (rates @ (street_i - relay_i)) * accept_s,
+        cum = np.cumsum(
+            np.concatenate(
+                (
+                    pair_rate * direct_i[pair_i] * rho_d[pair_c],
+                    pair_rate * street_i[pair_i] * rho_s[pair_c],
+                )
+            )
+        )
+        total = cum[-1:] if len(cum) else np.zeros(1)
+        # Crept, funded, withdrawn, accepted and refused (in all) items: one Poisson draw.
+        (crept, crept_funded, fund_first, withdrawn, acc_d, acc_relay, acc_own, n_refused) = (
+            _poisson(
+                entry,
+                crept_lam,
+                crept_funded_lam,
+                fund_lam,
+                withdraw_lam,
+                acc_d_lam,
+                (rates @ relay_i) * accept_s,
+                (rates @ (street_i - relay_i)) * accept_s,
+                total,
+            )
         )
         accepted = acc_d + acc_relay + acc_own
-        refused_pair = refused_d + refused_s
-        # A refused item is then funded or given up, as the issuer would choose between the two.
+        # A refused item is then funded or given up, as the issuer would choose between the two,
+        # and punished or not: chances per item (so binomial per community and issuer).
         pushed_k = w * (push_d + push_s)
         fund_or_withdraw = pi_fund + pi_withdraw
         f_k = np.divide(
@@ -131,18 +133,21 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         )
         pushed = pushed_k.sum(axis=1)
         f_i = np.divide((pushed_k * f_k).sum(axis=1), pushed, out=np.zeros(n_i), where=pushed > 0)
-        refused = _total(pair_c, refused_pair, n_c)
-        refunded, retaliated = _thin(
+        via_street, pair, refunds, retaliates = _refusals(
             entry,
-            pair_c,
-            pair_i,
-            refused_pair,
-            n_c,
-            f_i,
-            iss.retaliation * (1 - pol.entry_enforcement),
+            int(n_refused[0]),
+            cum,
+            f_i[pair_i],
+            iss.retaliation[pair_i] * (1 - pol.entry_enforcement),
         )
+        comm, issuer = pair_c[pair], pair_i[pair]
+        refused = np.bincount(comm, None, n_c)
+        refunded = _total(comm, refunds, n_c)
+        retaliated = _total(comm, retaliates, n_c)
         given_up = refused - refunded
-        relayed = acc_relay + _total(pair_c, np.where(is_street[pair_i], 0, refused_s), n_c)
+        relayed = acc_relay + _total(comm, via_street & ~is_street[issuer], n_c)
+        refused_by_s = _total(issuer, via_street, n_i)
+        refused_by_i = np.bincount(issuer, None, n_i)
         _learn(
             world,
             p,
@@ -150,9 +155,9 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
             u,
             direct_i,
             street_i,
-            _total(pair_i, refused_d, n_i),
-            _total(pair_i, refused_s, n_i),
-            _total(pair_i, refused_pair, n_i),
+            refused_by_i - refused_by_s,
+            refused_by_s,
+            refused_by_i,
         )
         _stance(world, p, refused, retaliated)
 
@@ -313,27 +318,35 @@ def _shares(by_need: np.ndarray, total: np.ndarray) -> np.ndarray:
 
 
 def _total(group: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
-    """Integer counts summed by group (0 to n - 1). Counts are integers far below 2**53, so
-    summing them as floats is exact."""
-    return np.bincount(group, counts, n).astype(counts.dtype)
+    """Integer (or boolean) counts summed by group (0 to n - 1), as int64. Counts are integers
+    far below 2**53, so summing them as floats is exact."""
+    return np.bincount(group, counts, n).astype(np.int64)
 
 
-def _thin(
+def _refusals(
     rng: np.random.Generator,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    counts: np.ndarray,
-    n_rows: int,
-    *probs: np.ndarray,
-) -> list[np.ndarray]:
-    """Binomial thinnings of counts by community (``rows``, ``n_rows`` of them) and issuer
-    (``cols``), one per array of per-issuer probabilities, summed per community. Drawn only where
-    there are items (refusals are sparse), in the pairs' order, in one draw for all (the same
-    numbers as one draw per thinning, in order)."""
-    some = np.flatnonzero(counts)
-    r, i, n = rows[some], cols[some], len(some)
-    draws = rng.binomial(np.tile(counts[some], len(probs)), np.concatenate([q[i] for q in probs]))
-    return [_total(r, draws[k * n : (k + 1) * n], n_rows) for k in range(len(probs))]
+    n: int,
+    cum: np.ndarray,
+    refund: np.ndarray,
+    retaliation: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` refused items placed in cells (the pairs directly, then the pairs via the street)
+    whose Poisson means have the cumulative sum ``cum``, each then refunded and punished with its
+    pair's chances (``refund``, ``retaliation``, per pair). Returns per item whether it came via
+    the street, its pair, and whether it is refunded and whether it meets a reprisal."""
+    u = rng.random((3, n))
+    if n == 0:
+        empty = np.zeros(0, bool)
+        return empty, np.zeros(0, np.int64), empty, empty
+    total = cum[-1]
+    # The first cell whose cumulative mean exceeds the point, so a cell of zero mean is never hit
+    # (and never one past the last cell with a mean, should rounding put the point at the end).
+    cell = np.searchsorted(cum, u[0] * total, side="right")
+    np.minimum(cell, np.searchsorted(cum, total, side="left"), out=cell)
+    n_pairs = len(cum) // 2
+    via_street = cell >= n_pairs
+    pair = cell - n_pairs * via_street
+    return via_street, pair, u[1] < refund[pair], u[2] < retaliation[pair]
 
 
 def _learn(

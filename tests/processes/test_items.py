@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from sim.params import Params
-from sim.processes.items import _poisson, _stance, _thin, _total, flow_items
+from sim.processes.items import _poisson, _refusals, _stance, _total, flow_items
 from sim.world import blank_world
 
 from ..conftest import finished_run
@@ -268,22 +268,43 @@ def test_drawing_only_the_pairs_with_items_gives_the_numbers_of_a_draw_for_every
     assert dense.random() == before.random()
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_thinning_by_pairs_matches_thinning_the_matrix_and_sums_per_community(seed):
-    # _thin on the pairs draws binomials only where there are counts, in row order: the numbers
-    # of thinning every nonzero cell of the matrix, summed per community.
+@pytest.mark.parametrize("seed", range(3))
+def test_refused_items_fall_in_cells_in_proportion_to_their_means_and_are_thinned_per_item(seed):
+    # Refusals are drawn as a Poisson total, then placed item by item: a cell (route, pair) is hit
+    # with probability mean / sum, never when its mean is 0, and each item is refunded and
+    # punished with its pair's chances. Counts per cell then have the cells' Poisson means.
     lam, r, i = sparse_counts(seed)
-    counts = np.random.default_rng(seed).poisson(lam)
-    q1, q2 = np.linspace(0.1, 0.9, lam.shape[1]), np.full(lam.shape[1], 0.5)
-    a, b = np.random.default_rng([seed, 2]), np.random.default_rng([seed, 2])
-    got = _thin(a, r, i, counts[r, i], len(lam), q1, q2)
-    rr, ii = np.nonzero(counts)
-    n = counts[rr, ii]
-    want = b.binomial(np.tile(n, 2), np.concatenate([q1[ii], q2[ii]]))
-    for k, thinned in enumerate(got):
-        by_hand = np.zeros(len(lam), np.int64)
-        np.add.at(by_hand, rr, want[k * len(n) : (k + 1) * len(n)])
-        assert thinned.tolist() == by_hand.tolist() and thinned.dtype == counts.dtype
-        assert (thinned <= counts.sum(axis=1)).all()
-    assert a.random() == b.random()
-    assert _total(r, counts[r, i], len(lam)).tolist() == counts.sum(axis=1).tolist()
+    means = np.concatenate([lam[r, i], 0.5 * lam[r, i]])  # direct, then via the street
+    means[[3, len(r) + 5]] = 0.0  # a pair that sends nothing by one route
+    cum = np.cumsum(means)
+    refund, punish = np.linspace(0.1, 0.9, len(r)), np.full(len(r), 0.25)
+    n = 200_000
+    via, pair, refunded, punished = _refusals(np.random.default_rng(seed), n, cum, refund, punish)
+    cell = pair + len(r) * via
+    hits = np.bincount(cell, None, len(means))
+    assert hits[means == 0].sum() == 0
+    expected = n * means / means.sum()
+    chi2 = (((hits - expected) ** 2)[means > 0] / expected[means > 0]).sum()
+    assert chi2 < stats.chi2.ppf(1 - 1e-6, np.count_nonzero(means) - 1), chi2
+    assert binomial_ok(via.sum(), n, means[len(r) :].sum() / means.sum())
+    low, high = pair < len(r) // 2, pair >= len(r) // 2
+    for rows in (low, high):
+        assert binomial_ok(refunded[rows].sum(), rows.sum(), refund[pair[rows]].mean(), 1e-9)
+    assert binomial_ok(punished.sum(), n, 0.25)
+    # Summed per community by bincount: exact integers.
+    assert _total(r[pair], refunded, len(lam)).sum() == refunded.sum()
+
+
+def test_no_refusal_draws_nothing_and_rounding_never_passes_the_last_cell_with_a_mean():
+    cum = np.cumsum([1.0, 0.0, 2.0, 0.0, 0.0, 0.0])  # 3 pairs, two routes; the end has mean 0
+    via, pair, refunded, punished = _refusals(
+        np.random.default_rng(1), 0, cum, np.ones(3), np.ones(3)
+    )
+    assert len(via) == len(pair) == len(refunded) == len(punished) == 0
+
+    class AtTheEnd:  # a point at the very end of the sum, as rounding could give
+        def random(self, shape):
+            return np.ones(shape)
+
+    via, pair, _, _ = _refusals(AtTheEnd(), 4, cum, np.ones(3), np.ones(3))
+    assert (pair == 2).all() and not via.any()  # the last cell with a mean: pair 2, direct
