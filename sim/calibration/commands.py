@@ -261,6 +261,81 @@ def _screen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _posterior_point(args: argparse.Namespace) -> int:
+    from sim.calibration.abc import read_posterior
+    from sim.calibration.point import (
+        CANDIDATES,
+        DEFAULTS,
+        LABELS,
+        calibrated_source,
+        candidate_points,
+        choose,
+        compare_points,
+        comparison_markdown,
+        current_sources,
+        fit_facts,
+        rewrite_defaults,
+    )
+    from sim.calibration.targets import load_targets
+    from sim.io import write_text
+
+    targets = load_targets(args.targets)
+    if not Path(args.posterior).is_file():
+        raise UserError(f"--posterior {args.posterior}: file not found")
+    if args.replications is not None and args.replications < 2 and args.point == "auto":
+        raise UserError(
+            f"--replications {args.replications}: choosing needs at least 2 (or name a --point)"
+        )
+    posterior, _info = read_posterior(args.posterior)
+    missing = [p.key for p in targets.parameters if p.key not in posterior.columns]
+    if missing:
+        raise UserError(
+            f"--posterior {args.posterior}: no column {missing[0]} (a free parameter of "
+            f"{args.targets}); the posterior and the targets file must belong together"
+        )
+    points = candidate_points(targets, posterior)
+    out = _out(args, targets) / "points"
+    reps = args.replications if args.replications is not None else 8
+    if reps >= 2:
+        compared = {DEFAULTS: None, **points}
+        table = compare_points(targets, compared, out, reps, _executor(args), not args.quiet)
+        chosen = choose(table) if args.point == "auto" else args.point
+        table.to_csv(out / "points.csv", index=False)
+        markdown = comparison_markdown(targets, table, chosen)
+        write_text(
+            f"{reps} replications of each point on the validation's fresh seeds (root "
+            f"{targets.root_seed} + 1,000,000), reform and counterfactual; fit distance: the "
+            f"fixed distance of the fit targets' means (tolerances).\n\n{markdown}\n",
+            out / "points.md",
+        )
+        print(markdown)
+    else:
+        chosen = args.point
+    if chosen not in CANDIDATES:
+        raise UserError(f"--point {chosen}: no comparison was run, so name one of {CANDIDATES}")
+    print(f"\nchosen: {chosen} ({LABELS[chosen]})")
+    for key, value in points[chosen].items():
+        print(f"  {key.split('.', 1)[1]} = {value}")
+    if args.write_params:
+        from sim.params import Params
+
+        path = Path(args.write_params)
+        names = [p.name for p in targets.parameters]
+        where = Path(args.posterior).parent.as_posix()
+        facts = fit_facts(targets)
+        sources = {
+            n: calibrated_source(LABELS[chosen], where, facts, old)
+            for n, old in current_sources(Params, names).items()
+        }
+        values = {k.split(".", 1)[1]: v for k, v in points[chosen].items()}
+        write_text(rewrite_defaults(path.read_text(encoding="utf-8"), values, sources), path)
+        print(
+            f"wrote {len(values)} defaults and their sources to {path}; next: `sanshe docs`, "
+            "and the golden values (tests/test_golden.py) in their own commit"
+        )
+    return 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("targets", help="targets TOML file, e.g. scenarios/targets/wuhou.toml")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
@@ -313,3 +388,27 @@ def register(sub: Any) -> None:
     scr.add_argument("--trajectories", type=int, help="Morris trajectories (default from file)")
     scr.add_argument("--docs", help="also update the screening table in this Markdown file")
     scr.set_defaults(func=_screen)
+
+    pp = sub.add_parser(
+        "posterior-point",
+        help="compare candidate points of an ABC posterior (median, mean, largest weight) on the "
+        "fit targets and write the chosen one as sim/params.py's defaults",
+    )
+    _common(pp)
+    pp.add_argument(
+        "--posterior",
+        default="scenarios/calibrated/wuhou/posterior.parquet",
+        help="the posterior sample (default scenarios/calibrated/wuhou/posterior.parquet)",
+    )
+    pp.add_argument(
+        "--point",
+        choices=("auto", "median", "mean", "max-weight"),
+        default="auto",
+        help="auto: the candidate with the smallest fit distance (default)",
+    )
+    pp.add_argument(
+        "--write-params",
+        metavar="PARAMS_PY",
+        help="rewrite the chosen point's defaults and sources in this file (sim/params.py)",
+    )
+    pp.set_defaults(func=_posterior_point)
