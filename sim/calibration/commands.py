@@ -275,9 +275,11 @@ def _posterior_point(args: argparse.Namespace) -> int:
         current_sources,
         fit_facts,
         rewrite_defaults,
+        values_markdown,
     )
     from sim.calibration.targets import load_targets
     from sim.io import write_text
+    from sim.params import Params
 
     targets = load_targets(args.targets)
     if not Path(args.posterior).is_file():
@@ -294,6 +296,8 @@ def _posterior_point(args: argparse.Namespace) -> int:
             f"{args.targets}); the posterior and the targets file must belong together"
         )
     points = candidate_points(targets, posterior)
+    defaults = {p.key: getattr(Params(), p.name) for p in targets.parameters}
+    values = values_markdown(targets, points, defaults)
     out = _out(args, targets) / "points"
     reps = args.replications if args.replications is not None else 8
     if reps >= 2:
@@ -301,7 +305,7 @@ def _posterior_point(args: argparse.Namespace) -> int:
         table = compare_points(targets, compared, out, reps, _executor(args), not args.quiet)
         chosen = choose(table) if args.point == "auto" else args.point
         table.to_csv(out / "points.csv", index=False)
-        markdown = comparison_markdown(targets, table, chosen)
+        markdown = comparison_markdown(targets, table, chosen) + "\n\n" + values
         write_text(
             f"{reps} replications of each point on the validation's fresh seeds (root "
             f"{targets.root_seed} + 1,000,000), reform and counterfactual; fit distance: the "
@@ -309,6 +313,16 @@ def _posterior_point(args: argparse.Namespace) -> int:
             out / "points.md",
         )
         print(markdown)
+        if args.docs:
+            update_doc_section(
+                Path(args.docs),
+                "posterior-point",
+                f"Posterior `{args.posterior}`; {reps} replications of each point on the "
+                f"validation's fresh seeds (root {targets.root_seed} + 1,000,000), reform and "
+                "counterfactual on the same seeds; fit distance: the root of the summed squared "
+                "standardised errors of the fit targets' means (tolerances; 0 when all are met); "
+                f"chosen: {chosen} ({LABELS[chosen]}).\n\n{markdown}\n",
+            )
     else:
         chosen = args.point
     if chosen not in CANDIDATES:
@@ -317,8 +331,6 @@ def _posterior_point(args: argparse.Namespace) -> int:
     for key, value in points[chosen].items():
         print(f"  {key.split('.', 1)[1]} = {value}")
     if args.write_params:
-        from sim.params import Params
-
         path = Path(args.write_params)
         names = [p.name for p in targets.parameters]
         where = Path(args.posterior).parent.as_posix()
@@ -411,4 +423,5 @@ def register(sub: Any) -> None:
         metavar="PARAMS_PY",
         help="rewrite the chosen point's defaults and sources in this file (sim/params.py)",
     )
+    pp.add_argument("--docs", help="also update the comparison table in this Markdown file")
     pp.set_defaults(func=_posterior_point)

@@ -247,3 +247,18 @@ def comparison_markdown(targets: Targets, table: pd.DataFrame, chosen: str) -> s
         cells += [fmt(r[n]) if not math.isnan(r[n]) else "n/a" for n in fit + held]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def values_markdown(
+    targets: Targets, points: dict[str, dict[str, Any]], defaults: dict[str, Any]
+) -> str:
+    """Each candidate's parameter values beside the defaults they are compared with."""
+    from sim.calibration.targets import fmt
+
+    head = ["parameter", DEFAULTS, *points]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for p in targets.parameters:
+        cells = [f"`{p.name}`", fmt(defaults[p.key])]
+        cells += [fmt(points[c][p.key]) for c in points]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -155,11 +155,16 @@ def test_posterior_point_compares_chooses_and_writes_the_defaults(tmp_path, caps
     post.to_parquet(tmp_path / "posterior.parquet")
     params_py = tmp_path / "params.py"
     params_py.write_text((ROOT / "sim" / "params.py").read_text(encoding="utf-8"))
+    doc = tmp_path / "validation.md"
+    doc.write_text("x\n<!-- BEGIN posterior-point -->\nold\n<!-- END posterior-point -->\ny\n")
     args = ["posterior-point", str(path), "--posterior", str(tmp_path / "posterior.parquet"),
             "--out", str(tmp_path / "out"), "--executor", "serial", "--replications", "2",
-            "--write-params", str(params_py), "--quiet"]  # fmt: skip
+            "--write-params", str(params_py), "--docs", str(doc), "--quiet"]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
+    section = doc.read_text()
+    assert "old" not in section and section.startswith("x\n") and section.endswith("y\n")
+    assert "| **" in section and "`group_formation_rate`" in section  # scores and values
     table = pd.read_csv(tmp_path / "out" / "points" / "points.csv")
     assert list(table["point"]) == [DEFAULTS, *CANDIDATES]
     assert (table["fit_met"] <= len(targets.fit)).all() and (table["fit_distance"] >= 0).all()
