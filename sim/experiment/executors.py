@@ -2,12 +2,16 @@
 
 Every executor has the same contract, ``map_unordered(fn, tasks)``, yielding each task's status as
 it finishes. At most a few tasks per worker are in flight at once, so memory stays bounded however
-long the sweep. A worker that dies takes only its in-flight runs with it: they are reported as
-failed and the sweep goes on with fresh workers.
+long the sweep. Local workers fork from a server that has imported the model, freeze what they
+inherit out of the garbage collector's reach (so those pages stay shared) and collect each run's
+garbage before the next, so a worker's memory is one run's, not several dead models'. A worker that
+dies takes only its in-flight runs with it: they are reported as failed and the sweep goes on with
+fresh workers.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -58,6 +62,32 @@ def watch_parent(pid: int, interval: float = 1.0) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
+def init_worker(pid: int) -> None:
+    """A local worker's start: freeze the objects it inherited, and watch the sweep process.
+
+    Freezing moves everything the fork server imported (numpy, pandas, mesa, the model: about
+    110,000 objects) out of the garbage collector's reach. A full collection then costs about a
+    millisecond instead of 20-60 ms, and it no longer writes to those objects' headers, which
+    would copy the pages they share with the server into every worker.
+    """
+    gc.freeze()
+    watch_parent(pid)
+
+
+def run_and_collect(fn: Callable[[Task], dict], task: Task) -> dict:
+    """Run a task in a local worker, then collect the garbage it left.
+
+    A finished model is a web of reference cycles (agents, model, world) holding tens of MB of
+    arrays; a run allocates few container objects, so the collector's automatic full passes come
+    only every several runs, and dead models piled up in every worker (a 240-run sweep peaked at
+    344 MB PSS, 226 MB with this). Results are unchanged: collection frees memory only.
+    """
+    try:
+        return fn(task)
+    finally:
+        gc.collect()
+
+
 class SerialExecutor:
     """Run tasks one after another in this process."""
 
@@ -84,7 +114,7 @@ class LocalExecutor:
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
-            initializer=watch_parent,
+            initializer=init_worker,
             initargs=(os.getpid(),),
         )
 
@@ -100,7 +130,7 @@ class LocalExecutor:
                     if task is None:
                         break
                     try:
-                        running[pool.submit(fn, task)] = task
+                        running[pool.submit(run_and_collect, fn, task)] = task
                     except BrokenProcessPool:
                         yield _died(task, "worker pool broke before the run started")
                 if not running:

@@ -112,3 +112,21 @@ def posterior_experiment(
         f'[design]\nmethod = "posterior"\nposterior = "{posterior}"\ndraws = {draws}\n',
         name="post",
     )
+
+
+def probe_worker(task: Task) -> dict:
+    """A task function that reports, before running the task, what its process holds: models still
+    in memory from earlier runs, whether the objects inherited at start are frozen out of the
+    garbage collector, and which heavy modules are imported."""
+    import gc
+    import sys
+
+    from sim.model import DistrictModel
+
+    probe = {
+        "pid": os.getpid(),
+        "models": sum(isinstance(o, DistrictModel) for o in gc.get_objects()),
+        "frozen": gc.get_freeze_count(),
+        "modules": sorted(m for m in ("matplotlib", "solara", "dask", "SALib") if m in sys.modules),
+    }
+    return run_task(task) | {"probe": probe}

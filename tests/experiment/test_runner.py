@@ -301,3 +301,24 @@ def test_store_files_read_back_as_the_runs_tables(tmp_path, frequency):
         read = pq.read_table(data_path(tmp_path, level, task.run_id))
         assert read.equals(made[level], check_metadata=True), level
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_local_workers_free_each_run_and_share_their_imports(tmp_path):
+    # A model is a web of reference cycles that the collector's rare full passes would free only
+    # after many runs, so a worker collects after each run: the next run finds no model left. The
+    # objects a worker inherits from the fork server are frozen (never scanned, so their pages stay
+    # shared and a collection costs about a millisecond), and workers import no plotting library.
+    from sim.experiment.executors import LocalExecutor
+    from sim.experiment.runner import plan
+
+    from .helpers import probe_worker
+
+    exp = load_experiment(list_experiment(tmp_path, replications=2, levels='["district"]'))
+    _, tasks = plan(exp, tmp_path / "out")
+    statuses = list(LocalExecutor(1).map_unordered(probe_worker, tasks))
+    assert [s["status"] for s in statuses] == ["done"] * 4
+    probes = [s["probe"] for s in statuses]
+    assert len({p["pid"] for p in probes}) == 1  # one worker ran them all, one after another
+    assert [p["models"] for p in probes] == [0, 0, 0, 0]
+    assert all(p["frozen"] > 10_000 for p in probes)  # numpy, pandas, mesa, the model's modules
+    assert all(p["modules"] == [] for p in probes)
