@@ -106,11 +106,13 @@ class LocalExecutor:
 
     def _pool(self) -> ProcessPoolExecutor:
         # forkserver: workers fork from a clean server that has imported the model once, which is
-        # both fast to start and safe with the threads pyarrow keeps in a parent process.
+        # both fast to start and safe with the threads pyarrow keeps in a parent process. The
+        # server also imports pyarrow.parquet, which every run uses to write its files, so the
+        # workers share it rather than each importing its own (a few MB a worker).
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         ctx = mp.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["sim.experiment.runner", "sim.model"])
+            ctx.set_forkserver_preload(["sim.experiment.runner", "sim.model", "pyarrow.parquet"])
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,

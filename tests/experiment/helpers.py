@@ -128,5 +128,6 @@ def probe_worker(task: Task) -> dict:
         "models": sum(isinstance(o, DistrictModel) for o in gc.get_objects()),
         "frozen": gc.get_freeze_count(),
         "modules": sorted(m for m in ("matplotlib", "solara", "dask", "SALib") if m in sys.modules),
+        "parquet": "pyarrow.parquet" in sys.modules,
     }
     return run_task(task) | {"probe": probe}

@@ -307,7 +307,8 @@ def test_local_workers_free_each_run_and_share_their_imports(tmp_path):
     # A model is a web of reference cycles that the collector's rare full passes would free only
     # after many runs, so a worker collects after each run: the next run finds no model left. The
     # objects a worker inherits from the fork server are frozen (never scanned, so their pages stay
-    # shared and a collection costs about a millisecond), and workers import no plotting library.
+    # shared and a collection costs about a millisecond), and workers import no plotting library
+    # (the server imported pyarrow.parquet for them).
     from sim.experiment.executors import LocalExecutor
     from sim.experiment.runner import plan
 
@@ -322,3 +323,4 @@ def test_local_workers_free_each_run_and_share_their_imports(tmp_path):
     assert [p["models"] for p in probes] == [0, 0, 0, 0]
     assert all(p["frozen"] > 10_000 for p in probes)  # numpy, pandas, mesa, the model's modules
     assert all(p["modules"] == [] for p in probes)
+    assert probes[0]["parquet"]  # imported by the fork server, before the worker's first write
