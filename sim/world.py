@@ -323,6 +323,10 @@ class World:
     _pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
         default=None, init=False, repr=False
     )
+    # rates_product's cache: (item_rates, {operand: product}), kept while item_rates is read-only
+    _products: tuple[np.ndarray, dict[tuple[Any, ...], np.ndarray]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         n_c = len(self.communities)
@@ -385,6 +389,31 @@ class World:
         if not rates.flags.writeable:
             self._pairs = (rates, rows, cols)
         return rows, cols
+
+    def rates_product(self, x: np.ndarray) -> np.ndarray:
+        """``item_rates @ x`` (read-only) for an operand that seldom changes, such as the issuers'
+        unlisted shares and item-type mix, which move only at list reviews.
+
+        While ``item_rates`` is read-only (a run's), the product of each operand (by its shape,
+        type and bytes) is computed once and kept; the same product from the same arrays gives
+        the same numbers, so results do not change (issue 12: the products grow as communities x
+        issuers, the square of the district). A writeable matrix is multiplied on every call.
+        """
+        rates = self.item_rates
+        if rates.flags.writeable:
+            return rates @ x
+        if self._products is None or self._products[0] is not rates:
+            self._products = (rates, {})
+        cache = self._products[1]
+        key = (x.shape, x.dtype.str, x.tobytes())
+        product = cache.get(key)
+        if product is None:
+            if len(cache) >= 16:  # operands of past reviews (or campaigns) are not needed again
+                cache.clear()
+            product = rates @ x
+            product.flags.writeable = False
+            cache[key] = product
+        return product
 
     # -- rows come and go -----------------------------------------------------------------------
     def add_orgs(self, kind: int, n: int, **cols: Any) -> np.ndarray:

@@ -79,6 +79,31 @@ def test_item_pairs_are_the_nonzero_rates_found_once_when_the_rates_are_fixed():
     assert m.world.item_pairs()[0].tolist() == list(range(min(rates.shape)))
 
 
+def test_rates_product_is_the_product_kept_per_operand_while_the_rates_are_fixed():
+    m = DistrictModel(rng=1)
+    w = m.world
+    rates = w.item_rates
+    x = np.linspace(0.1, 0.9, rates.shape[1])
+    first = w.rates_product(x)
+    assert np.array_equal(first, rates @ x) and not first.flags.writeable
+    assert w.rates_product(x.copy()) is first  # the same operand's product is kept
+    other = w.rates_product(x * 2)
+    assert other is not first and np.array_equal(other, rates @ (x * 2))
+    many = np.outer(x, np.arange(1.0, 4.0))  # issuers x columns, as for need types
+    assert np.array_equal(w.rates_product(many), rates @ many)
+    assert w.rates_product(many.astype(np.float32)) is not w.rates_product(many)
+    # Operands of past reviews are dropped once there are many; products stay right.
+    for k in range(40):
+        assert np.array_equal(w.rates_product(x + k), rates @ (x + k))
+    assert len(w._products[1]) <= 16
+    # A writeable matrix (a hand-built world a test edits) is multiplied on every call.
+    b = blank_world((0, 0, 1), n_departments=1)
+    ones = np.ones(b.item_rates.shape[1])
+    assert b.rates_product(ones).tolist() == [0.0, 0.0, 0.0]
+    b.item_rates[:, 0] = 2.0
+    assert b.rates_product(ones).tolist() == [2.0, 2.0, 2.0]
+
+
 def test_rows_come_and_go_through_the_world_with_their_changes_recorded():
     w = blank_world((0, 1))
     a = w.add_orgs(AGENCY, 2, street=[0, 1], capacity=0.5, registered=True)

@@ -56,7 +56,8 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     rates = world.item_rates  # communities x issuers, items per month
     u = iss.unlisted_share
     cat_share = world.catalogue_share[pol.catalogue_size]  # by category (A3)
-    listed_rate = rates @ (1 - u)
+    # Products with operands that move only at list reviews are kept (World.rates_product).
+    listed_rate = world.rates_product(1 - u)
     rng = world.streams.items
     n_c, n_i = rates.shape
     # Catalogue items by category (communities x categories), then other listed items: one draw.
@@ -76,8 +77,8 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     need_w = u[:, None] * mix["need"]  # issuers x need types (service class)
     entry = world.streams.entry
     zeros = np.zeros(n_c, np.int64)
-    crept_lam = rates @ (u * mix["crept"])
-    crept_funded_lam = rates @ (u * mix["crept_funded"])
+    crept_lam = world.rates_product(u * mix["crept"])
+    crept_funded_lam = world.rates_product(u * mix["crept_funded"])
 
     if pol.entry_control:
         pi, _ = choice(world, pol, p)
@@ -196,21 +197,22 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
             + (rates @ (street_i * f_i)) * rho_s
             + crept_funded_lam
         )
-        funded_need = funded_need + rates @ (u[:, None] * mix["crept_funded_need"])
+        funded_need = funded_need + world.rates_product(u[:, None] * mix["crept_funded_need"])
         crept_by_need = crept[:, None] * _shares(
-            rates @ (u[:, None] * mix["crept_need"]), crept_lam
+            world.rates_product(u[:, None] * mix["crept_need"]), crept_lam
         )
     else:
         unlisted = w.sum(axis=1) + u * (mix["crept"] + mix["crept_funded"])
-        crept, crept_funded, accepted = _poisson(
-            entry, crept_lam, crept_funded_lam, rates @ unlisted
-        )
+        unlisted_lam = rates @ unlisted  # used twice below
+        crept, crept_funded, accepted = _poisson(entry, crept_lam, crept_funded_lam, unlisted_lam)
         crept = crept_funded = zeros  # without entry control nothing is refusable: all accepted
         fund_first = withdrawn = refused = refunded = given_up = zeros
         retaliated = relayed = zeros
         undone_by_need = np.zeros((n_c, N_NEEDS))
         crept_need = u[:, None] * (mix["crept_need"] + mix["crept_funded_need"])
-        accepted_by_need = _split(entry, accepted, rates @ (need_w + crept_need), rates @ unlisted)
+        accepted_by_need = _split(
+            entry, accepted, world.rates_product(need_w + crept_need), unlisted_lam
+        )
         funded_need = funded_all = None
         crept_by_need = np.zeros((n_c, N_NEEDS))
 

@@ -61,7 +61,7 @@ def appropriate(world: World, policy: Policy, params: Params) -> None:
 def expected_lot_hours(world: World, policy: Policy, params: Params) -> np.ndarray:
     """Expected monthly hours of catalogue items in each lot (community x category, flattened)."""
     share = world.catalogue_share[policy.catalogue_size]
-    listed = world.item_rates @ (1 - world.issuers.unlisted_share)
+    listed = world.rates_product(1 - world.issuers.unlisted_share)
     return (np.outer(listed, share) * params.hours_per_item).ravel()
 
 
