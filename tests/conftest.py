@@ -20,6 +20,28 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 
+# The 13 calibrated parameters at their defaults before the ABC posterior's point replaced them
+# (v1's point fit, plus a tender discount of 0.3, list-creep propensities of 0.3 and 6 initial
+# agencies assumed for v2). A test whose mechanism shows there but not at the calibrated point
+# sets these explicitly and says so (docs/validation.md, "The defaults: one point of the
+# posterior"): the finding is the mechanism's absence at the calibrated point, not a failing test.
+EARLIER_POINT = (
+    "params.group_formation_rate=0.157503",
+    "params.centre_formation_boost=2.596409",
+    "params.participation_max=0.073069",
+    "params.registration_apply_rate=0.013334",
+    "params.agency_entry_rate=2.645675",
+    "params.expansion_workers_per_capacity=49.274496",
+    "params.switchers_per_month=60.58223",
+    "params.initial_agencies=6",
+    "params.agency_lookahead_months=5",
+    "params.service_hour_price=47.012908",
+    "params.tender_max_discount=0.3",
+    "params.relabel_propensity=0.3",
+    "params.petition_propensity=0.3",
+)
+
+
 def finished_run(scenario: str, seed: int, overrides: tuple[str, ...] = ()) -> DistrictModel:
     """A full run (48 months) of ``scenarios/<scenario>.toml``, made afresh on every call."""
     model = DistrictModel(load_scenario(SCENARIOS / f"{scenario}.toml", list(overrides)), rng=seed)
