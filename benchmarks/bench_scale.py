@@ -10,10 +10,10 @@ the larger districts alternate, so they share the machine's load, and the time r
 to report. Target (issue 12): 10x in at most 11 times Wuhou's time.
 
 ``--blas-threads N`` runs each child with N BLAS threads (OpenBLAS, OpenMP and MKL variables);
-without it the children inherit the environment (OpenBLAS's default: one thread per core). The
-item-flow products and the street sums of a large district are threaded BLAS calls, and on a
-busy machine each one waits for a second core; Wuhou's are too small to be threaded. At 10x and
-above the last bits of the street and community tables also depend on the thread count.
+without it the children inherit the environment (OpenBLAS's default: one thread per core). Since
+the model runs its own numpy work on one BLAS thread (``sim.model.ONE_BLAS_THREAD``) this changes
+nothing in the model's time; it is kept for measuring commits before that, whose large-district
+products were threaded (slower on a busy machine, and last bits that moved with the thread count).
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def main() -> None:
         "--blas-threads",
         type=int,
         default=None,
-        help="BLAS threads in each run (default: the environment's, one per core for OpenBLAS)",
+        help="BLAS threads in each child's environment (default: the environment's, one per "
+        "core for OpenBLAS); the model itself works on one",
     )
     parser.add_argument("--smoke", action="store_true", help="2x district, 2 months, one run")
     args = parser.parse_args()

@@ -8,12 +8,16 @@ The Mesa agents follow the world's row changes when they are looked at
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
+from threadpoolctl import CONTROLLING_THREAD_OWNERSHIP, ThreadpoolController
 
 from sim.agents import ORG_CLASSES, Community, Department, Residents, SocialWorker, Street
 from sim.errors import ScenarioError, did_you_mean
@@ -49,6 +53,72 @@ MONTH: tuple[Process, ...] = (
 )
 
 
+class OneBlasThread:
+    """While held, the loaded BLAS libraries run on one thread; the first holder to enter sets
+    them to one, the last to leave sets back what they had (re-entrant and safe between threads).
+
+    The model's numpy work runs under it (building, the months, ``results()``), so a run's results
+    do not depend on the number of cores: a threaded BLAS product splits its sums over threads,
+    and where OpenBLAS splits a large district's products (item flows, street sums) the last bits
+    of the outputs moved with the thread count (benchmarks/README.md, 'Scale, profiled'). One
+    thread is also faster for these products on a shared machine, and sweep workers do not each
+    start a BLAS thread per core. Nothing is left changed when no model is working. threadpoolctl
+    finds the libraries (numpy's OpenBLAS, and scipy's if loaded; MKL, BLIS, FlexiBLAS) once, at
+    the first use; it calls their own get/set-threads functions, about 10 us a month.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._libraries: list[Any] | None = None
+        self._saved: list[int | None] = []
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                if self._libraries is None:
+                    found = ThreadpoolController().select(user_api="blas")
+                    self._libraries = list(found.lib_controllers)
+                self._saved = [lib.get_num_threads() for lib in self._libraries]
+                self._set([1 if n is not None else None for n in self._saved])
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                self._set(self._saved)
+
+    def _set(self, threads: list[int | None]) -> None:
+        """Set each library's threads where they differ. threadpoolctl lets one Python thread at
+        a time set OpenBLAS's shared pool (the one that set it last, until it lets go), so this
+        thread takes it for the call and lets go after (unless it held it before), as
+        threadpoolctl's own ``limit`` does: the last to leave may be another thread than the
+        first to enter (a threaded dask worker, the dashboard's play thread)."""
+        assert self._libraries is not None
+        CONTROLLING_THREAD_OWNERSHIP.increment()
+        try:
+            for lib, n in zip(self._libraries, threads, strict=True):
+                if n is not None and lib.get_num_threads() != n:
+                    lib.set_num_threads(n)
+        finally:
+            CONTROLLING_THREAD_OWNERSHIP.decrement()
+
+
+ONE_BLAS_THREAD = OneBlasThread()
+
+
+def _one_blas_thread[**P, R](method: Callable[P, R]) -> Callable[P, R]:
+    """Run ``method`` under :data:`ONE_BLAS_THREAD`."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with ONE_BLAS_THREAD:
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
 def seed_sequence(rng: Any) -> np.random.SeedSequence:
     """A SeedSequence from an int, a SeedSequence, a Generator or None (fresh entropy)."""
     if isinstance(rng, np.random.SeedSequence):
@@ -75,6 +145,7 @@ class DistrictModel(mesa.Model):
     scenario in ``self.spec`` and hands Mesa only the seed, so the two never clash.
     """
 
+    @_one_blas_thread
     def __init__(self, scenario: Scenario | None = None, *, rng: Any = None, **overrides: Any):
         if scenario is not None and not isinstance(scenario, Scenario):
             raise TypeError(
@@ -118,12 +189,29 @@ class DistrictModel(mesa.Model):
         self.running = True
 
     # -- the month ------------------------------------------------------------------------------
+    @_one_blas_thread
     def step(self) -> None:
         """One month: processes 1-9 (see docs/ODD.md, 'Process overview and scheduling')."""
         self._month(self.steps - 1)
         self.datacollector.collect(self)  # 9. measure
         if self.steps >= self.spec.months:
             self.running = False
+
+    # Mesa's ways of running many months hold the one BLAS thread once, not once a month.
+    @_one_blas_thread
+    def run_for(self, duration: float | int) -> None:
+        """Run ``duration`` months (Mesa's ``Model.run_for``)."""
+        super().run_for(duration)
+
+    @_one_blas_thread
+    def run_until(self, end_time: float | int) -> None:
+        """Run until month ``end_time`` (Mesa's ``Model.run_until``)."""
+        super().run_until(end_time)
+
+    @_one_blas_thread
+    def run_model(self) -> None:
+        """Run until ``running`` is False (Mesa's ``Model.run_model``)."""
+        super().run_model()
 
     def _burn_in(self) -> None:
         """Simulate ``burn_in_months`` before the first month under its policy, unrecorded, then
@@ -273,6 +361,7 @@ class DistrictModel(mesa.Model):
         return self.world.year_books()
 
     # -- outputs --------------------------------------------------------------------------------
+    @_one_blas_thread
     def results(self) -> dict[str, pd.DataFrame]:
         """Tidy tables 'district', 'street', 'community': one row per month (and unit)."""
         return build_results(self)
