@@ -416,7 +416,8 @@ def register(sub: Any) -> None:
         "--point",
         choices=("auto", "median", "mean", "max-weight"),
         default="auto",
-        help="auto: the candidate with the smallest fit distance (default)",
+        help="auto: the candidate meeting the most fit targets, then the smallest fit distance "
+        "(default)",
     )
     pp.add_argument(
         "--write-params",

@@ -64,16 +64,18 @@ def test_candidates_are_the_weighted_median_mean_on_the_prior_scale_and_heaviest
             assert mean == pytest.approx(arithmetic, rel=1e-5)
 
 
-def test_choose_takes_the_smallest_fit_distance_never_the_defaults():
+def test_choose_takes_the_most_fit_targets_met_then_the_smallest_distance_never_the_defaults():
     table = pd.DataFrame(
         {
             "point": [DEFAULTS, "median", "mean", "max-weight"],
-            "fit_distance": [0.5, 3.0, 2.0, 9.0],
-            "fit_met": [6, 3, 2, 1],
+            "fit_distance": [0.5, 5.2, 5.1, 4.3],
+            "fit_met": [6, 4, 3, 2],
         }
     )
+    assert choose(table) == "median"  # the smallest distance misses more targets
+    table.loc[table["point"] == "mean", "fit_met"] = 4  # a tie in targets met: the distance
     assert choose(table) == "mean"
-    table.loc[table["point"] == "median", "fit_distance"] = 2.0  # a tie: more fit targets met
+    table.loc[table["point"] == "mean", "fit_distance"] = 5.2  # a full tie: the listed order
     assert choose(table) == "median"
 
 
