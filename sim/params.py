@@ -700,10 +700,10 @@ class Params(_Frozen):
         "toward what it has seen.",
     )
     petition_propensity: float = param(
-        0.307864,
+        0.0364379,
         unit="petitions per unlisted type per unit of expected cost",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md)",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md)",
         ge=0.0,
         le=10.0,
         doc="Chance (per review, per unit of expected cost of an item being unlisted, times the "
@@ -711,11 +711,11 @@ class Params(_Frozen):
         "attached (费随事转); such petitions are admitted.",
     )
     relabel_propensity: float = param(
-        0.319335,
+        0.0333095,
         unit="petitions per unlisted type per unit of expected cost",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md); prior "
-        "note: B19: relabelled tasks kept coming down",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md); prior note: B19: relabelled tasks "
+        "kept coming down",
         ge=0.0,
         le=10.0,
         doc="Chance (per review, per unit of expected cost, times one minus the funding share) "
@@ -922,10 +922,10 @@ class Params(_Frozen):
         doc="Mean share of residents active in community life at the start.",
     )
     participation_max: float = param(
-        0.147045,
+        0.141464,
         unit="share of residents",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md)",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md)",
         ge=0.0,
         le=1.0,
         doc="Participation approached when self-governance effort is very high.",
@@ -957,20 +957,20 @@ class Params(_Frozen):
         doc="Grassroots groups (filed or registered) at the start, scaled by population.",
     )
     group_formation_rate: float = param(
-        0.0715522,
+        0.0654403,
         unit="groups per 1,000 participants per month",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md); prior "
-        "note: B8: nonprofit entry 4-5% a year as an order of magnitude",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md); prior note: B8: nonprofit entry 4-5% "
+        "a year as an order of magnitude",
         ge=0.0,
         le=20.0,
         doc="Formation rate of grassroots groups, proportional to active residents.",
     )
     centre_formation_boost: float = param(
-        1.44057,
+        1.54003,
         unit="relative increase per centre",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md)",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md)",
         ge=0.0,
         le=10.0,
         doc="Extra formation in a street per resident service centre it hosts.",
@@ -1032,11 +1032,10 @@ class Params(_Frozen):
         doc="Volunteer service hours a group member gives to residents.",
     )
     registration_apply_rate: float = param(
-        0.0138806,
+        0.0121783,
         unit="probability per month",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md); prior "
-        "note: calibrated to A12",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md); prior note: calibrated to A12",
         ge=0.0,
         le=1.0,
         doc="Chance an eligible unregistered group applies to register in a month.",
@@ -1059,10 +1058,10 @@ class Params(_Frozen):
     )
     # --- social organizations: agencies -------------------------------------------------------
     initial_agencies: int = param(
-        9,
+        12,
         unit="agencies",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md)",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md)",
         ge=0,
         le=500,
         doc="Local professional social-work agencies at the start.",
@@ -1077,10 +1076,10 @@ class Params(_Frozen):
         doc="Social workers employed by each initial agency.",
     )
     agency_entry_rate: float = param(
-        1.18875,
+        1.29746,
         unit="new agencies per month per 10 M yuan of unabsorbed budget",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md)",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md)",
         ge=0.0,
         le=100.0,
         doc="Founding of new local agencies, driven by budget that existing agencies cannot "
@@ -1089,9 +1088,9 @@ class Params(_Frozen):
     agency_lookahead_months: int = param(
         3,
         unit="months",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md); prior "
-        "note: the reform was announced in 2013-10, A1, before money flowed",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md); prior note: the reform was announced "
+        "in 2013-10, A1, before money flowed",
         ge=0,
         le=36,
         doc="How far ahead would-be founders see announced budgets.",
@@ -1279,11 +1278,11 @@ class Params(_Frozen):
     )
     # --- procurement and projects -------------------------------------------------------------
     service_hour_price: float = param(
-        45.8342,
+        45.6237,
         unit="yuan per delivered hour",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md); prior "
-        "note: C: worker wages of a few thousand yuan a month); 以事定费 A7",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md); prior note: C: worker wages of a few "
+        "thousand yuan a month); 以事定费 A7",
         ge=1.0,
         le=1000.0,
         doc="Unit fee used to price a lot from its expected workload.",
@@ -1297,11 +1296,11 @@ class Params(_Frozen):
         doc="Interval at which unlet lots and uncommitted project money are offered again.",
     )
     tender_max_discount: float = param(
-        0.208202,
+        0.195514,
         unit="share of fee",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md); prior "
-        "note: model v2: bids follow costs; the v1 calibrated 0.00124 meant no price competition",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md); prior note: model v2: bids follow "
+        "costs; the v1 calibrated 0.00124 meant no price competition",
         ge=0.0,
         le=0.9,
         doc="Largest discount on the fee a tender accepts (bids below (1 - d) x fee are "
@@ -1379,10 +1378,10 @@ class Params(_Frozen):
         doc="Minimum capacity for a direct award (commission).",
     )
     expansion_workers_per_capacity: float = param(
-        47.2878,
+        39.3805,
         unit="workers at capacity 1",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md)",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md)",
         ge=0.0,
         le=1000.0,
         doc="How many workers an organization can add in one letting round, at capacity 1 "
@@ -1617,10 +1616,10 @@ class Params(_Frozen):
         scale="residents",
     )
     switchers_per_month: float = param(
-        27.7953,
+        34.3269,
         unit="workers/month",
-        source="calibrated: ABC posterior weighted mean (on the prior's scale), "
-        "scenarios/calibrated/wuhou (fit targets A13, B8, A12, A5, B5; docs/validation.md)",
+        source="calibrated: ABC posterior weighted median, scenarios/calibrated/wuhou (fit "
+        "targets A13, B8, A12, A5, B5; docs/validation.md)",
         ge=0.0,
         le=10_000.0,
         doc="Untrained career switchers available to hire each month once the pool is empty.",
