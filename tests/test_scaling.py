@@ -65,7 +65,7 @@ def test_csv_district_scales_budgets_per_resident_to_wuhous(tmp_path):
         assert (p.brand_agencies > 0) == (w.brand_agencies > 0)  # rounded, never to nothing
     f = residents / REFERENCE_SIZE["residents"]
     assert sc.params.switchers_per_month == pytest.approx(ref.params.switchers_per_month * f)
-    assert sc.params.initial_agencies == round(6 * f)
+    assert sc.params.initial_agencies == round(ref.params.initial_agencies * f)
     assert not sc.scaling.warnings
     # the summary and manifest say what was scaled
     text = "\n".join(sc.scaling.summary())
