@@ -138,7 +138,7 @@ def test_known_section_lists_targets_by_role_with_their_verdicts(with_targets):
         "Held-out patterns met with the default parameters (a check, not an out-of-sample "
         "test): 1 of 3 (Administrative burden)" in known
     )
-    assert "not from the calibration these roles describe" in known
+    assert "One point is not the posterior" in known
     assert "Not met: Service quality" in known
     assert "Not measurable from these results: Share of project applications funded" in known
     assert "Targets fitted (in the calibration's distance): 1 of 1 measured are met" in known
@@ -282,7 +282,7 @@ def beyond_seeds(monkeypatch, store, tmp_path):
 def test_verdict_gives_the_parameter_interval_beside_the_seed_only_one(beyond_seeds):
     summary = section(beyond_seeds, "summary")
     assert (
-        "95% intervals over 4 seeds of the model with its default parameters (an earlier point fit, not the "
+        "95% intervals over 4 seeds of the model with its default parameters (a single point of "
         in (summary)
     )
     assert "posterior; seed noise only). Over parameter uncertainty (30 draws from the " in (

@@ -113,11 +113,11 @@ def known_targets(
         source = (
             "these results (the focus as the targets file's reform, the reference as its "
             "counterfactual; met = the mean over replications within the target's tolerance). "
-            "These runs use the model's default parameters, which come from an earlier point fit "
-            "(docs/validation.md), not from the calibration these roles describe; that fit may "
-            "have seen targets now held out, so here a held-out target met is a check of the "
-            "defaults, not an out-of-sample test. Pass --calibration with an ABC calibration's "
-            "directory (abc_fit.csv) for that test"
+            "These runs use the model's default parameters, a single point of the calibration's "
+            "posterior chosen by the fit targets (docs/validation.md). One point is not the "
+            "posterior, and defaults may have been changed since, so here a held-out target met "
+            "is a check of the defaults, not an out-of-sample test. Pass --calibration with an "
+            "ABC calibration's directory (abc_fit.csv) for that test"
         )
     out = []
     for t in items:

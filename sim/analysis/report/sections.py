@@ -150,14 +150,14 @@ def verdict(data: ReportData) -> str:
 
 SEED_ONLY = (
     "How sure: the intervals in brackets are 95% intervals over {n} seeds of the model with its "
-    "default parameters (an earlier point fit, not the posterior): seed noise only; parameter "
-    "and structural uncertainty not included, so the model's real uncertainty is wider."
+    "default parameters (a single point of the calibration's posterior): seed noise only; "
+    "parameter and structural uncertainty not included, so the model's real uncertainty is wider."
 )
 
 
 SEED_AND_PARAMETERS = (
     "How sure: the intervals in brackets are 95% intervals over {n} seeds of the model with its "
-    "default parameters (an earlier point fit, not the posterior; seed noise only). Over "
+    "default parameters (a single point of the calibration's posterior; seed noise only). Over "
     "parameter uncertainty ({draws} draws from the calibration's posterior x {reps} seeds each, "
     "experiment {experiment}), the effects "
     "of {focus} against {reference} are: {effects}. {structure}"
