@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from sim.params import Params
-from sim.processes.items import _poisson, _refusals, _stance, _total, flow_items
+from sim.processes.items import _belief, _poisson, _refusals, _stance, _total, flow_items
 from sim.world import blank_world
 
 from ..conftest import finished_run
@@ -308,3 +308,15 @@ def test_no_refusal_draws_nothing_and_rounding_never_passes_the_last_cell_with_a
 
     via, pair, _, _ = _refusals(AtTheEnd(), 4, cum, np.ones(3), np.ones(3))
     assert (pair == 2).all() and not via.any()  # the last cell with a mean: pair 2, direct
+
+
+def test_belief_moves_a_share_a_toward_the_refusals_seen_only_where_items_were_sent():
+    # The update is old + a * (min(refused / sent, 1) - old) where sent > 0, else old: a single
+    # item sent (sent == 1) counts, a larger step moves further, and more than all refused caps at 1.
+    old = np.array([0.2, 0.2, 0.2, 0.5])
+    sent = np.array([1, 4, 0, 2])
+    refused = np.array([1, 1, 0, 5])
+    got = _belief(old, 0.25, sent, refused)
+    np.testing.assert_allclose(got, [0.2 + 0.25 * 0.8, 0.2 + 0.25 * 0.05, 0.2, 0.5 + 0.25 * 0.5])
+    bigger = _belief(old, 0.5, sent, refused)
+    assert np.all(np.abs(bigger - old) >= np.abs(got - old))
