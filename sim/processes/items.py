@@ -29,6 +29,8 @@ Without entry control every unlisted item lands on the community.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from sim.needs import N_NEEDS
@@ -54,76 +56,59 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     """Draw this month's items and route them to community staff or contract holders."""
     p, pol, c, iss = params, policy, world.communities, world.issuers
     rates = world.item_rates  # communities x issuers, items per month
-    u = iss.unlisted_share
-    cat_share = world.catalogue_share[pol.catalogue_size]  # by category (A3)
-    # Products with operands that move only at list reviews are kept (World.rates_product).
-    listed_rate = world.rates_product(1 - u)
-    rng = world.streams.items
     n_c, n_i = rates.shape
+    # What moves only at list reviews (and the run's fixed structure), kept (see _Static).
+    s = _static(world, pol, p)
+    u, k = s.u, s.k
     # Catalogue items by category (communities x categories), then other listed items: one draw.
-    catalogue_ck, other_listed = _poisson(
-        rng, listed_rate[:, None] * cat_share, listed_rate * (1 - cat_share.sum())
-    )
+    draws = world.streams.items.poisson(s.listed_lam)
+    catalogue_ck = draws[: n_c * k].reshape(n_c, k)
+    other_listed = draws[n_c * k :]
     catalogue = catalogue_ck.sum(axis=1)
 
     # Unlisted flow by class, relative to each issuer's base rate (campaigns keep the mean).
-    mix = issuer_mix(world)
-    camp = campaign_multiplier(world, p)
-    cs = p.campaign_share
-    w = np.empty((n_i, N_CLASSES))
-    w[:, SERVICE] = u * mix["service"]
-    w[:, ROUTINE] = u * (mix["admin"] * (1 - cs))
-    w[:, CAMPAIGN] = u * (mix["admin"] * cs * camp)
-    need_w = u[:, None] * mix["need"]  # issuers x need types (service class)
+    w = s.w.copy()
+    w[:, CAMPAIGN] = u * (s.admin_cs * campaign_multiplier(world, p))
     entry = world.streams.entry
-    zeros = np.zeros(n_c, np.int64)
-    crept_lam = world.rates_product(u * mix["crept"])
-    crept_funded_lam = world.rates_product(u * mix["crept_funded"])
 
     if pol.entry_control:
         pi, _ = choice(world, pol, p)
         pi_fund, pi_withdraw = pi[:, :, FUND], pi[:, :, WITHDRAW]
         rho_d, rho_s = refusal_odds(world, pol, p)
-        is_street = iss.kind == STREET_ISSUER
+        is_street, is_street_col = s.is_street, s.is_street_col
         # A street's own pushed items are handed down by the street, like relayed ones.
-        push_d = np.where(is_street[:, None], 0.0, pi[:, :, DIRECT])
-        push_s = pi[:, :, STREET] + np.where(is_street[:, None], pi[:, :, DIRECT], 0.0)
+        push_d = np.where(is_street_col, 0.0, pi[:, :, DIRECT])
+        push_s = pi[:, :, STREET] + np.where(is_street_col, pi[:, :, DIRECT], 0.0)
         direct_i, street_i = (w * push_d).sum(axis=1), (w * push_s).sum(axis=1)
         relay_i = np.where(is_street, 0.0, street_i)
-        fund_lam = rates @ (w * pi_fund).sum(axis=1)
-        withdraw_lam = rates @ (w * pi_withdraw).sum(axis=1)
+        # Means of one Poisson draw (crept, funded, withdrawn, accepted and refused items).
+        lam = np.empty(7 * n_c + 1)
+        lam[: 2 * n_c] = s.crept_lams
+        fund_lam = np.matmul(rates, (w * pi_fund).sum(axis=1), out=lam[2 * n_c : 3 * n_c])
+        withdraw_lam = np.matmul(rates, (w * pi_withdraw).sum(axis=1), out=lam[3 * n_c : 4 * n_c])
         accept_d, accept_s = 1 - rho_d, 1 - rho_s
-        acc_d_lam = (rates @ direct_i) * accept_d
+        acc_d_lam = np.multiply(rates @ direct_i, accept_d, out=lam[4 * n_c : 5 * n_c])
+        np.multiply(rates @ relay_i, accept_s, out=lam[5 * n_c : 6 * n_c])
+        np.multiply(rates @ (street_i - relay_i), accept_s, out=lam[6 * n_c : 7 * n_c])
         # Refusals by route, community and issuer: independent Poisson flows, drawn as their total
         # and then placed item by item, each in a cell with probability proportional to the cell's
         # mean (the same distribution; refusals are sparse, a few hundred items a month against
         # thousands of cells). Cells are the community-issuer pairs the issuer sends items to
         # (not communities x issuers, which grows as the square of the district), by route.
-        pair_c, pair_i = world.item_pairs()
-        pair_rate = rates[pair_c, pair_i]
-        cum = np.cumsum(
-            np.concatenate(
-                (
-                    pair_rate * direct_i[pair_i] * rho_d[pair_c],
-                    pair_rate * street_i[pair_i] * rho_s[pair_c],
-                )
-            )
-        )
-        total = cum[-1:] if len(cum) else np.zeros(1)
-        # Crept, funded, withdrawn, accepted and refused (in all) items: one Poisson draw.
-        (crept, crept_funded, fund_first, withdrawn, acc_d, acc_relay, acc_own, n_refused) = (
-            _poisson(
-                entry,
-                crept_lam,
-                crept_funded_lam,
-                fund_lam,
-                withdraw_lam,
-                acc_d_lam,
-                (rates @ relay_i) * accept_s,
-                (rates @ (street_i - relay_i)) * accept_s,
-                total,
-            )
-        )
+        pair_c, pair_i, pair_rate = s.pair_c, s.pair_i, s.pair_rate
+        n_p = len(pair_c)
+        cum = np.empty(2 * n_p)
+        d_mean, s_mean = cum[:n_p], cum[n_p:]
+        np.multiply(pair_rate, direct_i[pair_i], out=d_mean)
+        np.multiply(d_mean, rho_d[pair_c], out=d_mean)
+        np.multiply(pair_rate, street_i[pair_i], out=s_mean)
+        np.multiply(s_mean, rho_s[pair_c], out=s_mean)
+        np.cumsum(cum, out=cum)
+        lam[-1] = cum[-1] if n_p else 0.0
+        draws = entry.poisson(lam)
+        crept, crept_funded, fund_first, withdrawn, acc_d, acc_relay, acc_own = draws[
+            : 7 * n_c
+        ].reshape(7, n_c)
         accepted = acc_d + acc_relay + acc_own
         # A refused item is then funded or given up, as the issuer would choose between the two,
         # and punished or not: chances per item (so binomial per community and issuer).
@@ -136,10 +121,11 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         f_i = np.divide((pushed_k * f_k).sum(axis=1), pushed, out=np.zeros(n_i), where=pushed > 0)
         via_street, pair, refunds, retaliates = _refusals(
             entry,
-            int(n_refused[0]),
+            int(draws[-1]),
             cum,
-            f_i[pair_i],
-            iss.retaliation[pair_i] * (1 - pol.entry_enforcement),
+            f_i,
+            iss.retaliation * (1 - pol.entry_enforcement),
+            by=pair_i,
         )
         comm, issuer = pair_c[pair], pair_i[pair]
         refused = np.bincount(comm, None, n_c)
@@ -152,8 +138,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         _learn(
             world,
             p,
-            rates,
-            u,
+            s,
             direct_i,
             street_i,
             refused_by_i - refused_by_s,
@@ -162,30 +147,38 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         )
         _stance(world, p, refused, retaliated)
 
-        # Expected composition by need type of what is given up and of what staff accept.
+        # Expected composition by need type of what is given up and of what staff accept, and of
+        # what is funded (sent with funding first, or funded after a refusal).
+        need_w = s.need_w
         f_c = 1 - f_i
         svc_d, svc_s = push_d[:, SERVICE], push_s[:, SERVICE]
         rho_d_c, rho_s_c = rho_d[:, None], rho_s[:, None]
-        undone_need = (
-            rates @ (need_w * pi_withdraw[:, SERVICE, None])
-            + (rates @ (need_w * (svc_d * f_c)[:, None])) * rho_d_c
-            + (rates @ (need_w * (svc_s * f_c)[:, None])) * rho_s_c
+        # by need type: given up (0) and accepted (1), then the rest of their flows (2, 3)
+        by_need = np.empty((2, n_c, N_NEEDS))
+        total = np.empty((2, n_c))
+        undone_need = np.add(
+            rates @ (need_w * pi_withdraw[:, SERVICE, None]),
+            (rates @ (need_w * (svc_d * f_c)[:, None])) * rho_d_c,
+            out=by_need[0],
         )
-        undone_all = (
-            withdraw_lam + (rates @ (direct_i * f_c)) * rho_d + (rates @ (street_i * f_c)) * rho_s
+        undone_need += (rates @ (need_w * (svc_s * f_c)[:, None])) * rho_s_c
+        np.add(
+            withdraw_lam + (rates @ (direct_i * f_c)) * rho_d,
+            (rates @ (street_i * f_c)) * rho_s,
+            out=total[0],
         )
-        accepted_need = (rates @ (need_w * svc_d[:, None])) * accept_d[:, None] + (
-            rates @ (need_w * svc_s[:, None])
-        ) * accept_s[:, None]
-        accepted_all = acc_d_lam + (rates @ street_i) * accept_s
-        undone_items = withdrawn + given_up
+        np.add(
+            (rates @ (need_w * svc_d[:, None])) * accept_d[:, None],
+            (rates @ (need_w * svc_s[:, None])) * accept_s[:, None],
+            out=by_need[1],
+        )
+        np.add(acc_d_lam, (rates @ street_i) * accept_s, out=total[1])
+        counts = np.empty(2 * n_c, np.int64)
+        np.add(withdrawn, given_up, out=counts[:n_c])
+        counts[n_c:] = accepted
         undone_by_need, accepted_by_need = _split(
-            entry,
-            np.concatenate([undone_items, accepted]),
-            np.concatenate([undone_need, accepted_need]),
-            np.concatenate([undone_all, accepted_all]),
+            entry, counts, by_need.reshape(2 * n_c, N_NEEDS), total.reshape(2 * n_c)
         ).reshape(2, n_c, N_NEEDS)
-        # ... and of what is funded (sent with funding first, or funded after a refusal).
         funded_need = (
             rates @ (need_w * pi_fund[:, SERVICE, None])
             + (rates @ (need_w * (svc_d * f_i)[:, None])) * rho_d_c
@@ -195,56 +188,60 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
             fund_lam
             + (rates @ (direct_i * f_i)) * rho_d
             + (rates @ (street_i * f_i)) * rho_s
-            + crept_funded_lam
+            + s.crept_funded_lam
         )
-        funded_need = funded_need + world.rates_product(u[:, None] * mix["crept_funded_need"])
-        crept_by_need = crept[:, None] * _shares(
-            world.rates_product(u[:, None] * mix["crept_need"]), crept_lam
-        )
+        funded_need += s.crept_funded_need
+        crept_by_need = crept[:, None] * s.crept_share
     else:
-        unlisted = w.sum(axis=1) + u * (mix["crept"] + mix["crept_funded"])
-        unlisted_lam = rates @ unlisted  # used twice below
-        crept, crept_funded, accepted = _poisson(entry, crept_lam, crept_funded_lam, unlisted_lam)
-        crept = crept_funded = zeros  # without entry control nothing is refusable: all accepted
-        fund_first = withdrawn = refused = refunded = given_up = zeros
-        retaliated = relayed = zeros
-        undone_by_need = np.zeros((n_c, N_NEEDS))
-        crept_need = u[:, None] * (mix["crept_need"] + mix["crept_funded_need"])
-        accepted_by_need = _split(
-            entry, accepted, world.rates_product(need_w + crept_need), unlisted_lam
-        )
+        unlisted_lam = rates @ (w.sum(axis=1) + s.crept_u)  # used twice below
+        lam = np.empty(3 * n_c)
+        lam[: 2 * n_c] = s.crept_lams
+        lam[2 * n_c :] = unlisted_lam
+        # crept items are drawn and dropped: without entry control nothing is refusable, so all
+        # unlisted items are accepted
+        accepted = entry.poisson(lam)[2 * n_c :]
+        crept = crept_funded = fund_first = withdrawn = refused = refunded = given_up = s.zeros
+        retaliated = relayed = s.zeros
+        undone_by_need = s.zeros_need
+        accepted_by_need = _split(entry, accepted, s.free_need, unlisted_lam)
         funded_need = funded_all = None
-        crept_by_need = np.zeros((n_c, N_NEEDS))
+        crept_by_need = s.zeros_need
 
     funded = fund_first + refunded + crept_funded
     # Funded items fall in the categories evenly; catalogue and funded items of a category go to
     # the holder of that lot, if there is one. Funded items without a lot holder are bought from
     # the best registered agency of the street (费随事转: the money buys the task), if any.
     lots = world.lots
-    k = cat_share.size
     # Only communities with funded items draw (a multinomial of 0 draws nothing from the stream,
     # so this is the same sequence as drawing for every community, without 87 calls, issue 12).
     funded_ck = np.zeros((n_c, k), np.int64)
     some = np.flatnonzero(funded)
     if k and len(some):
-        funded_ck[some] = entry.multinomial(funded[some], np.full(k, 1 / k))
+        funded_ck[some] = entry.multinomial(funded[some], s.even)
     held = (lots.holder >= 0).reshape(-1, k)
     funded_held = np.where(held, funded_ck, 0)
-    to_org_ck = np.where(held, catalogue_ck, 0) + funded_held
+    to_org_ck = np.where(held, catalogue_ck, 0)
+    to_org_ck += funded_held
     to_org = to_org_ck.sum(axis=1)
     funded_held_c = funded_held.sum(axis=1)
     funded_unheld = funded_ck.sum(axis=1) - funded_held_c
     provider = street_providers(world)[c.street]
     funded_org = np.where(provider >= 0, funded_unheld, 0)
-    issued = catalogue + other_listed + crept + funded
-    to_staff = issued + accepted - to_org - funded_org
+    issued = catalogue + other_listed
+    issued += crept
+    issued += funded
+    to_staff = issued + accepted
+    to_staff -= to_org
+    to_staff -= funded_org
 
     h = p.hours_per_item
-    lots.item_hours[...] = (to_org_ck * h).ravel()
+    np.multiply(to_org_ck.ravel(), h, out=lots.item_hours)
     lots.funded_items[...] = funded_held.ravel()
     # Each item counts once: a refused item its issuer then funds is in `funded` (and refused).
-    c.items_issued[...] = issued + withdrawn + accepted + given_up
-    c.items_received[...] = c.items_issued - withdrawn
+    undone = withdrawn + given_up
+    np.add(issued, accepted, out=c.items_issued)
+    c.items_issued += undone
+    np.subtract(c.items_issued, withdrawn, out=c.items_received)
     c.items_refused[...] = refused
     c.items_withheld[...] = withdrawn
     c.items_funded[...] = funded
@@ -253,25 +250,114 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     c.items_via_street[...] = relayed
     c.items_crept[...] = crept
     c.items_retaliated[...] = retaliated
-    c.staff_item_hours[...] = to_staff * h
-    c.org_item_hours[...] = to_org * h
-    c.funded_org_hours[...] = funded_org * h
+    np.multiply(to_staff, h, out=c.staff_item_hours)
+    np.multiply(to_org, h, out=c.org_item_hours)
+    np.multiply(funded_org, h, out=c.funded_org_hours)
     world.funded_provider = np.where(funded_org > 0, provider, -1)
-    c.undone_hours[...] = (withdrawn + given_up) * h
+    np.multiply(undone, h, out=c.undone_hours)
     # Service items by need type (model v2): funded ones in their expected proportions (no draw,
     # so nothing else in the run changes), then routed as all funded items were.
     # Service types listed at a review keep their need type (crept items land on staff).
-    if funded_need is None:
-        funded_by_need = np.zeros((n_c, N_NEEDS))
-    else:
-        funded_by_need = funded[:, None] * _shares(funded_need, funded_all)
     to_org_funded = funded_held_c + funded_org
     org_share = np.divide(to_org_funded, funded, out=np.zeros(n_c), where=funded > 0)
-    staff_by_need = accepted_by_need + crept_by_need + funded_by_need * (1 - org_share)[:, None]
+    if funded_need is None:
+        staff_by_need = accepted_by_need + crept_by_need
+        world.need_funded_org = s.zeros_need.copy()
+        world.need_issued = (undone_by_need + accepted_by_need + crept_by_need) * h
+    else:
+        funded_by_need = funded[:, None] * _shares(funded_need, funded_all)
+        staff_by_need = accepted_by_need + crept_by_need
+        staff_by_need += funded_by_need * (1 - org_share)[:, None]
+        world.need_funded_org = funded_by_need * h * org_share[:, None]
+        issued_need = undone_by_need + accepted_by_need
+        issued_need += crept_by_need
+        issued_need += funded_by_need
+        issued_need *= h
+        world.need_issued = issued_need
     world.need_undone = undone_by_need * h
-    world.need_funded_org = funded_by_need * h * org_share[:, None]
-    world.need_staff_new = staff_by_need * h
-    world.need_issued = (undone_by_need + accepted_by_need + crept_by_need + funded_by_need) * h
+    staff_by_need *= h
+    world.need_staff_new = staff_by_need
+
+
+class _Static:
+    """What :func:`flow_items` reads that moves only at list reviews (the issuers' item-type mix,
+    :func:`~sim.processes.departments.issuer_mix`) or not at all in a run (the item rates, the
+    issuers, the catalogue, the parameters): computed once per state and kept while it holds
+    (issue 12). Every array is computed by the same operations as when it was computed monthly,
+    so the numbers, and the draws made with them, are the same."""
+
+    def __init__(self, world: World, policy: Policy, params: Params, mix: dict[str, np.ndarray]):
+        rates, iss = world.item_rates, world.issuers
+        n_c, n_i = rates.shape
+        self.rates, self.mix, self.params = rates, mix, params
+        self.catalogue_size = policy.catalogue_size
+        self.catalogue_shares = world.catalogue_share
+        u = self.u = iss.unlisted_share.copy()
+        self.u_bytes = u.tobytes()
+        cat_share = world.catalogue_share[policy.catalogue_size]  # by category (A3)
+        self.cat_bytes = cat_share.tobytes()
+        self.k = cat_share.size
+        self.even = np.full(self.k, 1 / self.k) if self.k else np.zeros(0)
+        listed_rate = world.rates_product(1 - u)
+        self.listed_lam = np.concatenate(
+            ((listed_rate[:, None] * cat_share).ravel(), listed_rate * (1 - cat_share.sum()))
+        )
+        cs = params.campaign_share
+        self.w = np.zeros((n_i, N_CLASSES))
+        self.w[:, SERVICE] = u * mix["service"]
+        self.w[:, ROUTINE] = u * (mix["admin"] * (1 - cs))
+        self.admin_cs = mix["admin"] * cs
+        self.need_w = u[:, None] * mix["need"]  # issuers x need types (service class)
+        self.crept_lams = np.concatenate(
+            (world.rates_product(u * mix["crept"]), world.rates_product(u * mix["crept_funded"]))
+        )
+        self.crept_lam, self.crept_funded_lam = self.crept_lams[:n_c], self.crept_lams[n_c:]
+        self.crept_u = u * (mix["crept"] + mix["crept_funded"])
+        self.crept_funded_need = world.rates_product(u[:, None] * mix["crept_funded_need"])
+        self.crept_share = _shares(
+            world.rates_product(u[:, None] * mix["crept_need"]), self.crept_lam
+        )
+        crept_need = u[:, None] * (mix["crept_need"] + mix["crept_funded_need"])
+        self.free_need = world.rates_product(self.need_w + crept_need)
+        self.is_street = iss.kind == STREET_ISSUER
+        self.is_street_col = self.is_street[:, None]
+        self.pair_c, self.pair_i = world.item_pairs()
+        self.pair_rate = rates[self.pair_c, self.pair_i]
+        self.rate_i = rates.sum(axis=0)  # items per month from each issuer
+        self.sent_i = self.rate_i * u  # expected unlisted items per issuer
+        self.zeros = np.zeros(n_c, np.int64)
+        self.zeros_need = np.zeros((n_c, N_NEEDS))
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+    def holds(self, world: World, policy: Policy, params: Params, mix: object) -> bool:
+        """Whether the state this was computed for is still the world's."""
+        rates = world.item_rates
+        return (
+            self.mix is mix
+            and self.rates is rates
+            and not rates.flags.writeable
+            and self.params is params
+            and self.catalogue_size == policy.catalogue_size
+            and self.catalogue_shares is world.catalogue_share
+            and self.u_bytes == world.issuers.unlisted_share.tobytes()
+            and self.cat_bytes == world.catalogue_share[policy.catalogue_size].tobytes()
+        )
+
+
+_STATIC: weakref.WeakKeyDictionary[World, _Static] = weakref.WeakKeyDictionary()
+
+
+def _static(world: World, policy: Policy, params: Params) -> _Static:
+    """The kept :class:`_Static` of the world's state, or a new one."""
+    mix = issuer_mix(world)
+    kept = _STATIC.get(world)
+    if kept is not None and kept.holds(world, policy, params, mix):
+        return kept
+    kept = _Static(world, policy, params, mix)
+    _STATIC[world] = kept
+    return kept
 
 
 def street_providers(world: World) -> np.ndarray:
@@ -331,11 +417,13 @@ def _refusals(
     cum: np.ndarray,
     refund: np.ndarray,
     retaliation: np.ndarray,
+    by: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``n`` refused items placed in cells (the pairs directly, then the pairs via the street)
     whose Poisson means have the cumulative sum ``cum``, each then refunded and punished with its
-    pair's chances (``refund``, ``retaliation``, per pair). Returns per item whether it came via
-    the street, its pair, and whether it is refunded and whether it meets a reprisal."""
+    pair's chances (``refund``, ``retaliation``: per pair, or per issuer if ``by`` gives each
+    pair's issuer). Returns per item whether it came via the street, its pair, and whether it is
+    refunded and whether it meets a reprisal."""
     u = rng.random((3, n))
     if n == 0:
         empty = np.zeros(0, bool)
@@ -348,14 +436,14 @@ def _refusals(
     n_pairs = len(cum) // 2
     via_street = cell >= n_pairs
     pair = cell - n_pairs * via_street
-    return via_street, pair, u[1] < refund[pair], u[2] < retaliation[pair]
+    of = pair if by is None else by[pair]
+    return via_street, pair, u[1] < refund[of], u[2] < retaliation[of]
 
 
 def _learn(
     world: World,
     p: Params,
-    rates: np.ndarray,
-    u: np.ndarray,
+    s: _Static,
     direct_i: np.ndarray,
     street_i: np.ndarray,
     refused_d: np.ndarray,
@@ -366,11 +454,10 @@ def _learn(
     items each refused (directly sent, handed down by the street, and both)."""
     iss = world.issuers
     a = p.belief_adjust
-    rate_i = rates.sum(axis=0)  # items per month from each issuer
+    rate_i, sent_i = s.rate_i, s.sent_i  # items per month from each issuer; unlisted ones
     iss.belief_direct[...] = _belief(iss.belief_direct, a, rate_i * direct_i, refused_d)
     iss.belief_street[...] = _belief(iss.belief_street, a, rate_i * street_i, refused_s)
-    sent_i = rate_i * u  # expected unlisted items per issuer
-    rate = np.divide(refused_i, sent_i, out=np.zeros(len(u)), where=sent_i > 0)
+    rate = np.divide(refused_i, sent_i, out=np.zeros(len(sent_i)), where=sent_i > 0)
     iss.compliance[...] = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
         1 - iss.compliance
     )
