@@ -104,11 +104,11 @@ def _tree_memory_mb(pid: int) -> tuple[float, float]:
     return pss / 1e3, rss / 1e3
 
 
-def bench_memory(workers: int, replications: int = 1000) -> None:
+def bench_memory(workers: int, replications: int = 1000, executor: str = "local") -> None:
     levels = ("district", "street")
     with tempfile.TemporaryDirectory() as tmp:
         path = experiment(Path(tmp), replications, str(list(levels)).replace("'", '"'), "memory")
-        cmd = sweep_command(path, Path(tmp) / "out", "local", workers)
+        cmd = sweep_command(path, Path(tmp) / "out", executor, workers)
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT)
         peak, peak_rss, samples = 0.0, 0.0, []
@@ -125,11 +125,12 @@ def bench_memory(workers: int, replications: int = 1000) -> None:
     if set(per_level.values()) != {2 * replications}:
         raise SystemExit(f"store: expected one file per run and level, found {per_level}")
     third = len(samples) // 3
+    crew = "" if executor == "serial" else f", {workers} workers"
     early = statistics.median(samples[third : 2 * third]) if third else peak
     late = statistics.median(samples[2 * third :]) if third else peak
     print(
         f"memory, {2 * replications:,}-run sweep ({n_files} runs stored, one file per run and "
-        f"level, {seconds:.0f} s, {workers} workers): "
+        f"level, {seconds:.0f} s, executor {executor}{crew}): "
         f"peak {peak:.0f} MB PSS for the sweep and its workers (target < 500 MB; RSS summed "
         f"over processes, counting shared pages repeatedly: {peak_rss:.0f} MB); "
         f"median {early:.0f} MB in the middle third, {late:.0f} MB in the last third "
@@ -212,13 +213,22 @@ def main() -> None:
         help="replications per scenario for speedup and memory (runs = 2x; default 100 and "
         "1000): a smaller size when the full one does not fit on a busy machine",
     )
+    parser.add_argument(
+        "--executor",
+        choices=("local", "serial", "dask"),
+        default="local",
+        help="executor of the memory benchmark (default local; serial keeps every run in the "
+        "sweep process)",
+    )
     args = parser.parse_args()
     small = args.smoke
     reps = args.replications
     for name in args.which:
         {
             "speedup": lambda: bench_speedup(args.workers, reps or (2 if small else 100)),
-            "memory": lambda: bench_memory(args.workers, reps or (3 if small else 1000)),
+            "memory": lambda: bench_memory(
+                args.workers, reps or (3 if small else 1000), args.executor
+            ),
             "overhead": lambda: bench_overhead(2 if small else 12),
         }[name]()
 

@@ -324,3 +324,28 @@ def test_local_workers_free_each_run_and_share_their_imports(tmp_path):
     assert all(p["frozen"] > 10_000 for p in probes)  # numpy, pandas, mesa, the model's modules
     assert all(p["modules"] == [] for p in probes)
     assert probes[0]["parquet"]  # imported by the fork server, before the worker's first write
+
+
+def test_serial_sweep_frees_each_run_and_unfreezes_after(tmp_path):
+    # The serial executor runs in the caller's process: it freezes what is alive at the start for
+    # the sweep's duration, collects after each run (no model left from the run before), and
+    # undoes the freeze at the end, so nothing of the caller's stays out of the collector's reach
+    # (Python has one frozen set: what was frozen before, such as the few hundred objects frozen
+    # at interpreter start, is unfrozen too).
+    import gc
+
+    from sim.experiment.executors import SerialExecutor
+    from sim.experiment.runner import plan
+
+    from .helpers import probe_worker
+
+    exp = load_experiment(list_experiment(tmp_path, replications=2, levels='["district"]'))
+    _, tasks = plan(exp, tmp_path / "out")
+    statuses = list(SerialExecutor().map_unordered(probe_worker, tasks))
+    assert [s["status"] for s in statuses] == ["done"] * 4
+    probes = [s["probe"] for s in statuses]
+    # Models the test process held before the sweep (other tests') are counted in every probe;
+    # each run's own model is gone before the next starts.
+    assert [p["models"] for p in probes] == [probes[0]["models"]] * 4
+    assert all(p["frozen"] > 10_000 for p in probes)
+    assert gc.get_freeze_count() == 0
