@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sim.needs import N_NEEDS
 from sim.params import Params
 from sim.processes.items import _belief, _poisson, _refusals, _stance, _total, flow_items
-from sim.world import blank_world
+from sim.tables import Table
+from sim.world import NEVER, TYPE_SCHEMA, blank_world
 
 from ..conftest import finished_run
 
@@ -239,6 +241,84 @@ def test_communities_grow_bolder_after_unpunished_refusals_and_warier_after_repr
     target = np.array([1.0, 1.0 * 0.75 - 2.0 * 0.25, 1.0])  # one refusal is enough
     want = 0.5 + 0.25 * (target - 0.5)
     assert w.communities.refusal_stance.tolist() == pytest.approx([*want, 0.5])  # no refusal
+
+
+# -- need types of the items' outcomes (model v2) ------------------------------------------------
+
+# Entry control with refusals by either route, and the issuer treating service and routine items
+# alike (the same priority), so every outcome of its unlisted items has the same composition.
+ALIKE = STILL | dict(service_item_priority=1.0, refusal_propensity=0.7)
+ENTRY = {"entry_control": True, "entry_enforcement": 1.0, "appraisal_weight": 0.0}
+ENTRY |= {"list_review_months": 0}
+
+
+def service_world(service, need=2, n=4):
+    """:func:`item_world` with every item unlisted, the department's unlisted items of two types:
+    a service to need type ``need`` (share ``service`` of them) and a routine task; every lot held,
+    so every funded item goes to a lot holder. Pushing directly costs more than relaying through
+    the street (compliance 1), so refusals come by both routes, most of them via the street."""
+    w = item_world(compliance=1.0, funding=0.5, policy=ENTRY, n=n)
+    w.item_types = Table(TYPE_SCHEMA, capacity=2)
+    w.item_types.append(
+        2, owner=[0, 0], volume=[service, 1 - service], need=[need, -1], crept_step=NEVER
+    )
+    w.lots.holder[:] = 0
+    return w
+
+
+def test_when_every_item_serves_one_need_type_each_outcomes_need_hours_are_its_hours():
+    # Composition identity: the need-type hours of each outcome are its expected share of service
+    # items times its items, so when all unlisted items are services of one need type, the shares
+    # are 1 and the need-type hours equal the hours of every outcome, per community: what is
+    # issued, given up or withdrawn, accepted by staff, and funded (here all to lot holders).
+    params = Params(**ALIKE)
+    h = params.hours_per_item
+    w = service_world(1.0)
+    seen = dict(refused=0, refunded=0, funded=0, via_street=0, withheld=0)
+    for _ in range(3):
+        flow_items(w, w.schedule.at(w.t), params)
+        c = w.communities
+        for name in seen:
+            seen[name] += getattr(c, f"items_{name}").sum()
+        others = np.delete(np.arange(N_NEEDS), 2)
+        for arr in (w.need_issued, w.need_undone, w.need_staff_new, w.need_funded_org):
+            assert (arr[:, others] == 0).all()
+        np.testing.assert_allclose(w.need_issued.sum(axis=1), c.items_issued * h, rtol=1e-12)
+        np.testing.assert_allclose(w.need_undone.sum(axis=1), c.undone_hours, rtol=1e-12)
+        np.testing.assert_allclose(w.need_staff_new.sum(axis=1), c.staff_item_hours, rtol=1e-12)
+        np.testing.assert_allclose(
+            w.need_funded_org.sum(axis=1), c.org_item_hours + c.funded_org_hours, rtol=1e-12
+        )
+        np.testing.assert_allclose(w.need_funded_org.sum(axis=1), c.items_funded * h, rtol=1e-12)
+    # Every outcome and both routes occurred, refused items both funded and given up.
+    assert seen["withheld"] > 0 and seen["via_street"] > 0
+    assert 0 < seen["refunded"] < seen["refused"] and seen["funded"] > seen["refunded"]
+
+
+def test_each_outcome_has_the_service_share_of_the_items_when_classes_are_treated_alike():
+    # Composition identity with a mixed flow: half of the unlisted items are services, and the
+    # issuer and the communities treat them as routine items, so every outcome (funded, given up
+    # or withdrawn, accepted) is half service items. Funded items are split by their expected
+    # shares (exactly half); given-up and accepted ones are drawn (binomial with one half).
+    params = Params(**ALIKE)
+    h = params.hours_per_item
+    w = service_world(0.5)
+    undone = undone_svc = accepted = accepted_svc = 0.0
+    for _ in range(6):
+        flow_items(w, w.schedule.at(w.t), params)
+        c = w.communities
+        assert c.items_funded.sum() > 0
+        np.testing.assert_allclose(
+            w.need_funded_org.sum(axis=1), 0.5 * c.items_funded * h, rtol=1e-12
+        )
+        undone += c.undone_hours.sum() / h
+        undone_svc += w.need_undone.sum() / h
+        accepted += c.items_unlisted_accepted.sum()
+        accepted_svc += w.need_staff_new.sum() / h  # funded items all go to lot holders
+    given_up = undone - c.items_withheld.sum()
+    assert given_up > 0 and undone > 200 and accepted > 200
+    assert binomial_ok(round(undone_svc), undone, 0.5), undone_svc / undone
+    assert binomial_ok(round(accepted_svc), accepted, 0.5), accepted_svc / accepted
 
 
 # -- draws by community and issuer pair (issue 12: no communities x issuers arrays) -------------
