@@ -28,7 +28,7 @@ def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
     done = np.minimum(demand, available - statutory)
     # Items and supervision share the hours done in proportion to their demand; supervision that
     # is not done is simply not done, items left over carry as backlog.
-    item_share = np.divide(item_demand, demand, out=np.zeros_like(demand), where=demand > 0)
+    item_share = np.divide(item_demand, demand, out=np.zeros(len(demand)), where=demand > 0)
     left = (demand - done) * item_share
     expired = left * p.backlog_expiry
     free = np.maximum(0.0, regular - statutory - done)
@@ -37,12 +37,14 @@ def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
     used = statutory + done + self_gov + services
 
     pressure = (statutory + demand) / regular
-    target = np.clip((pressure - p.burnout_pressure_onset) / p.staff_burnout_ramp, 0.0, 1.0)
+    target = (pressure - p.burnout_pressure_onset) / p.staff_burnout_ramp
+    np.maximum(target, 0.0, out=target)  # np.clip's values, without its wrapper's cost
+    np.minimum(target, 1.0, out=target)
 
     # Service items for vulnerable residents (by need type) share the fate of all staff items:
     # what is left carries over, and part of it expires; expired or given up, the need goes unmet.
     typed = world.need_backlog + world.need_staff_new
-    left_share = np.divide(left, item_demand, out=np.zeros_like(left), where=item_demand > 0)
+    left_share = np.divide(left, item_demand, out=np.zeros(len(left)), where=item_demand > 0)
     typed_left = typed * left_share[:, None]
     typed_expired = typed_left * p.backlog_expiry
     world.need_staff_done = typed - typed_left

@@ -23,6 +23,24 @@ def coordination_share(n_workers: np.ndarray, p: Params) -> np.ndarray:
     return np.minimum(0.5, p.coordination_cost * np.log2(1 + n_workers / p.supervision_span))
 
 
+# 1 - coordination_share(k) for k = 0, 1, 2, ... workers, by (coordination_cost, supervision_span)
+_PRODUCTIVE: dict[tuple[float, float], np.ndarray] = {}
+
+
+def _productive_share(n_workers: np.ndarray, p: Params) -> np.ndarray:
+    """``1 - coordination_share(n_workers, p)`` for whole numbers of workers (an integer array),
+    read from a table of the same computation (issue 12: the logarithms of some 700
+    organizations a month cost more than the rest of their workforce sums)."""
+    key = (p.coordination_cost, p.supervision_span)
+    table = _PRODUCTIVE.get(key)
+    top = int(n_workers.max()) if len(n_workers) else 0
+    if table is None or top >= len(table):
+        if len(_PRODUCTIVE) >= 64:  # a sweep over these parameters
+            _PRODUCTIVE.clear()
+        table = _PRODUCTIVE[key] = 1 - coordination_share(np.arange(max(2 * top, 256)), p)
+    return table[n_workers]
+
+
 def deliver(world: World, policy: Policy, params: Params) -> None:
     p, o, w, c = params, world.orgs, world.workers, world.communities
     n_o, n_c = len(o), len(c)
@@ -40,7 +58,7 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     per_worker = np.maximum(n_workers, 1)
     # Growing costs something (model v2): coordination eats hours as the workforce outgrows a
     # supervision span, and new workers dilute quality.
-    productive = _with_none(1 - coordination_share(n_workers, p), 0.0)
+    productive = _with_none(_productive_share(n_workers, p), 0.0)
     burnout = w.burnout
     eff = p.worker_hours_per_month * (1 - p.burnout_absence * burnout)
     eff *= productive[by_emp]  # 0 for workers without an employer
@@ -136,17 +154,16 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     # Funded service items by need type (model v2): holders deliver them at the rate they deliver
     # all their funded items; what they cannot staff goes back to community staff.
     funded_h = lots.funded_items * h
-    f_owed = np.bincount(community, funded_h, n_c)
-    f_owed += c.funded_org_hours
-    f_done = np.bincount(community, funded_h * ratio, n_c)
-    f_done += f_delivered
+    # (a sum over no rows is an integer array: added to, not added in place)
+    f_owed = np.bincount(community, funded_h, n_c) + c.funded_org_hours
+    f_done = np.bincount(community, funded_h * ratio, n_c) + f_delivered
     done_share = np.divide(f_done, f_owed, out=np.zeros(n_c), where=f_owed > 0)[:, None]
     need_funded = world.need_funded_org
     need_done = world.need_org_done = need_funded * done_share
     need_new = world.need_staff_new + need_funded
     need_new -= need_done
     world.need_staff_new = need_new
-    contract_income += np.bincount(by_prov, f_pay, n_o + 1)[:n_o]
+    contract_income = contract_income + np.bincount(by_prov, f_pay, n_o + 1)[:n_o]
     books.funded_item_spent += f_pay.sum()
 
     # Projects: agencies with their workers, groups with their members.
@@ -190,7 +207,7 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
 
     # Record on organizations and workers
     item_delivered = np.bincount(by_holder, delivered_l, n_o + 1)[:n_o]
-    item_delivered += np.bincount(by_prov, f_delivered, n_o + 1)[:n_o]
+    item_delivered = item_delivered + np.bincount(by_prov, f_delivered, n_o + 1)[:n_o]
     group_project = np.where(is_group & with_project, o.project_hours, 0.0)
     np.add(worker_demand, group_project, out=o.demand_hours)
     np.add(item_delivered, project_delivered, out=o.delivered_hours)

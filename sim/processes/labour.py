@@ -39,8 +39,11 @@ def staff_organizations(world: World, policy: Policy, params: Params) -> None:
     n_o = len(o)
     holder = lots.holder
     has = holder >= 0
-    contract_hours = np.bincount(holder[has], lots.hours[has], n_o)
-    project = np.where((o.project_community >= 0) & (o.kind != GRASSROOTS), o.project_hours, 0.0)
+    # (lots without a holder summed into an extra bin: no masked copies, the same sums)
+    by_holder = np.where(has, holder, np.intp(n_o))
+    contract_hours = np.bincount(by_holder, lots.hours, n_o + 1)[:n_o]
+    kind = o.kind
+    project = np.where((o.project_community >= 0) & (kind != GRASSROOTS), o.project_hours, 0.0)
     expected = np.add(contract_hours, project, out=o.expected_hours)
     # Staff for the work held, or for last month's workload if that was larger (funded items add
     # work no contract priced in), as long as the contracts and projects last.
@@ -48,16 +51,20 @@ def staff_organizations(world: World, policy: Policy, params: Params) -> None:
     workload = np.where(working, np.maximum(expected, o.demand_hours), 0.0)
     # Workers needed, allowing for the hours a workforce of that size loses to coordination.
     plain = workload / p.worker_hours_per_month
-    needed = plain / (1 - coordination_share(plain, p))
+    # (computed for the organizations with work only: with none, 0 / (1 - 0) is 0; issue 12)
+    needed = np.zeros(n_o)
+    busy = working.nonzero()[0]
+    busy_plain = plain[busy]
+    needed[busy] = busy_plain / (1 - coordination_share(busy_plain, p))
     target = np.ceil(needed - 1e-9).astype(np.int64)
     reserves = o.reserves
-    core = (o.kind != GRASSROOTS) & (reserves > 0) & o.registered
+    core = (kind != GRASSROOTS) & (reserves > 0) & o.registered
     # alive, and not out of money with no work to pay for
     staffed = o.alive & ~((reserves < 0) & (expected <= 0))
     target = np.where(staffed, np.maximum(target, core * p.agency_core_workers), 0)
 
     employed = (w.alive & (w.employer >= 0)).nonzero()[0]
-    emp = w.employer[employed]
+    emp = w.employer[employed].astype(np.intp)
     have = np.bincount(emp, None, n_o)
 
     # Lay off surplus workers, newest first.
@@ -82,12 +89,21 @@ def staff_organizations(world: World, policy: Policy, params: Params) -> None:
 
 def set_wages(world: World, params: Params) -> None:
     """Wages of everyone employed now (new hires included), from their employer and certificate."""
-    w = world.workers
+    p, w = params, world.workers
     employer = w.employer
     employed = w.alive & (employer >= 0)
+    # wages() for every worker, the employer's capacity read with a last entry for "none"
+    capacity = world.orgs.capacity
+    cap = np.empty(len(capacity) + 1)
+    cap[:-1] = capacity
+    cap[-1] = 0.0
+    cap = cap[np.where(employed, employer, np.intp(len(capacity)))]
     wage = w.wage
-    wage.fill(0.0)
-    np.copyto(wage, wages(world, params, employer, w.certified), where=employed)
+    np.multiply(cap, p.wage_capacity_premium, out=wage)
+    wage += 1
+    wage *= p.wage_base
+    wage *= 1 + p.wage_certified_premium * w.certified
+    wage[~employed] = 0.0
 
 
 def _hire(
@@ -100,7 +116,9 @@ def _hire(
     p, w = params, world.workers
     pool = (w.alive & (w.employer < 0)).nonzero()[0]
     pool = pool[np.argsort(-w.skill[pool], kind="stable")]
-    offer = wages(world, params, hiring, np.zeros(len(hiring), bool))
+    # wages() of an uncertified worker (a factor of exactly 1 left out): all hiring rows are
+    # organizations, so no at_rows
+    offer = p.wage_base * (1 + p.wage_capacity_premium * world.orgs.capacity[hiring])
     hiring = hiring[np.lexsort((rng.random(len(hiring)), -offer))]
     switchers = rng.poisson(p.switchers_per_month)
     # Employers in that order take the next workers of the pool until it runs dry, then career
@@ -123,11 +141,39 @@ def _hire(
     world.month_stats["hires"] += n_pool + k
 
 
+def _with_none(values: np.ndarray) -> np.ndarray:
+    """``values`` with a last entry 0 (read by the row "none")."""
+    out = np.empty(len(values) + 1)
+    out[:-1] = values
+    out[-1] = 0.0
+    return out
+
+
+_NEWCOMER: list[np.ndarray] = [np.exp(-np.arange(0, dtype=np.int32) / 12.0)]
+
+
+def _newcomer_weight(tenure: np.ndarray) -> np.ndarray:
+    """``np.exp(-tenure / 12.0)`` for tenures in months (whole numbers), read from a table of
+    the same computation (issue 12: the exponentials of about a thousand workers a month were a
+    twentieth of the labour process); computed directly for a tenure outside the table."""
+    if len(tenure) == 0:
+        return np.exp(-tenure / 12.0)
+    lo, hi = int(tenure.min()), int(tenure.max())
+    if lo < 0:
+        return np.exp(-tenure / 12.0)
+    table = _NEWCOMER[0]
+    if hi >= len(table):
+        table = _NEWCOMER[0] = np.exp(-np.arange(max(hi + 1, 240), dtype=np.int32) / 12.0)
+    return table[tenure]
+
+
 def _shares(need: np.ndarray, supply: int) -> tuple[np.ndarray, int]:
     """What each of a queue gets of ``supply`` in order (each up to its ``need``), and the total."""
-    got = np.minimum(np.cumsum(need), supply)
-    total = int(got[-1]) if len(got) else 0
-    got[1:] -= got[:-1].copy()
+    cum = need.cumsum()
+    np.minimum(cum, supply, out=cum)
+    total = int(cum[-1]) if len(cum) else 0
+    got = cum.copy()
+    np.subtract(cum[1:], cum[:-1], out=got[1:])
     return got, total
 
 
@@ -143,22 +189,28 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
     # Supervision: the employer's capacity, thinned when new workers outnumber what its
     # experienced workers can supervise (a cost of growing fast).
     n_o = len(o)
-    emp_employed = emp[employed]
-    staff = np.bincount(emp_employed, None, n_o)
-    seasoned = np.bincount(emp_employed, w.tenure[employed] >= p.new_worker_months, n_o)
+    # Each worker's employer row, n_o ("none") without one: sums over all workers by it are the
+    # sums over the employed, and reads of per-organization values with a last entry 0 give 0
+    # without an employer, as at_rows does (issue 12).
+    by_emp = np.where(employed, emp, np.intp(n_o))
+    staff = np.bincount(by_emp, None, n_o + 1)[:n_o]
+    seasoned = np.bincount(by_emp, w.tenure >= p.new_worker_months, n_o + 1)[:n_o]
     span = np.minimum(1.0, p.supervision_span * seasoned / np.maximum(staff, 1))
-    # Each worker's employer's capacity, span and load (0 without an employer, as at_rows gives).
-    row = np.maximum(emp, -1)
-    none = np.zeros(1)
-    capacity = np.concatenate((o.capacity, none))[row]
-    span_of = np.concatenate((span, none))[row]
-    load = np.concatenate((world.org_load, none))[row] if len(world.org_load) else 0.0
+    capacity = _with_none(o.capacity)[by_emp]
+    span_of = _with_none(span)[by_emp]
     supervision = (p.supervision_base + capacity) * (0.5 + 0.5 * span_of)
     skill = w.skill
     gain = p.skill_growth * (1 - skill) * practice * supervision
-    np.clip(skill + np.where(employed, gain, -p.skill_decay * skill), 0.0, 1.0, out=skill)
-    load = np.where(employed, load, 0.0)
-    burn_target = np.clip((load - p.worker_burnout_onset) / p.worker_burnout_ramp, 0.0, 1.0)
+    grown = skill + np.where(employed, gain, -p.skill_decay * skill)
+    np.maximum(grown, 0.0, out=grown)  # np.clip's values, without its wrapper's cost
+    np.minimum(grown, 1.0, out=skill)
+    # (last month's load: organizations founded since have none, and no workers yet)
+    load_of = np.zeros(n_o + 1)
+    load_of[: len(world.org_load)] = world.org_load
+    load = load_of[by_emp]
+    burn_target = (load - p.worker_burnout_onset) / p.worker_burnout_ramp
+    np.maximum(burn_target, 0.0, out=burn_target)
+    np.minimum(burn_target, 1.0, out=burn_target)
     burnout = w.burnout
     burnout += p.worker_burnout_rate * (burn_target - burnout)
     tenure = w.tenure
@@ -171,9 +223,11 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
         passes = draws[1] < p.certification_base + p.certification_skill_slope * skill
         certified |= sits & passes
 
-    gap = np.clip((p.outside_wage - w.wage) / max(p.outside_wage, 1.0), 0.0, 1.0)
+    gap = (p.outside_wage - w.wage) / max(p.outside_wage, 1.0)
+    np.maximum(gap, 0.0, out=gap)
+    np.minimum(gap, 1.0, out=gap)
     quit_p = p.quit_base + p.quit_pay_sensitivity * gap + p.quit_burnout_sensitivity * burnout
-    quit_p = quit_p + p.quit_newcomer * np.exp(-tenure / 12.0)
+    quit_p += p.quit_newcomer * _newcomer_weight(tenure)
     quits = employed & (draws[2] < quit_p)
     world.month_stats["quits"] += np.count_nonzero(quits)
     leave_draw = rng.random(n)
