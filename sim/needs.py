@@ -159,10 +159,19 @@ def serve(
     # Source s puts hours_cs · need_ck · fit_sk / total_cs on type k (total_cs = Σ_k need_ck ·
     # fit_sk), and an hour there meets fit_sk of an hour of need: two matrix products.
     total = need @ fit.T  # communities x sources
-    per = np.divide(hours, total, out=np.zeros(hours.shape), where=total > 0)
-    qper = np.divide(quality_hours, total, out=np.zeros(hours.shape), where=total > 0)
-    eff = need * (per @ (fit * fit))
-    qeff = need * (qper @ (fit * fit))
+    fit2 = fit * fit
+    # Where every divisor is positive (the usual case, checked in one call), a plain division
+    # gives the same numbers as the guarded one without its extra arrays.
+    if total.size and total.min() > 0:
+        per, qper = hours / total, quality_hours / total
+    else:
+        per = np.divide(hours, total, out=np.zeros(hours.shape), where=total > 0)
+        qper = np.divide(quality_hours, total, out=np.zeros(hours.shape), where=total > 0)
+    eff = need * (per @ fit2)
+    qeff = need * (qper @ fit2)
     met = np.minimum(eff, need)
-    scale = np.divide(met, eff, out=np.zeros(eff.shape), where=eff > 0)
-    return met, qeff * scale
+    if eff.size and eff.min() > 0:
+        qeff *= met / eff
+    else:
+        qeff *= np.divide(met, eff, out=np.zeros(eff.shape), where=eff > 0)
+    return met, qeff

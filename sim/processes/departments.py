@@ -160,29 +160,62 @@ def choice(world: World, policy: Policy, params: Params) -> tuple[np.ndarray, np
     """Issuers' response probabilities (issuers x classes x actions) and each class's cost of a
     refused item (issuers x classes)."""
     p, pol, iss = params, policy, world.issuers
-    prio = np.array([p.service_item_priority, 1.0, p.campaign_priority])
     # Cost of each response (issuers x classes x actions): fund it, withdraw it (its priority),
-    # push it directly, have the street hand it down (not open to streets).
-    cost = np.empty((len(iss), N_CLASSES, N_ACTIONS))
-    cost[:, :, FUND] = (p.funding_cost * (1 - iss.funding))[:, None]
-    cost[:, :, WITHDRAW] = prio
-    fund = cost[:, :, FUND]
-    after_refusal = np.minimum(fund, prio)  # a refused item is then funded or given up
+    # push it directly, have the street hand it down (not open to streets). Funding and
+    # withdrawing cost what the issuer's funding and the parameters say: kept (_fixed_costs).
+    fixed, after_refusal, streets = _fixed_costs(world, p)
+    cost = fixed.copy()
     enf = pol.entry_enforcement
-    cost[:, :, DIRECT] = (
-        iss.belief_direct[:, None] * after_refusal
-        + (enf * p.push_sanction * iss.compliance)[:, None]
+    np.add(
+        iss.belief_direct[:, None] * after_refusal,
+        (enf * p.push_sanction * iss.compliance)[:, None],
+        out=cost[:, :, DIRECT],
     )
     audit = enf * pol.list_review_strictness * p.relay_audit_cost * (pol.list_review_months > 0)
-    cost[:, :, STREET] = iss.belief_street[:, None] * after_refusal + p.street_relay_cost + audit
-    cost[iss.kind == STREET_ISSUER, :, STREET] = np.inf
-    z = -(cost - cost.min(axis=2, keepdims=True)) / p.choice_temperature
-    w = np.exp(z)
-    pi = w / w.sum(axis=2, keepdims=True)
-    expected = (pi * np.where(np.isinf(cost), 0.0, cost)).sum(axis=2)
-    iss.expected_cost[...] = expected[:, ROUTINE]
+    np.add(
+        iss.belief_street[:, None] * after_refusal + p.street_relay_cost,
+        audit,
+        out=cost[:, :, STREET],
+    )
+    cost[streets, :, STREET] = np.inf
+    z = np.subtract(cost, cost.min(axis=2, keepdims=True))
+    np.negative(z, out=z)
+    z /= p.choice_temperature
+    pi = np.exp(z, out=z)
+    pi /= pi.sum(axis=2, keepdims=True)
+    routine = cost[:, ROUTINE]
+    expected = (pi[:, ROUTINE] * np.where(np.isinf(routine), 0.0, routine)).sum(axis=1)
+    iss.expected_cost[...] = expected
     iss.fund_share[...] = pi[:, ROUTINE, FUND]
     return pi, after_refusal
+
+
+def _fixed_costs(world: World, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of :func:`choice`'s costs that do not move in a run (read-only, kept while the
+    issuers' funding and kinds and the parameters are the same): the cost array with funding and
+    withdrawing filled in, the cost of a refused item (the cheaper of the two), and the rows of
+    the streets."""
+    p, iss = params, world.issuers
+    key = (params, iss.funding.tobytes(), iss.kind.tobytes())
+    kept = _COST_CACHE.get(world)
+    if kept is not None and kept[0][0] is params and kept[0][1:] == key[1:]:
+        return kept[1]
+    prio = np.array([p.service_item_priority, 1.0, p.campaign_priority])
+    cost = np.zeros((len(iss), N_CLASSES, N_ACTIONS))
+    cost[:, :, FUND] = (p.funding_cost * (1 - iss.funding))[:, None]
+    cost[:, :, WITHDRAW] = prio
+    after_refusal = np.minimum(cost[:, :, FUND], prio)  # a refused item is funded or given up
+    streets = np.flatnonzero(iss.kind == STREET_ISSUER)
+    out = (cost, after_refusal, streets)
+    for arr in out:
+        arr.flags.writeable = False
+    _COST_CACHE[world] = (key, out)
+    return out
+
+
+_COST_CACHE: weakref.WeakKeyDictionary[
+    World, tuple[tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray]]
+] = weakref.WeakKeyDictionary()
 
 
 def refusal_odds(world: World, policy: Policy, params: Params) -> tuple[np.ndarray, np.ndarray]:
@@ -200,8 +233,17 @@ def refusal_odds(world: World, policy: Policy, params: Params) -> tuple[np.ndarr
     if p.refusal_rule == "fixed_propensity":  # structural variant: a fixed disposition
         fixed = enf / (1 + np.exp(-(np.log(rp / (1 - rp)) + c.refusal_stance)))
         return fixed, fixed.copy()
-    base = np.log(rp / (1 - rp)) + p.refusal_pressure_weight * (pressure - 1) + c.refusal_stance
+    pressure -= 1
+    pressure *= p.refusal_pressure_weight
+    base = np.add(np.log(rp / (1 - rp)), pressure, out=pressure)
+    base += c.refusal_stance
     shift = p.appraisal_refusal_weight * pol.appraisal_weight
-    direct = base - shift * p.department_appraisal_share
-    street = base - shift - p.veto_weight * pol.one_vote_veto
-    return enf / (1 + np.exp(-direct)), enf / (1 + np.exp(-street))
+    # log-odds, then chances, of the direct (row 0) and the street's (row 1) items
+    odds = np.empty((2, len(c)))
+    np.subtract(base, shift * p.department_appraisal_share, out=odds[0])
+    np.subtract(base - shift, p.veto_weight * pol.one_vote_veto, out=odds[1])
+    np.negative(odds, out=odds)
+    np.exp(odds, out=odds)
+    odds += 1
+    np.divide(enf, odds, out=odds)
+    return odds[0], odds[1]

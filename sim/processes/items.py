@@ -361,16 +361,35 @@ def _static(world: World, policy: Policy, params: Params) -> _Static:
 
 
 def street_providers(world: World) -> np.ndarray:
-    """Per street, the alive registered agency (local or brand) of highest capacity, or -1."""
+    """Per street, the alive registered agency (local or brand) of highest capacity, or -1; of
+    agencies of equal capacity the last row (as a stable sort by capacity would rank them)."""
     o, n_s = world.orgs, len(world.streets)
     rows = np.flatnonzero(o.alive & o.registered & (o.kind != GRASSROOTS))
-    best = np.full(n_s, -1)
-    if len(rows):
-        rows = rows[np.argsort(o.capacity[rows], kind="stable")]
-        rank = np.full(n_s, -1)
-        np.maximum.at(rank, o.street[rows], np.arange(len(rows)))
-        best = np.where(rank >= 0, rows[np.maximum(rank, 0)], -1)
-    return best
+    if len(rows) > _FEW_AGENCIES:
+        return _street_providers_sorted(rows, o.street[rows], o.capacity[rows], n_s)
+    # Few agencies (a few dozen in Wuhou): a scan in row order costs less than the sort's numpy
+    # calls. A later row wins unless its capacity is lower (NaN sorts last, as in argsort).
+    best, top = [-1] * n_s, [0.0] * n_s
+    streets, caps = o.street[rows].tolist(), o.capacity[rows].tolist()
+    for row, street, cap in zip(rows.tolist(), streets, caps, strict=True):
+        held = top[street]
+        if best[street] < 0 or not (cap < held or (held != held and cap == cap)):
+            best[street], top[street] = row, cap
+    return np.array(best, np.int64)
+
+
+_FEW_AGENCIES = 128
+
+
+def _street_providers_sorted(
+    rows: np.ndarray, street: np.ndarray, capacity: np.ndarray, n_s: int
+) -> np.ndarray:
+    """:func:`street_providers` by a stable sort of the agencies by capacity."""
+    order = np.argsort(capacity, kind="stable")
+    rows = rows[order]
+    rank = np.full(n_s, -1)
+    np.maximum.at(rank, street[order], np.arange(len(rows)))
+    return np.where(rank >= 0, rows[np.maximum(rank, 0)], -1)
 
 
 def _split(
@@ -382,8 +401,11 @@ def _split(
     weights[:, :n] = by_need
     weights[:, n] = np.maximum(total - by_need.sum(axis=1), 0.0)
     s = weights.sum(axis=1, keepdims=True)
-    probs = np.divide(weights, s, out=np.zeros(weights.shape), where=s > 0)
-    probs[s[:, 0] <= 0, -1] = 1.0
+    if len(s) and s.min() > 0:  # every row has a flow (False if any is NaN)
+        probs = np.divide(weights, s, out=weights)
+    else:
+        probs = np.divide(weights, s, out=np.zeros(weights.shape), where=s > 0)
+        probs[s[:, 0] <= 0, -1] = 1.0
     probs /= probs.sum(axis=1, keepdims=True)
     return rng.multinomial(counts, probs)[:, :N_NEEDS].astype(float)
 
@@ -455,8 +477,11 @@ def _learn(
     iss = world.issuers
     a = p.belief_adjust
     rate_i, sent_i = s.rate_i, s.sent_i  # items per month from each issuer; unlisted ones
-    iss.belief_direct[...] = _belief(iss.belief_direct, a, rate_i * direct_i, refused_d)
-    iss.belief_street[...] = _belief(iss.belief_street, a, rate_i * street_i, refused_s)
+    # Both routes at once (rows: direct, via the street); the update is elementwise.
+    old = np.stack((iss.belief_direct, iss.belief_street))
+    sent = rate_i * np.stack((direct_i, street_i))
+    refused = np.stack((refused_d, refused_s))
+    iss.belief_direct[...], iss.belief_street[...] = _belief(old, a, sent, refused)
     rate = np.divide(refused_i, sent_i, out=np.zeros(len(sent_i)), where=sent_i > 0)
     iss.compliance[...] = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
         1 - iss.compliance
@@ -465,7 +490,7 @@ def _learn(
 
 def _belief(old: np.ndarray, a: float, sent: np.ndarray, refused: np.ndarray) -> np.ndarray:
     """An expected refusal rate moved by ``a`` toward the refusals seen, where items were sent."""
-    seen = np.divide(refused, sent, out=np.zeros(len(sent)), where=sent > 0)
+    seen = np.divide(refused, sent, out=np.zeros(sent.shape), where=sent > 0)
     return np.where(sent > 0, old + a * (np.minimum(seen, 1) - old), old)
 
 

@@ -21,6 +21,8 @@ self-governance effort, lower where migrants are many, and scaled by satisfactio
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from sim.needs import NEED_TYPES, SOURCES, serve
@@ -53,10 +55,7 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     # and expired ones are need of that type left unmet. Of the other item hours, the
     # resident-facing share is need in the community's proportions of need types.
     rf = p.resident_facing_share
-    total_base = base.sum(axis=1, keepdims=True)
-    mix = np.divide(
-        base, total_base, out=np.full_like(base, 1 / base.shape[1]), where=total_base > 0
-    )
+    mix = _need_mix(world)
     org_done = c.org_item_delivered + c.funded_org_delivered
     q_org = np.divide(
         c.org_item_delivered * c.org_item_quality + c.funded_org_delivered * c.funded_org_quality,
@@ -92,10 +91,11 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     c.need_hours[...] = total_need
     c.served_hours[...] = served.sum(axis=1)
     c.delivered_hours[...] = hours.sum(axis=1) + item_served + typed_served.sum(axis=1)
-    c.service_coverage[...] = np.clip(
+    np.clip(
         np.divide(c.served_hours, total_need, out=np.zeros(total_need.shape), where=total_need > 0),
         0,
         1,
+        out=c.service_coverage,
     )
     qh = served_quality.sum(axis=1)
     c.service_quality[...] = np.divide(qh, total_need, out=np.zeros(qh.shape), where=total_need > 0)
@@ -123,3 +123,25 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
         goal = goal * relative**p.participation_satisfaction_elasticity
     goal = np.minimum(goal, 1.0)
     c.participation[...] = c.participation + p.participation_adjust * (goal - c.participation)
+
+
+def _need_mix(world: World) -> np.ndarray:
+    """Each community's shares of need types in its residents' own need (communities x need
+    types; even where it has none), kept while ``world.base_need`` is the same (it is fixed for a
+    run)."""
+    base = world.base_need
+    kept = _MIX.get(world)
+    if kept is not None and kept[0] is base and kept[1] == base.tobytes():
+        return kept[2]
+    total_base = base.sum(axis=1, keepdims=True)
+    mix = np.divide(
+        base, total_base, out=np.full_like(base, 1 / base.shape[1]), where=total_base > 0
+    )
+    mix.flags.writeable = False
+    _MIX[world] = (base, base.tobytes(), mix)
+    return mix
+
+
+_MIX: weakref.WeakKeyDictionary[World, tuple[np.ndarray, bytes, np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)

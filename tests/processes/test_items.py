@@ -1,14 +1,26 @@
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from sim import DistrictModel, load_scenario
 from sim.needs import N_NEEDS
 from sim.params import Params
-from sim.processes.items import _belief, _poisson, _refusals, _stance, _total, flow_items
+from sim.processes.items import (
+    _belief,
+    _poisson,
+    _refusals,
+    _stance,
+    _street_providers_sorted,
+    _total,
+    flow_items,
+    street_providers,
+)
+from sim.processes.residents import serve_residents
 from sim.tables import Table
-from sim.world import NEVER, TYPE_SCHEMA, blank_world
+from sim.world import GRASSROOTS, NEVER, TYPE_SCHEMA, blank_world
 
 from ..conftest import finished_run
 
@@ -400,3 +412,62 @@ def test_belief_moves_a_share_a_toward_the_refusals_seen_only_where_items_were_s
     np.testing.assert_allclose(got, [0.2 + 0.25 * 0.8, 0.2 + 0.25 * 0.05, 0.2, 0.5 + 0.25 * 0.5])
     bigger = _belief(old, 0.5, sent, refused)
     assert np.all(np.abs(bigger - old) >= np.abs(got - old))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_street_providers_by_scan_and_by_sort_pick_the_same_agency(seed):
+    # Few agencies are scanned in row order, many sorted by capacity: both pick per street the
+    # agency of highest capacity and, among equal capacities, the last row (NaN ranks highest, as
+    # in a sort); grassroots groups, dead and unregistered organizations never.
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 40, 127, 128, 129, 600):
+        n_s = int(rng.integers(1, 15))
+        caps = rng.choice([0.0, -0.0, 0.5, 1.0, np.inf, np.nan], n)
+        cap = caps if seed % 2 else rng.random(n).round(1)
+        orgs = SimpleNamespace(
+            alive=rng.random(n) < 0.8,
+            registered=rng.random(n) < 0.7,
+            kind=rng.integers(0, 3, n),
+            street=rng.integers(0, n_s, n).astype(np.int32),
+            capacity=cap,
+        )
+        world = SimpleNamespace(orgs=orgs, streets=range(n_s))
+        rows = np.flatnonzero(orgs.alive & orgs.registered & (orgs.kind != GRASSROOTS))
+        got = street_providers(world)
+        want = np.full(n_s, -1)
+        for s in range(n_s):  # by definition: the last of the street's rows of highest rank
+            mine = rows[orgs.street[rows] == s]
+            if len(mine):
+                want[s] = mine[np.argsort(cap[mine], kind="stable")][-1]
+        assert got.tolist() == want.tolist()
+        if len(rows):
+            by_sort = _street_providers_sorted(rows, orgs.street[rows], cap[rows], n_s)
+            assert by_sort.tolist() == want.tolist()
+
+
+def test_kept_operands_follow_the_state_they_were_computed_for():
+    # flow_items, choice and serve_residents keep what moves only at list reviews or not at all
+    # (per world); a kept value must not outlive a change of what it was computed from: after
+    # each change, a world that has kept values gives what a fresh copy of it gives.
+    m = DistrictModel(load_scenario("scenarios/wuhou_reform.toml"), rng=3)
+    m.run_for(30)
+    w, pol, p = m.world, m.policy, m.params
+    assert pol.entry_control
+    changes = (
+        lambda w: w.issuers.unlisted_share.__imul__(0.5),
+        lambda w: w.issuers.funding.__imul__(0.5),
+        lambda w: w.item_types.listed.__setitem__(slice(None), True),
+        lambda w: w.base_need[:, 0].__imul__(3.0),
+    )
+    for change in changes:
+        flow_items(w, pol, p)
+        serve_residents(w, pol, p)
+        change(w)
+        fresh = copy.deepcopy(w)
+        for world in (w, fresh):
+            flow_items(world, pol, p)
+            serve_residents(world, pol, p)
+        for col in ("items_issued", "items_refused", "items_funded", "service_quality"):
+            assert getattr(w.communities, col).tolist() == getattr(fresh.communities, col).tolist()
+        assert w.issuers.expected_cost.tolist() == fresh.issuers.expected_cost.tolist()
+        assert np.array_equal(w.need_issued, fresh.need_issued)
