@@ -283,6 +283,33 @@ def test_a_project_call_spends_the_money_on_the_least_covered_communities_first(
     assert o.project_community[group] == 2
 
 
+def test_projects_from_an_earlier_call_count_as_much_as_this_calls_in_spreading_agencies():
+    # An agency's project goes to the community of its street with the fewest projects running,
+    # the least covered among them, and a project from an earlier call counts as one like a
+    # project funded in this call. A first call funds one project, in the then least-covered
+    # community 0; coverage then changes, and a second call funds four: one in each of the other
+    # three, and the fifth where coverage is now lowest (community 1), not where the older
+    # project runs (community 0, now the best covered).
+    params = Params(project_apply_rate=1.0)
+    grant = params.project_grant_agency
+    w = market(policy={"project_budget": grant})
+    w.communities.coverage_memory = [0.1, 0.5, 0.5, 0.5]
+    for _ in range(5):
+        add_agency(w, n_workers=2)
+    pol = policy_of(w)
+    plan_projects(w, pol, params)
+    call_projects(w, pol, params)
+    o = w.orgs
+    assert np.bincount(o.project_community[o.project_community >= 0], minlength=4).tolist() == [
+        1, 0, 0, 0,
+    ]  # fmt: skip
+    w.communities.coverage_memory = [0.9, 0.2, 0.5, 0.4]
+    w.project_money = 4 * grant
+    call_projects(w, pol, params)
+    running = np.bincount(o.project_community[o.project_community >= 0], minlength=4)
+    assert running.tolist() == [1, 2, 1, 1] and w.year_books().projects_funded == 5
+
+
 def test_project_money_goes_to_the_stronger_applicant_and_never_as_an_empty_grant():
     # Money for one agency grant, two applicants of equal capacity: the better reputation wins.
     # Groups' grants set to zero: no group gets a project, though it applies with the best score.
