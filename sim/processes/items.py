@@ -135,16 +135,9 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         relayed = acc_relay + _total(comm, via_street & ~is_street[issuer], n_c)
         refused_by_s = _total(issuer, via_street, n_i)
         refused_by_i = np.bincount(issuer, None, n_i)
-        _learn(
-            world,
-            p,
-            s,
-            direct_i,
-            street_i,
-            refused_by_i - refused_by_s,
-            refused_by_s,
-            refused_by_i,
-        )
+        routes = np.array((direct_i, street_i))  # pushed: directly (row 0), via the street (1)
+        refused_routes = np.array((refused_by_i - refused_by_s, refused_by_s))
+        _learn(world, p, s, routes, refused_routes, refused_by_i)
         _stance(world, p, refused, retaliated)
 
         # Expected composition by need type of what is given up and of what staff accept, and of
@@ -214,19 +207,24 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     lots = world.lots
     # Only communities with funded items draw (a multinomial of 0 draws nothing from the stream,
     # so this is the same sequence as drawing for every community, without 87 calls, issue 12).
-    funded_ck = np.zeros((n_c, k), np.int64)
     some = np.flatnonzero(funded)
-    if k and len(some):
-        funded_ck[some] = entry.multinomial(funded[some], s.even)
     held = (lots.holder >= 0).reshape(-1, k)
-    funded_held = np.where(held, funded_ck, 0)
     to_org_ck = np.where(held, catalogue_ck, 0)
-    to_org_ck += funded_held
+    if k and len(some):
+        funded_ck = np.zeros((n_c, k), np.int64)
+        funded_ck[some] = entry.multinomial(funded[some], s.even)
+        funded_held = np.where(held, funded_ck, 0)
+        to_org_ck += funded_held
+        funded_held_c = funded_held.sum(axis=1)
+        funded_unheld = funded_ck.sum(axis=1) - funded_held_c
+        provider = street_providers(world)[c.street]
+        funded_org = np.where(provider >= 0, funded_unheld, 0)
+        funded_provider = np.where(funded_org > 0, provider, -1)
+    else:  # nothing funded (so always without entry control): no agency is looked for
+        funded_held = np.zeros((n_c, k), np.int64)
+        funded_held_c = funded_org = s.zeros
+        funded_provider = np.full(n_c, -1)
     to_org = to_org_ck.sum(axis=1)
-    funded_held_c = funded_held.sum(axis=1)
-    funded_unheld = funded_ck.sum(axis=1) - funded_held_c
-    provider = street_providers(world)[c.street]
-    funded_org = np.where(provider >= 0, funded_unheld, 0)
     issued = catalogue + other_listed
     issued += crept
     issued += funded
@@ -253,7 +251,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     np.multiply(to_staff, h, out=c.staff_item_hours)
     np.multiply(to_org, h, out=c.org_item_hours)
     np.multiply(funded_org, h, out=c.funded_org_hours)
-    world.funded_provider = np.where(funded_org > 0, provider, -1)
+    world.funded_provider = funded_provider
     np.multiply(undone, h, out=c.undone_hours)
     # Service items by need type (model v2): funded ones in their expected proportions (no draw,
     # so nothing else in the run changes), then routed as all funded items were.
@@ -466,22 +464,19 @@ def _learn(
     world: World,
     p: Params,
     s: _Static,
-    direct_i: np.ndarray,
-    street_i: np.ndarray,
-    refused_d: np.ndarray,
-    refused_s: np.ndarray,
+    routes: np.ndarray,
+    refused_routes: np.ndarray,
     refused_i: np.ndarray,
 ) -> None:
     """Issuers update their expected refusal rate by route and their compliance norm, from the
-    items each refused (directly sent, handed down by the street, and both)."""
+    items each refused (rows of ``routes`` and ``refused_routes``: directly sent, handed down by
+    the street) and all it refused (``refused_i``)."""
     iss = world.issuers
-    a = p.belief_adjust
     rate_i, sent_i = s.rate_i, s.sent_i  # items per month from each issuer; unlisted ones
-    # Both routes at once (rows: direct, via the street); the update is elementwise.
-    old = np.stack((iss.belief_direct, iss.belief_street))
-    sent = rate_i * np.stack((direct_i, street_i))
-    refused = np.stack((refused_d, refused_s))
-    iss.belief_direct[...], iss.belief_street[...] = _belief(old, a, sent, refused)
+    # Both routes in one update (it is elementwise).
+    old = np.array((iss.belief_direct, iss.belief_street))
+    beliefs = _belief(old, p.belief_adjust, rate_i * routes, refused_routes)
+    iss.belief_direct[...], iss.belief_street[...] = beliefs
     rate = np.divide(refused_i, sent_i, out=np.zeros(len(sent_i)), where=sent_i > 0)
     iss.compliance[...] = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
         1 - iss.compliance
@@ -490,8 +485,9 @@ def _learn(
 
 def _belief(old: np.ndarray, a: float, sent: np.ndarray, refused: np.ndarray) -> np.ndarray:
     """An expected refusal rate moved by ``a`` toward the refusals seen, where items were sent."""
-    seen = np.divide(refused, sent, out=np.zeros(sent.shape), where=sent > 0)
-    return np.where(sent > 0, old + a * (np.minimum(seen, 1) - old), old)
+    some = sent > 0
+    seen = np.divide(refused, sent, out=np.zeros(sent.shape), where=some)
+    return np.where(some, old + a * (np.minimum(seen, 1) - old), old)
 
 
 def _stance(world: World, p: Params, refused: np.ndarray, retaliated: np.ndarray) -> None:
