@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import sim.metrics
+import sim.processes.delivery
 from sim import DistrictModel, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +49,16 @@ def finished_run(scenario: str, seed: int, overrides: tuple[str, ...] = ()) -> D
     model = DistrictModel(load_scenario(SCENARIOS / f"{scenario}.toml", list(overrides)), rng=seed)
     model.run_for(model.spec.months)
     return model
+
+
+@pytest.fixture(autouse=True)
+def _empty_memo_tables():
+    """Empty the tables that the code keeps in its modules across calls (productive shares by
+    workforce, Gini weights by length) before each test. mutmut forks each mutant's test run from
+    a process that has already run the tests, so a table filled there would give a mutant of the
+    function that fills it the unmutated values, and no test could catch it."""
+    sim.processes.delivery._PRODUCTIVE.clear()
+    sim.metrics._GINI_WEIGHTS.clear()
 
 
 @pytest.fixture

@@ -128,6 +128,20 @@ def test_projects_are_delivered_by_agency_workers_and_by_group_members():
     assert np.all(w.communities.project_quality_hours <= w.communities.project_hours + 1e-9)
 
 
+def test_volunteer_hours_are_the_members_hours_of_the_living_groups_of_each_home_community():
+    # Volunteer hours of a community = members x hours per member, summed over the living
+    # grassroots groups based there: a folded group gives none, though it still lists members.
+    w = blank_world((0, 0, 0))
+    w.add_orgs(GRASSROOTS, 3, street=0, community=[0, 1, 1], members=[10.0, 8.0, 30.0])
+    w.orgs.alive[2] = False  # folded
+    deliver(w, w.schedule.at(w.t), P)
+    c = w.communities
+    vol = P.volunteer_hours_per_member * np.array([10.0, 8.0, 0.0])
+    assert c.volunteer_hours.tolist() == pytest.approx(vol.tolist())
+    # ... and they are all the groups' service supply here (no project runs).
+    assert c.service_supply_groups.tolist() == pytest.approx(vol.tolist())
+
+
 def test_quality_is_diluted_by_new_workers_in_proportion_to_their_share():
     # Three workers, one of them new: quality falls by growth_quality_dilution x 1/3, beside the
     # capacity, skill, burnout and local-knowledge terms, all by hand.
