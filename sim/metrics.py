@@ -210,28 +210,42 @@ def equity(model: DistrictModel) -> dict[str, float]:
     c = model.communities
     n_s = len(model.streets)
     street = c.street
-
-    def gap(num: np.ndarray, den: np.ndarray) -> float:
-        # best minus worst street, streets without a denominator left out (NaN if none has one)
-        d = np.bincount(street, den, n_s)
-        v = np.divide(np.bincount(street, num, n_s), d, out=np.full(n_s, np.nan), where=d > 0)
-        return float(np.fmax.reduce(v) - np.fmin.reduce(v)) if n_s else np.nan
-
+    n_c = len(street)
     need = c.need_hours
-    # each sorted once for its percentiles and Gini
-    burden, coverage = np.sort(c.admin_burden), np.sort(c.service_coverage)
-    quality = np.sort(c.service_quality)
+    # Street gaps (best minus worst street, streets without a denominator left out, NaN if none
+    # has one), the six street sums in one: burden, coverage and quality, numerator then
+    # denominator; each sum adds the same values in the same order as a sum of its own.
+    parts = np.empty((6, n_c))
+    parts[0] = c.hours_admin
+    parts[1] = c.hours_used
+    parts[2] = c.served_hours
+    parts[3] = need
+    np.multiply(c.service_quality, need, out=parts[4])
+    parts[5] = need
+    index = street + n_s * np.arange(6)[:, None]
+    sums = np.bincount(index.ravel(), parts.ravel(), 6 * n_s).reshape(3, 2, n_s)
+    num, den = sums[:, 0], sums[:, 1]
+    v = np.divide(num, den, out=np.full((3, n_s), np.nan), where=den > 0)
+    spread = np.fmax.reduce(v, axis=1) - np.fmin.reduce(v, axis=1) if n_s else np.full(3, np.nan)
+    gaps = spread.tolist()
+    # each sorted once for its percentiles and Gini (the three in one sort, row by row)
+    ranked = parts[:3]
+    ranked[0] = c.admin_burden
+    ranked[1] = c.service_coverage
+    ranked[2] = c.service_quality
+    ranked.sort(axis=1)
+    burden, coverage, quality = ranked
     b10, b90 = _p10_p90_sorted(burden)
     c10, c90 = _p10_p90_sorted(coverage)
     q10, q90 = _p10_p90_sorted(quality)
     return {
         "coverage_gini": _gini_sorted(coverage),
-        "burden_street_gap": gap(c.hours_admin, c.hours_used),
+        "burden_street_gap": gaps[0],
         "burden_p10_p90": float(b10 / b90) if b90 > 0 else np.nan,
         "burden_gini": _gini_sorted(burden),
-        "coverage_street_gap": gap(c.served_hours, need),
+        "coverage_street_gap": gaps[1],
         "coverage_p10_p90": float(c10 / c90) if c90 > 0 else np.nan,
-        "quality_street_gap": gap(c.service_quality * need, need),
+        "quality_street_gap": gaps[2],
         "quality_gini": _gini_sorted(quality),
         "quality_p10_p90": float(q10 / q90) if q90 > 0 else np.nan,
     }
@@ -310,6 +324,13 @@ class Recorder:
         # for all); the others are measured one by one.
         sources = [(j, o.source) for j, o in enumerate(community) if _is_column(o)]
         self._source_rows = np.array([j for j, _ in sources], dtype=np.intp)
+        # Stacked straight into the month's rows when they are one run of rows (they are: the
+        # columns come first), else through a buffer (a tuple of arrays assigned to fancy-indexed
+        # rows is converted element by element, about 30 us a month, issue 12).
+        rows = self._source_rows
+        self._source_span: slice | None = None
+        if len(rows) and np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))):
+            self._source_span = slice(int(rows[0]), int(rows[0]) + len(rows))
         self._read_sources = (
             operator.attrgetter(*(name for _, name in sources)) if sources else None
         )
@@ -332,7 +353,14 @@ class Recorder:
             self._grow()
         row = self.community[s]
         if self._read_sources is not None:
-            row[self._source_rows] = self._read_sources(model.communities)
+            columns = self._read_sources(model.communities)
+            if len(self._source_rows) == 1:  # attrgetter of one name gives the array itself
+                row[self._source_rows[0]] = columns
+            elif self._source_span is not None:
+                # (each column is one community row long: their concatenation fills the rows)
+                np.concatenate(columns, out=row[self._source_span].reshape(-1))
+            else:
+                row[self._source_rows] = np.concatenate(columns).reshape(len(columns), -1)
         for j, read in self._measured:
             row[j] = read(model)
         values = district_record(model)

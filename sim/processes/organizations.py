@@ -28,7 +28,9 @@ def settle_finances(world: World, policy: Policy, params: Params) -> None:
     employer = w.employer
     employed = employer >= 0
     employed &= w.alive
-    wage_bill = np.bincount(employer[employed], w.wage[employed], n_o) * p.employer_cost_factor
+    # (workers without an employer summed into an extra bin: the same sums, no masked copies)
+    by_emp = np.where(employed, employer, np.intp(n_o))
+    wage_bill = np.bincount(by_emp, w.wage, n_o + 1)[:n_o] * p.employer_cost_factor
     group = o.kind == GRASSROOTS
     members = o.members
     supported = o.incubated_until > world.t
@@ -72,7 +74,9 @@ def learn(world: World, policy: Policy, params: Params) -> None:
     cap = growth * (1 - capacity)
     cap += capacity
     cap -= p.capacity_decay * capacity * idle
-    np.copyto(capacity, np.clip(cap, 0.0, 1.0, out=cap), where=alive)
+    np.maximum(cap, 0.0, out=cap)  # np.clip's values, without its wrapper's cost
+    np.minimum(cap, 1.0, out=cap)
+    np.copyto(capacity, cap, where=alive)
     # Reputation follows the quality delivered and the satisfaction of the residents served
     # (model v2): residents' judgement feeds back on who is trusted with the next contract.
     sat = world.communities.satisfaction
@@ -80,9 +84,10 @@ def learn(world: World, policy: Policy, params: Params) -> None:
     holder, delivered = lots.holder, lots.delivered
     has = holder >= 0
     n_o = len(o)
-    held = holder[has]
-    item_hours = np.bincount(held, delivered[has], n_o)
-    item_sat = np.bincount(held, (delivered * sat[lots.community])[has], n_o)
+    # (lots without a holder summed into an extra bin: the same sums, no masked copies)
+    by_holder = np.where(has, holder, np.intp(n_o))
+    item_hours = np.bincount(by_holder, delivered, n_o + 1)[:n_o]
+    item_sat = np.bincount(by_holder, delivered * sat[lots.community], n_o + 1)[:n_o]
     project_community = o.project_community
     project_hours = np.maximum(o.delivered_hours - item_hours, 0)
     project_hours *= project_community >= 0
