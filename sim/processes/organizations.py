@@ -147,9 +147,7 @@ def found_agencies(world: World, policy: Policy, params: Params) -> None:
     p, o = params, world.orgs
     rng = world.streams.orgs
     horizon = range(world.t, world.t + p.agency_lookahead_months + 1)
-    budget = max(
-        world.schedule.at(s).purchase_budget + world.schedule.at(s).project_budget for s in horizon
-    )
+    budget = max(q.purchase_budget + q.project_budget for q in map(world.schedule.at, horizon))
     pros = o.alive & (o.kind != GRASSROOTS)
     workers = world.workers_per_org()
     absorb = (workers + p.expansion_workers_per_capacity * o.capacity) * pros
