@@ -16,6 +16,7 @@ import pytest
 
 import sim.metrics
 import sim.processes.delivery
+import sim.processes.labour
 from sim import DistrictModel, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,10 +55,11 @@ def finished_run(scenario: str, seed: int, overrides: tuple[str, ...] = ()) -> D
 @pytest.fixture(autouse=True)
 def _empty_memo_tables():
     """Empty the tables that the code keeps in its modules across calls (productive shares by
-    workforce, Gini weights by length) before each test. mutmut forks each mutant's test run from
+    workforce, newcomers' quit weights by tenure, Gini weights by length) before each test. mutmut forks each mutant's test run from
     a process that has already run the tests, so a table filled there would give a mutant of the
     function that fills it the unmutated values, and no test could catch it."""
     sim.processes.delivery._PRODUCTIVE.clear()
+    sim.processes.labour._NEWCOMER.clear()
     sim.metrics._GINI_WEIGHTS.clear()
 
 

@@ -149,7 +149,8 @@ def _with_none(values: np.ndarray) -> np.ndarray:
     return out
 
 
-_NEWCOMER: list[np.ndarray] = [np.exp(-np.arange(0, dtype=np.int32) / 12.0)]
+# np.exp(-k / 12.0) for k = 0, 1, 2, ... months of tenure (one table, under the key 12.0)
+_NEWCOMER: dict[float, np.ndarray] = {}
 
 
 def _newcomer_weight(tenure: np.ndarray) -> np.ndarray:
@@ -161,9 +162,9 @@ def _newcomer_weight(tenure: np.ndarray) -> np.ndarray:
     lo, hi = int(tenure.min()), int(tenure.max())
     if lo < 0:
         return np.exp(-tenure / 12.0)
-    table = _NEWCOMER[0]
-    if hi >= len(table):
-        table = _NEWCOMER[0] = np.exp(-np.arange(max(hi + 1, 240), dtype=np.int32) / 12.0)
+    table = _NEWCOMER.get(12.0)
+    if table is None or hi >= len(table):
+        table = _NEWCOMER[12.0] = np.exp(-np.arange(max(2 * hi, 240), dtype=np.int32) / 12.0)
     return table[tenure]
 
 
