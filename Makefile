@@ -65,6 +65,7 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/bench_model.py --smoke
 	$(PY) benchmarks/bench_runner.py --smoke
 	$(PY) benchmarks/bench_scale.py --smoke
+	$(PY) benchmarks/bench_processes.py --smoke --base HEAD flow_items serve_residents
 
 docs: $(STAMP)
 	$(PY) -m sim docs
