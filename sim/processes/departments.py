@@ -145,15 +145,21 @@ def _issuer_mix(world: World) -> dict[str, np.ndarray]:
 
 def campaign_multiplier(world: World, params: Params) -> np.ndarray:
     """Per issuer, campaign items per steady-state campaign item this month (mean about 1)."""
-    p, iss = params, world.issuers
+    on, off = campaign_levels(params)
+    return np.where(world.issuers.campaign_until > world.t, on, off)
+
+
+def campaign_levels(params: Params) -> tuple[float, float]:
+    """:func:`campaign_multiplier` of an issuer in a campaign and of one without."""
+    p = params
     a = min(p.campaigns_per_year / 12, 1.0)
     if a <= 0:  # no campaigns: campaign items come as part of the steady flow
-        return np.ones(len(iss))
+        return 1.0, 1.0
     # Stationary share of months in a campaign: D active months, then on average (1 - a) / a
     # idle months before the next one starts.
     d = p.campaign_months
     active_share = a * d / (a * d + 1 - a)
-    return (iss.campaign_until > world.t) / active_share
+    return 1 / active_share, 0 / active_share
 
 
 def choice(world: World, policy: Policy, params: Params) -> tuple[np.ndarray, np.ndarray]:
@@ -222,17 +228,18 @@ def refusal_odds(world: World, policy: Policy, params: Params) -> tuple[np.ndarr
     """Each community's chance of refusing a pushed unlisted item: sent directly by a department,
     and handed down by the street (its own or a relayed item)."""
     p, pol, c = params, policy, world.communities
-    pressure = np.divide(
-        c.hours_statutory + c.admin_demand,
-        c.hours_regular,
-        out=np.ones(len(c)),
-        where=c.hours_regular > 0,
-    )
     rp = min(max(p.refusal_propensity, 1e-6), 1 - 1e-6)
     enf = pol.entry_enforcement
     if p.refusal_rule == "fixed_propensity":  # structural variant: a fixed disposition
         fixed = enf / (1 + np.exp(-(np.log(rp / (1 - rp)) + c.refusal_stance)))
         return fixed, fixed.copy()
+    regular = c.hours_regular
+    if len(regular) and regular.min() > 0:  # the usual case: a plain division, same numbers
+        pressure = (c.hours_statutory + c.admin_demand) / regular
+    else:
+        pressure = np.divide(
+            c.hours_statutory + c.admin_demand, regular, out=np.ones(len(c)), where=regular > 0
+        )
     pressure -= 1
     pressure *= p.refusal_pressure_weight
     base = np.add(np.log(rp / (1 - rp)), pressure, out=pressure)

@@ -44,7 +44,7 @@ from sim.processes.departments import (
     SERVICE,
     STREET,
     WITHDRAW,
-    campaign_multiplier,
+    campaign_levels,
     choice,
     issuer_mix,
     refusal_odds,
@@ -59,7 +59,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     n_c, n_i = rates.shape
     # What moves only at list reviews (and the run's fixed structure), kept (see _Static).
     s = _static(world, pol, p)
-    u, k = s.u, s.k
+    k = s.k
     # Catalogue items by category (communities x categories), then other listed items: one draw.
     draws = world.streams.items.poisson(s.listed_lam)
     catalogue_ck = draws[: n_c * k].reshape(n_c, k)
@@ -67,8 +67,8 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     catalogue = catalogue_ck.sum(axis=1)
 
     # Unlisted flow by class, relative to each issuer's base rate (campaigns keep the mean).
-    w = s.w.copy()
-    w[:, CAMPAIGN] = u * (s.admin_cs * campaign_multiplier(world, p))
+    w = s.w.copy()  # issuers x classes; campaign items as without a campaign
+    np.copyto(w[:, CAMPAIGN], s.camp_on, where=iss.campaign_until > world.t)
     entry = world.streams.entry
 
     if pol.entry_control:
@@ -304,7 +304,11 @@ class _Static:
         self.w = np.zeros((n_i, N_CLASSES))
         self.w[:, SERVICE] = u * mix["service"]
         self.w[:, ROUTINE] = u * (mix["admin"] * (1 - cs))
-        self.admin_cs = mix["admin"] * cs
+        admin_cs = mix["admin"] * cs
+        # campaign items, u * (admin_cs * campaign_multiplier), in a campaign and without one
+        on, off = campaign_levels(params)
+        self.camp_on = u * (admin_cs * on)
+        self.w[:, CAMPAIGN] = u * (admin_cs * off)
         self.need_w = u[:, None] * mix["need"]  # issuers x need types (service class)
         self.crept_lams = np.concatenate(
             (world.rates_product(u * mix["crept"]), world.rates_product(u * mix["crept_funded"]))
@@ -496,6 +500,8 @@ def _stance(world: World, p: Params, refused: np.ndarray, retaliated: np.ndarray
     some = refused > 0
     punished = np.divide(retaliated, refused, out=np.zeros(len(c)), where=some)
     target = p.refusal_boldness * (1 - punished) - p.retaliation_fear * punished
-    c.refusal_stance[...] = np.where(
-        some, c.refusal_stance + p.stance_adjust * (target - c.refusal_stance), c.refusal_stance
+    np.copyto(
+        c.refusal_stance,
+        c.refusal_stance + p.stance_adjust * (target - c.refusal_stance),
+        where=some,
     )
