@@ -8,6 +8,7 @@ from scipy import stats
 from sim import DistrictModel, load_scenario
 from sim.needs import N_NEEDS
 from sim.params import Params
+from sim.processes.departments import DIRECT, ROUTINE, STREET, choice
 from sim.processes.items import (
     _belief,
     _poisson,
@@ -188,6 +189,25 @@ def test_without_entry_control_every_unlisted_item_is_accepted_campaigns_include
     w = item_world(unlisted=0.5, compliance=1.0)
     n = draw_months(w, params)
     assert poisson_ok(n["items_unlisted_accepted"], 6 * 4 * 500 * 0.5 * (1 - cs))
+
+
+def test_an_issuers_beliefs_by_route_account_for_each_of_its_refusals_once():
+    # With a full step (belief_adjust 1) an issuer's expected refusal rate by route becomes the
+    # refusals it met on that route per item it pushed there, so belief x items pushed, summed
+    # over the two routes, gives back every refusal it met, each counted once (neither belief
+    # reaches its cap of 1 here). Items pushed by route: the department's response
+    # probabilities, computed from the state before items flow.
+    params = Params(**STILL | dict(belief_adjust=1.0, refusal_propensity=0.7))
+    w = item_world(compliance=0.5, policy=ENTRY)
+    pol = w.schedule.at(w.t)
+    pi, _ = choice(w, pol, params)
+    sent = 4 * 500 * pi[0, ROUTINE, [DIRECT, STREET]]  # all items unlisted and routine
+    assert (sent > 100).all()  # both routes used
+    flow_items(w, pol, params)
+    iss = w.issuers
+    beliefs = np.array([iss.belief_direct[0], iss.belief_street[0]])
+    assert ((beliefs > 0) & (beliefs < 1)).all()
+    assert beliefs @ sent == pytest.approx(w.communities.items_refused.sum(), rel=1e-9)
 
 
 def test_issuers_learn_from_refusals_in_proportion_to_their_refusal_rate():
