@@ -308,6 +308,9 @@ def test_projects_from_an_earlier_call_count_as_much_as_this_calls_in_spreading_
     call_projects(w, pol, params)
     running = np.bincount(o.project_community[o.project_community >= 0], minlength=4)
     assert running.tolist() == [1, 2, 1, 1] and w.year_books().projects_funded == 5
+    # Every candidate applied (rate 1): five in the first call, the four left in the second; the
+    # year's books count the applications of both calls.
+    assert w.year_books().projects_applied == 5 + 4
 
 
 def test_project_money_goes_to_the_stronger_applicant_and_never_as_an_empty_grant():
@@ -343,6 +346,59 @@ def test_without_price_competition_capacity_decides_and_winners_get_the_full_fee
     assert (w.lots.holder == strong).all()
     fees = expected_lot_hours(w, pol, params) * params.service_hour_price * 12
     assert w.lots.remaining.tolist() == pytest.approx(fees.tolist())
+
+
+def quality_tender(reputed_edge, incumbent=None, satisfaction=None):
+    """A quality-only tender (no price term, no noise) between two agencies of the lots' street:
+    "capable" (capacity 0.7, reputation 0.5) and "reputed" (capacity 0.6, reputation 0.5 plus
+    ``reputed_edge``), optionally with one of them the lots' incumbent and the communities'
+    satisfaction set. Returns the planned lots' holders and the two rows."""
+    params = Params(procurement_score_noise=0.0, tender_scoring="quality_only")
+    w = market(rate=4.0)
+    rows = {
+        "capable": add_agency(w, n_workers=20, capacity=0.7, reputation=0.5),
+        "reputed": add_agency(w, n_workers=20, capacity=0.6, reputation=0.5 + reputed_edge),
+    }
+    if satisfaction is not None:
+        w.communities.satisfaction = satisfaction
+    pol = policy_of(w)
+    plan_lots(w, pol, params)
+    if incumbent is not None:
+        w.lots.last_holder[:] = rows[incumbent]
+    award_lots(w, pol, params)
+    lots = w.lots
+    assert lots.planned.any()
+    return lots.holder[lots.planned], rows
+
+
+def test_a_quality_tender_weighs_capacity_and_reputation_by_their_weights():
+    # Score = w_capacity x capacity + w_reputation x reputation (+ equal local bonus): a capacity
+    # edge of 0.1 beats a reputation edge just under 0.1 x w_capacity / w_reputation and loses
+    # to one just over it, on every lot.
+    p = Params()
+    even = 0.1 * p.tender_weight_capacity / p.tender_weight_reputation
+    holders, rows = quality_tender(0.98 * even)
+    assert (holders == rows["capable"]).all()
+    holders, rows = quality_tender(1.02 * even)
+    assert (holders == rows["reputed"]).all()
+
+
+def test_an_incumbents_renewal_term_is_the_weight_times_satisfaction_above_the_reference():
+    # The incumbent ("capable") trails by w_reputation x 0.3 - w_capacity x 0.1 on score; residents'
+    # satisfaction above the reference adds w_renew x (satisfaction - reference) to its score, so
+    # it keeps its lots when that exceeds the gap and loses them when it falls just short, and
+    # satisfaction below the reference counts against it.
+    p = Params()
+    gap = p.tender_weight_reputation * 0.3 - p.tender_weight_capacity * 0.1
+    assert gap > 0
+    even = p.satisfaction_reference + gap / p.renewal_satisfaction_weight
+    for sat, keeps in ((even + 0.05 * gap, True), (even - 0.05 * gap, False)):
+        holders, rows = quality_tender(0.3, incumbent="capable", satisfaction=sat)
+        assert (holders == rows["capable" if keeps else "reputed"]).all(), sat
+    # The reputed incumbent, well ahead, loses its lots once satisfaction is far enough below.
+    below = p.satisfaction_reference - 1.05 * gap / p.renewal_satisfaction_weight
+    holders, rows = quality_tender(0.3, incumbent="reputed", satisfaction=below)
+    assert (holders == rows["capable"]).all()
 
 
 def test_a_commission_prefers_the_better_reputation_among_equal_local_agencies():
@@ -573,3 +629,10 @@ def test_allocate_lots_passes_a_lot_on_when_its_favourite_is_full_or_capped():
         1,
     )
     assert len(won_i) == 0
+    # ... and the empty rows and columns are still indices, as every result is.
+    won_i, won_j = allocate_lots(
+        np.zeros(0, np.int64), np.zeros((0, 3)), np.zeros((0, 3), bool), np.zeros(0),
+        np.ones(3), np.zeros(3), 1,
+    )  # fmt: skip
+    assert won_i.dtype.kind == won_j.dtype.kind == "i"
+    assert np.arange(4)[won_i].size == np.arange(3)[won_j].size == 0
