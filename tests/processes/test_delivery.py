@@ -155,6 +155,19 @@ def test_quality_is_diluted_by_new_workers_in_proportion_to_their_share():
     assert w.lots.quality[0] == pytest.approx(min(1.0, q * (1 + P.local_quality_bonus)))
 
 
+def test_quality_is_a_share_capped_at_one_however_strong_and_local_the_holder():
+    # The strongest holder (capacity 1, skill 1, seasoned, rested) in its own street would score
+    # (base + slope) x (1 + local bonus) > 1: its lot's quality, and what the community sees of
+    # it, is capped at 1, while its quality elsewhere is the uncapped score.
+    w = holder_world(item_hours=10.0, workers=0, capacity=1.0)
+    w.add_workers(2, employer=0, skill=1.0, tenure=40)
+    deliver(w, w.schedule.at(w.t), P)
+    q = P.quality_skill_base + P.quality_skill_slope
+    assert q * (1 + P.local_quality_bonus) > 1
+    assert w.orgs.quality[0] == pytest.approx(q)
+    assert w.lots.quality[0] == 1.0 and w.communities.org_item_quality[0] == 1.0
+
+
 def test_funded_items_outside_lots_are_done_by_the_streets_agency_with_local_quality():
     # Two communities; the first's funded items go to agency 0 of its street, the second has no
     # provider. The agency can staff half of them.
