@@ -243,13 +243,53 @@ def allocate_lots(
     ``score`` must be ``-inf`` where not allowed. Returns the rows and columns of the wins, in
     the order they were made; ``room`` and ``held`` are not changed.
 
-    The best bidder overall (the row's argmax) is taken when it qualifies; only otherwise is the
-    row searched, with numpy, among the bidders that do, so a lot costs O(1) Python steps unless
-    its favourite is full (issue 12: a Python scan of the row cost O(lots x bidders) steps).
+    Each row's bidders are ranked once (one stable sort of all rows, best first, ties by
+    column); a lot then takes the first ranked bidder that qualifies, in Python steps on lists
+    (a numpy search of the row when the favourite was full cost about 10 us a lot, and most
+    lots of a January letting need it: issue 10). With a NaN score the ranking would not follow
+    ``np.argmax``, so such markets take the search (:func:`_allocate_searching`).
     """
     empty = np.zeros(0, np.int64)
     if score.size == 0:
         return empty, empty
+    if np.isnan(score).any():
+        return _allocate_searching(order, score, allowed, need, room, held, cap_lots)
+    ranked = np.argsort(-score, axis=1, kind="stable").tolist()
+    allowed_of = allowed.tolist()
+    room_of, held_of = np.array(room, float).tolist(), np.array(held, np.int64).tolist()
+    need_of = need.tolist()
+    won_i: list[int] = []
+    won_j: list[int] = []
+    for i in order.tolist():
+        need_i = need_of[i]
+        row, ok = ranked[i], allowed_of[i]
+        j = row[0]  # the row's argmax
+        if not ok[j] or room_of[j] < need_i or held_of[j] >= cap_lots:
+            # the favourite does not qualify (so it is not among those that do): the next
+            # ranked that does, which is the argmax of the score over them
+            for j in row:
+                if ok[j] and room_of[j] >= need_i and held_of[j] < cap_lots:
+                    break
+            else:
+                continue
+        room_of[j] -= need_i
+        held_of[j] += 1
+        won_i.append(i)
+        won_j.append(j)
+    return np.array(won_i, np.int64), np.array(won_j, np.int64)
+
+
+def _allocate_searching(
+    order: np.ndarray,
+    score: np.ndarray,
+    allowed: np.ndarray,
+    need: np.ndarray,
+    room: np.ndarray,
+    held: np.ndarray,
+    cap_lots: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`allocate_lots` by ``np.argmax``: the row's best bidder when it qualifies, else the
+    argmax over the bidders that do (a numpy search of the row)."""
     best = np.argmax(score, axis=1)
     best_ok = allowed[np.arange(len(score)), best].tolist()
     best_of = best.tolist()
