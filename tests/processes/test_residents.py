@@ -171,3 +171,29 @@ def test_a_community_without_need_has_nothing_covered_and_no_quality():
     assert c.service_coverage.tolist() == pytest.approx([1.0, 0.0])
     assert c.service_quality.tolist() == pytest.approx([P.staff_base_quality, 0.0])
     assert c.coverage_elderly.tolist() == pytest.approx([1.0, 0.0])
+
+
+def test_item_need_of_a_community_without_own_need_is_spread_evenly_over_the_need_types():
+    # A community whose residents have no need of their own still has the resident-facing part of
+    # its items as need: in equal shares of the need types, so need by type adds up to it.
+    rf, h = P.resident_facing_share, P.hours_per_item
+    c = served(need=np.zeros(5), items_issued=10.0)
+    item_need = rf * 10 * h
+    assert c.need_hours[0] == pytest.approx(item_need)
+    for t in NEED_TYPES:
+        assert getattr(c, f"need_{t}")[0] == pytest.approx(item_need / len(NEED_TYPES))
+
+
+def test_each_community_delivered_quality_is_of_its_own_hours():
+    # Delivered quality = the quality hours a community got (services by source, items done,
+    # service items by need type) over the hours it got, its own only: community 0's staff did
+    # service items of need type 0 at staff quality; community 1 got only staff services, so its
+    # delivered quality is the staff's.
+    h = P.hours_per_item
+    w = blank_world((0, 0), need=ELDERLY, hours_services=[0.0, 20.0], items_issued=[4.0, 0.0])
+    w.need_issued[0, 0] = w.need_staff_done[0, 0] = 4 * h
+    w.communities.staff_items_done = [4 * h, 0.0]
+    serve_residents(w, w.schedule.at(w.t), P)
+    c = w.communities
+    assert c.delivered_hours.tolist() == pytest.approx([4 * h, 20.0])
+    assert c.delivered_quality.tolist() == pytest.approx([P.staff_base_quality] * 2)
