@@ -113,8 +113,7 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     w_alive = w.alive
     employed = w_alive & (w.employer >= 0)
     n_emp = _count(employed)
-    local, hhi = local_share_and_hhi(o)
-    top_share, top_workers = market_concentration(o, w)
+    local, hhi, top_share, top_workers = _market(o, w)
     pro = alive & (o.kind != GRASSROOTS)
     contract_income, project_income = _sum(o.contract_income), _sum(o.project_income)
     purchase_spend = _sum(c.purchase_spend)
@@ -155,7 +154,8 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
         "n_social_workers": n_emp,
         "social_workers_pool": _count(w_alive & (w.employer < 0)),
         "mean_skill": _mean(w.skill[employed]),
-        "certified_share": _mean(w.certified[employed].astype(float)),
+        # (a count over the employed: the same quotient as the mean of their 0/1 values)
+        "certified_share": _count(w.certified & employed) / n_emp if n_emp else np.nan,
         "turnover": s["quits"] / n_emp if n_emp else 0.0,
         "hires": s["hires"],
         "switchers_hired": s["switchers_hired"],
@@ -186,9 +186,7 @@ def local_share_and_hhi(orgs: Table) -> tuple[float, float]:
     total = _sum(money)
     if total <= 0:
         return float("nan"), float("nan")
-    shares = money / total
-    local = _sum(shares[orgs.kind != BRAND])
-    return float(local), float(_sum(shares**2))
+    return _local_and_hhi(orgs, money, total)
 
 
 def market_concentration(orgs: Table, workers: Table) -> tuple[float, float]:
@@ -198,6 +196,25 @@ def market_concentration(orgs: Table, workers: Table) -> tuple[float, float]:
     total = _sum(money)
     if total <= 0:
         return float("nan"), 0.0
+    return _largest(workers, money, total)
+
+
+def _market(orgs: Table, workers: Table) -> tuple[float, float, float, float]:
+    """:func:`local_share_and_hhi` and :func:`market_concentration` from one sum of the money."""
+    money = orgs.contract_income + orgs.project_income
+    total = _sum(money)
+    if total <= 0:
+        return float("nan"), float("nan"), float("nan"), 0.0
+    return (*_local_and_hhi(orgs, money, total), *_largest(workers, money, total))
+
+
+def _local_and_hhi(orgs: Table, money: np.ndarray, total: float) -> tuple[float, float]:
+    shares = money / total
+    local = _sum(shares[orgs.kind != BRAND])
+    return float(local), float(_sum(shares**2))
+
+
+def _largest(workers: Table, money: np.ndarray, total: float) -> tuple[float, float]:
     top = int(np.argmax(money))
     employed = workers.alive & (workers.employer == top)
     return float(money[top] / total), float(_count(employed))
@@ -222,10 +239,10 @@ def equity(model: DistrictModel) -> dict[str, float]:
     parts[3] = need
     np.multiply(c.service_quality, need, out=parts[4])
     parts[5] = need
-    index = street + n_s * np.arange(6)[:, None]
-    sums = np.bincount(index.ravel(), parts.ravel(), 6 * n_s).reshape(3, 2, n_s)
+    sums = np.bincount(_street_index(street, n_s), parts.ravel(), 6 * n_s).reshape(3, 2, n_s)
     num, den = sums[:, 0], sums[:, 1]
-    v = np.divide(num, den, out=np.full((3, n_s), np.nan), where=den > 0)
+    # a street without a denominator divides by NaN (the same quotients elsewhere, NaN there)
+    v = num / np.where(den > 0, den, np.nan)
     spread = np.fmax.reduce(v, axis=1) - np.fmin.reduce(v, axis=1) if n_s else np.full(3, np.nan)
     gaps = spread.tolist()
     # each sorted once for its percentiles and Gini (the three in one sort, row by row)
@@ -249,6 +266,20 @@ def equity(model: DistrictModel) -> dict[str, float]:
         "quality_gini": _gini_sorted(quality),
         "quality_p10_p90": float(q10 / q90) if q90 > 0 else np.nan,
     }
+
+
+_STREET_INDEX: dict[tuple[int, bytes], np.ndarray] = {}
+
+
+def _street_index(street: np.ndarray, n_s: int) -> np.ndarray:
+    """Bins of :func:`equity`'s six street sums (row k of the communities' values goes to bins
+    ``k * n_s + street``), flattened; kept by the streets' contents (they do not change in a
+    run, and building it cost about 10 us a month)."""
+    key = (n_s, street.tobytes())
+    index = _STREET_INDEX.get(key)
+    if index is None:
+        index = _STREET_INDEX[key] = (street + n_s * np.arange(6)[:, None]).ravel()
+    return index
 
 
 def _p10_p90(x: np.ndarray) -> tuple[float, float]:
