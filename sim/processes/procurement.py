@@ -357,6 +357,7 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     streets: dict[int, np.ndarray] = {}
     street_of, home_of = o.street.tolist(), o.community.tolist()
     money = world.project_money
+    committed = books.project_committed  # added to grant by grant, as the books would be
     won, targets, fees, hours = [], [], [], []
     merit = score[applies]
     order = np.argsort(-merit, kind="stable").tolist()
@@ -384,10 +385,12 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
         claimed[target] += 1
         won.append(org)
         targets.append(target)
-        fees.append(g / left)
-        hours.append(g / left / hour_cost)
-        books.project_committed += g
-        books.projects_funded += 1
+        fee = g / left
+        fees.append(fee)
+        hours.append(fee / hour_cost)
+        committed += g
+    books.project_committed = committed
+    books.projects_funded += len(won)
     world.project_money = money
     o.project_community[won] = targets
     o.project_month_fee[won] = fees
