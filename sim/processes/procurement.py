@@ -14,6 +14,8 @@ monthly for work actually delivered, so what organizations cannot absorb stays u
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sim.params import Params, Policy
@@ -246,29 +248,36 @@ def allocate_lots(
     Each row's bidders are ranked once (one stable sort of all rows, best first, ties by
     column); a lot then takes the first ranked bidder that qualifies, in Python steps on lists
     (a numpy search of the row when the favourite was full cost about 10 us a lot, and most
-    lots of a January letting need it: issue 10). With a NaN score the ranking would not follow
-    ``np.argmax``, so such markets take the search (:func:`_allocate_searching`).
+    lots of a January letting need it: issue 10). In the ranked rows a bidder that is not
+    allowed is replaced by a column of its own, ``n`` (one past the last bidder), that holds the
+    cap and so never qualifies: the steps check room and cap only (issue 12). With a NaN score
+    the ranking would not follow ``np.argmax``, so such markets take the search
+    (:func:`_allocate_searching`).
     """
     empty = np.zeros(0, np.int64)
     if score.size == 0:
         return empty, empty
     if np.isnan(score).any():
         return _allocate_searching(order, score, allowed, need, room, held, cap_lots)
-    ranked = np.argsort(-score, axis=1, kind="stable").tolist()
-    allowed_of = allowed.tolist()
+    ranked = np.argsort(-score, axis=1, kind="stable")
+    n = score.shape[1]
+    ranked_ok = allowed.take(ranked + np.arange(0, score.size, n)[:, None])  # flat indices
+    ranked = np.where(ranked_ok, ranked, n).tolist()
     room_of, held_of = np.array(room, float).tolist(), np.array(held, np.int64).tolist()
+    room_of.append(0.0)
+    held_of.append(cap_lots)  # column n: at the cap, never qualifies (and never wins)
     need_of = need.tolist()
     won_i: list[int] = []
     won_j: list[int] = []
     for i in order.tolist():
         need_i = need_of[i]
-        row, ok = ranked[i], allowed_of[i]
+        row = ranked[i]
         j = row[0]  # the row's argmax
-        if not ok[j] or room_of[j] < need_i or held_of[j] >= cap_lots:
+        if room_of[j] < need_i or held_of[j] >= cap_lots:
             # the favourite does not qualify (so it is not among those that do): the next
             # ranked that does, which is the argmax of the score over them
             for j in row:
-                if ok[j] and room_of[j] >= need_i and held_of[j] < cap_lots:
+                if room_of[j] >= need_i and held_of[j] < cap_lots:
                     break
             else:
                 continue
@@ -345,44 +354,53 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     score = score + rng.normal(0.0, p.project_score_noise, len(candidates))
     applicants = candidates[applies]
     books.projects_applied += len(applicants)
-    is_group = o.kind[applicants] == GRASSROOTS
-    grant = np.where(is_group, p.project_grant_group, p.project_grant_agency) * left / 12
+    is_group = group[applicants]
+    # each kind's grant for the months left (the same product and quotient for every applicant)
+    grant_group = p.project_grant_group * left / 12
+    grant_agency = p.project_grant_agency * left / 12
     c = world.communities
     # An agency serves the least-covered community of its street not yet targeted by a project
     # (ties broken at random, so agencies in one street spread out).
-    claimed = np.bincount(o.project_community[o.project_community >= 0], None, len(c)).astype(float)
+    claimed = np.bincount(o.project_community[o.project_community >= 0], None, len(c))
     jitter = rng.random(len(c)) * 1e-6
-    # Sequential (money and claims run down), on Python numbers; an agency's street's communities
-    # are looked up once per street, and the winners are written afterwards (issue 12).
-    streets: dict[int, np.ndarray] = {}
+    # Sequential (money and claims run down), on Python numbers: each community's rank
+    # (coverage + claims + jitter, the same additions as on arrays) is kept in a list and
+    # recomputed where a claim is added; a street's communities are listed once; the first
+    # least rank of a street is np.argmin's (with a NaN rank, the first NaN: _least_rank).
+    # The winners are written afterwards (issue 12).
+    coverage = c.coverage_memory
+    rank_of = (coverage + claimed + jitter).tolist()
+    coverage_of, claimed_of, jitter_of = coverage.tolist(), claimed.tolist(), jitter.tolist()
+    least = _least_rank(rank_of)
+    streets: dict[int, list[int]] = {}
     street_of, home_of = o.street.tolist(), o.community.tolist()
     money = world.project_money
     committed = books.project_committed  # added to grant by grant, as the books would be
     won, targets, fees, hours = [], [], [], []
     merit = score[applies]
     order = np.argsort(-merit, kind="stable").tolist()
-    merit_of, grant_of = merit.tolist(), grant.tolist()
-    applicant_of, group_of = applicants.tolist(), is_group.tolist()
+    merit_of, applicant_of, group_of = merit.tolist(), applicants.tolist(), is_group.tolist()
+    bar = p.project_review_bar
     for k in order:
-        if merit_of[k] < p.project_review_bar or money < smallest:
+        if merit_of[k] < bar or money < smallest:
             break  # the review funds no proposal below its bar; no money, no more grants
-        g = grant_of[k]
+        in_group = group_of[k]
+        g = grant_group if in_group else grant_agency
         if g <= 0 or g > money:
             continue
         org = applicant_of[k]
         money -= g
-        if group_of[k]:
+        if in_group:
             target = home_of[org]
             hour_cost = p.project_group_hour_cost
         else:
-            s = street_of[org]
-            if s not in streets:
-                streets[s] = np.flatnonzero(c.street == s)
-            in_street = streets[s]
-            rank = c.coverage_memory[in_street] + claimed[in_street] + jitter[in_street]
-            target = int(in_street[np.argmin(rank)])
+            if not streets:
+                for community, s in enumerate(c.street.tolist()):
+                    streets.setdefault(s, []).append(community)
+            target = least(streets[street_of[org]])
             hour_cost = p.service_hour_price
-        claimed[target] += 1
+        claimed_of[target] += 1
+        rank_of[target] = coverage_of[target] + claimed_of[target] + jitter_of[target]
         won.append(org)
         targets.append(target)
         fee = g / left
@@ -395,3 +413,11 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     o.project_community[won] = targets
     o.project_month_fee[won] = fees
     o.project_hours[won] = hours
+
+
+def _least_rank(rank_of: list[float]) -> Callable[[list[int]], int]:
+    """The member of a list of communities with the least ``rank_of``, the first of equals, as
+    ``np.argmin`` over their ranks picks it (a NaN is least, the first NaN of the members)."""
+    if all(r == r for r in rank_of):
+        return lambda members: min(members, key=rank_of.__getitem__)
+    return lambda members: min(members, key=lambda k: (rank_of[k] == rank_of[k], rank_of[k]))

@@ -6,6 +6,7 @@ import pytest
 from sim import DistrictModel, load_scenario
 from sim.params import Params
 from sim.processes.procurement import (
+    _least_rank,
     allocate_lots,
     appropriate,
     award_lots,
@@ -281,6 +282,20 @@ def test_a_project_call_spends_the_money_on_the_least_covered_communities_first(
     agencies = funded & (o.kind == AGENCY)
     assert np.bincount(o.project_community[agencies], minlength=4).tolist() == [1, 2, 1, 1]
     assert o.project_community[group] == 2
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_an_agencys_project_community_is_the_first_least_ranked_as_argmin_picks_it(seed):
+    # call_projects picks an agency's community on Python numbers; it must be np.argmin's pick
+    # over the street's ranks: the least, the first of equal ranks, the first NaN if any.
+    rng = np.random.default_rng(seed)
+    rank = rng.integers(0, 4, 12).astype(float)  # many ties
+    rank[rng.random(12) < 0.2] = -0.0
+    if seed % 3 == 0:
+        rank[rng.random(12) < 0.15] = np.nan
+    least = _least_rank(rank.tolist())
+    for members in (sorted(rng.choice(12, k, replace=False).tolist()) for k in (1, 3, 5, 12)):
+        assert least(members) == members[int(np.argmin(rank[members]))]
 
 
 def test_projects_from_an_earlier_call_count_as_much_as_this_calls_in_spreading_agencies():
