@@ -13,7 +13,7 @@ give a value at or before the run's first month, so no lever silently falls back
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,11 +110,25 @@ class PolicySchedule:
 
     def changed(self, step: int, lever: str) -> bool:
         """Whether ``lever`` takes a new value at this step (always true at step 0)."""
+        return self.changed_any(step, (lever,))
+
+    def changed_any(self, step: int, levers: Sequence[str]) -> bool:
+        """Whether any of ``levers`` takes a new value at this step (at step 0 every lever does).
+
+        A month in which no lever moves keeps the month before's policy object (:meth:`build`),
+        and levers are never NaN (``allow_inf_nan=False``), so the same object means no change
+        (issue 12: most months).
+        """
+        if not levers:
+            return False
         if step == 0:
             return True
         if step < 0 or step >= len(self.policies):
             return False
-        return getattr(self.policies[step], lever) != getattr(self.policies[step - 1], lever)
+        now, before = self.policies[step], self.policies[step - 1]
+        if now is before:
+            return False
+        return any(getattr(now, lever) != getattr(before, lever) for lever in levers)
 
 
 def _value_at(entries: list[tuple[int, Any]], t: int) -> Any:

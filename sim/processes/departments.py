@@ -40,9 +40,9 @@ def departments_month(world: World, policy: Policy, params: Params) -> None:
     """Campaigns start and end; the lists are cut when entry control first applies; reviews."""
     p, pol, iss, t = params, policy, world.issuers, world.t
     rng = world.streams.departments
-    idle = iss.campaign_until <= t
-    start = idle & (rng.random(len(iss)) < p.campaigns_per_year / 12)
-    iss.campaign_until[...] = np.where(start, t + p.campaign_months, iss.campaign_until)
+    start = rng.random(len(iss)) < p.campaigns_per_year / 12
+    start &= iss.campaign_until <= t  # idle issuers only
+    iss.campaign_until[start] = t + p.campaign_months
 
     types = world.item_types
     world.list_stats = {"petitions": 0, "admitted": 0, "admitted_funded": 0}
@@ -97,10 +97,11 @@ def issuer_mix(world: World) -> dict[str, np.ndarray]:
     key = (
         len(world.issuers),
         world.lists_cut_step != NEVER,
-        *(
-            getattr(types, col).tobytes()
-            for col in ("owner", "volume", "need", "listed", "purchasable")
-        ),
+        types.owner.tobytes(),
+        types.volume.tobytes(),
+        types.need.tobytes(),
+        types.listed.tobytes(),
+        types.purchasable.tobytes(),
     )
     cached = _MIX_CACHE.get(world)
     if cached is not None and cached[0] == key:

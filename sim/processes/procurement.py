@@ -51,7 +51,7 @@ def appropriate(world: World, policy: Policy, params: Params) -> None:
     if new_projects:
         # last year's projects end before lots are weighed against them
         plan_projects(world, policy, params)
-    if new_year or any(world.schedule.changed(world.t, lever) for lever in PURCHASE_LEVERS):
+    if new_year or world.schedule.changed_any(world.t, PURCHASE_LEVERS):
         plan_lots(world, policy, params)
         award_lots(world, policy, params)
     elif quarter:

@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -21,6 +23,28 @@ def test_service_centres_go_round_robin_over_the_most_populous_streets():
     w = district({"service_centres": 2, "service_centre_streets": 4})
     apply_policy(w, w.schedule.at(w.t), P)
     assert w.streets.service_centres.tolist() == [0, 1, 0, 1]
+
+
+def test_kept_service_centres_follow_the_populations_and_levers():
+    # The centres are kept per world with the populations and levers they were computed for: a
+    # world whose populations or levers changed gets what a fresh copy of it computes.
+    w = district({"service_centres": 5, "service_centre_streets": 3})
+    pol = w.schedule.at(w.t)
+    apply_policy(w, pol, P)
+    assert w.streets.service_centres.tolist() == [0, 2, 1, 2]
+    w.streets.population[...] = w.streets.population[::-1].copy()  # in place: 0 > 2 > 1 > 3
+    fresh = copy.deepcopy(w)
+    apply_policy(w, pol, P)
+    apply_policy(fresh, pol, P)
+    assert w.streets.service_centres.tolist() == fresh.streets.service_centres.tolist()
+    assert w.streets.service_centres.tolist() == [2, 1, 2, 0]
+    for update in ({"service_centres": 2}, {"service_centre_streets": 1}):
+        other = pol.model_copy(update=update)
+        fresh = copy.deepcopy(w)
+        apply_policy(w, other, P)
+        apply_policy(fresh, other, P)
+        assert w.streets.service_centres.tolist() == fresh.streets.service_centres.tolist()
+    assert w.streets.service_centres.tolist() == [5, 0, 0, 0]
 
 
 def test_brand_agencies_arrive_once_with_their_imported_workers():
