@@ -55,7 +55,8 @@ def finished_run(scenario: str, seed: int, overrides: tuple[str, ...] = ()) -> D
 @pytest.fixture(autouse=True)
 def _empty_memo_tables():
     """Empty the tables that the code keeps in its modules across calls (productive shares by
-    workforce, newcomers' quit weights by tenure, Gini weights by length, equity's street bins)
+    workforce, newcomers' quit weights by tenure, Gini weights by length, equity's street bins,
+    the result tables' layouts)
     before each test. mutmut forks each mutant's test run from
     a process that has already run the tests, so a table filled there would give a mutant of the
     function that fills it the unmutated values, and no test could catch it."""
@@ -63,6 +64,7 @@ def _empty_memo_tables():
     sim.processes.labour._NEWCOMER.clear()
     sim.metrics._GINI_WEIGHTS.clear()
     sim.metrics._STREET_INDEX.clear()
+    sim.metrics._LAYOUTS.clear()
 
 
 @pytest.fixture

@@ -265,6 +265,41 @@ def test_result_columns_keep_their_declared_types_at_every_level(reform_results)
     assert str(reform_results["street"]["items_issued"].dtype) == "int64"  # not all float64
 
 
+def test_results_are_the_result_columns_as_data_frames(reform):
+    # results() builds its tables from a few 2-D blocks; they are the tables pandas makes column
+    # by column from result_columns (same columns in the same order, types, values, index).
+    from sim.metrics import TEXT_COLUMNS, result_columns
+
+    frames = reform.results()
+    columns = result_columns(reform)
+    assert list(frames) == list(columns) == ["district", "street", "community"]
+    for level, cols in columns.items():
+        plain = pd.DataFrame(
+            {k: pd.array(v, dtype="str") if k in TEXT_COLUMNS else v for k, v in cols.items()}
+        )
+        pd.testing.assert_frame_equal(frames[level], plain, check_exact=True)
+        assert frames[level].equals(plain)
+    # numeric columns are rows of their type's block: distinct columns, not one row twice
+    c = columns["community"]
+    assert not np.array_equal(c["admin_hours"], c["staff_hours_used"])
+    assert (c["step"] == np.repeat(np.arange(1, 49), reform.district.n_communities)).all()
+
+
+def test_results_are_copies_that_later_months_leave_alone():
+    m = DistrictModel(load_scenario(SCENARIOS / "wuhou_reform.toml"), rng=4)
+    assert all(df.empty for df in m.results().values())
+    m.step()
+    m.step()
+    early = m.results()
+    kept = {level: df.copy(deep=True) for level, df in early.items()}
+    m.step()
+    later = m.results()
+    for level, df in early.items():
+        pd.testing.assert_frame_equal(df, kept[level], check_exact=True)
+        assert len(later[level]) == len(df) * 3 // 2
+        pd.testing.assert_frame_equal(later[level].iloc[: len(df)], df, check_exact=True)
+
+
 def test_the_collectors_reporters_give_the_last_recorded_month():
     m = DistrictModel(load_scenario(SCENARIOS / "wuhou_reform.toml"), rng=2)
     reporters = m.datacollector.model_reporters
