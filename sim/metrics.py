@@ -108,8 +108,9 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     o, w, c, s = model.orgs, model.workers, model.communities, model.month_stats
     books = model.year_books()
     alive = o.alive
-    n_alive = _count(alive)
-    by_kind = np.bincount(o.kind[alive], None, 3)
+    # alive organizations by kind, and so all of them (counts, exact)
+    by_kind = np.bincount(o.kind[alive], None, 3).tolist()
+    n_alive = sum(by_kind)
     w_alive = w.alive
     employed = w_alive & (w.employer >= 0)
     n_emp = _count(employed)
@@ -124,12 +125,12 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     pol = model.policy
     exits = s["exits"]
     other_orgs = model.other_orgs
-    centres = model.streets.service_centres
+    n_centres, streets_with_centres = _centres(model.streets.service_centres)
     return {
         "n_orgs": n_alive + other_orgs,
-        "n_orgs_grassroots": int(by_kind[GRASSROOTS]),
-        "n_orgs_agency": int(by_kind[AGENCY]),
-        "n_orgs_brand": int(by_kind[BRAND]),
+        "n_orgs_grassroots": by_kind[GRASSROOTS],
+        "n_orgs_agency": by_kind[AGENCY],
+        "n_orgs_brand": by_kind[BRAND],
         "n_orgs_other": other_orgs,
         "n_registered": _count(alive & o.registered) + other_orgs,
         "n_registered_new_rule": _count(alive & o.new_rule),
@@ -152,7 +153,8 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
         "largest_provider_share": top_share,
         "largest_provider_workers": top_workers,
         "n_social_workers": n_emp,
-        "social_workers_pool": _count(w_alive & (w.employer < 0)),
+        # (the alive without an employer: all alive but the employed)
+        "social_workers_pool": _count(w_alive) - n_emp,
         "mean_skill": _mean(w.skill[employed]),
         # (a count over the employed: the same quotient as the mean of their 0/1 values)
         "certified_share": _count(w.certified & employed) / n_emp if n_emp else np.nan,
@@ -170,13 +172,26 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
         "project_spent_ytd": books.project_spent,
         **equity(model),
         **list_record(model),
-        "service_centres": int(_sum(centres)),
-        "streets_with_centres": _count(centres > 0),
+        "service_centres": n_centres,
+        "streets_with_centres": streets_with_centres,
         "incubation_centres": pol.incubation_centres,
         "entry_control": bool(pol.entry_control),
         "purchase_budget": pol.purchase_budget,
         "project_budget": pol.project_budget,
     }
+
+
+_CENTRES: dict[tuple[str, bytes], tuple[int, int]] = {}
+
+
+def _centres(centres: np.ndarray) -> tuple[int, int]:
+    """Service centres open and streets with one, kept by the streets' centre counts (they change
+    only when the policy does)."""
+    key = (centres.dtype.str, centres.tobytes())
+    counts = _CENTRES.get(key)
+    if counts is None:
+        counts = _CENTRES[key] = (int(_sum(centres)), _count(centres > 0))
+    return counts
 
 
 def local_share_and_hhi(orgs: Table) -> tuple[float, float]:
@@ -240,32 +255,66 @@ def equity(model: DistrictModel) -> dict[str, float]:
     np.multiply(c.service_quality, need, out=parts[4])
     parts[5] = need
     sums = np.bincount(_street_index(street, n_s), parts.ravel(), 6 * n_s).reshape(3, 2, n_s)
-    num, den = sums[:, 0], sums[:, 1]
-    # a street without a denominator divides by NaN (the same quotients elsewhere, NaN there)
-    v = num / np.where(den > 0, den, np.nan)
-    spread = np.fmax.reduce(v, axis=1) - np.fmin.reduce(v, axis=1) if n_s else np.full(3, np.nan)
-    gaps = spread.tolist()
+    # Each street's value, a street without a denominator left out, as are NaN values (np.fmax
+    # and np.fmin skip them): in Python floats, the same divisions and the one difference. If
+    # every value is NaN (never in a run), numpy's NaN, whose bits depend on the values.
+    gaps = []
+    for num, den in sums.tolist():
+        v = [q for a, b in zip(num, den, strict=True) if b > 0 and (q := a / b) == q]
+        gaps.append(max(v) - min(v) if v else _spread(num, den))
     # each sorted once for its percentiles and Gini (the three in one sort, row by row)
     ranked = parts[:3]
     ranked[0] = c.admin_burden
     ranked[1] = c.service_coverage
     ranked[2] = c.service_quality
     ranked.sort(axis=1)
-    burden, coverage, quality = ranked
-    b10, b90 = _p10_p90_sorted(burden)
-    c10, c90 = _p10_p90_sorted(coverage)
-    q10, q90 = _p10_p90_sorted(quality)
+    (b10, b90), (c10, c90), (q10, q90) = _p10_p90_rows(ranked)
     return {
-        "coverage_gini": _gini_sorted(coverage),
+        "coverage_gini": _gini_sorted(ranked[1]),
         "burden_street_gap": gaps[0],
-        "burden_p10_p90": float(b10 / b90) if b90 > 0 else np.nan,
-        "burden_gini": _gini_sorted(burden),
+        "burden_p10_p90": b10 / b90 if b90 > 0 else np.nan,
+        "burden_gini": _gini_sorted(ranked[0]),
         "coverage_street_gap": gaps[1],
-        "coverage_p10_p90": float(c10 / c90) if c90 > 0 else np.nan,
+        "coverage_p10_p90": c10 / c90 if c90 > 0 else np.nan,
         "quality_street_gap": gaps[2],
-        "quality_gini": _gini_sorted(quality),
-        "quality_p10_p90": float(q10 / q90) if q90 > 0 else np.nan,
+        "quality_gini": _gini_sorted(ranked[2]),
+        "quality_p10_p90": q10 / q90 if q90 > 0 else np.nan,
     }
+
+
+def _spread(num: list[float], den: list[float]) -> float:
+    """Street gap of street sums whose quotients are all NaN (or none), as numpy gives it."""
+    if not num:
+        return np.nan
+    a, b = np.array(num), np.array(den)
+    v = a / np.where(b > 0, b, np.nan)
+    return float(np.fmax.reduce(v) - np.fmin.reduce(v))
+
+
+def _p10_p90_rows(ranked: np.ndarray) -> list[tuple[float, float]]:
+    """:func:`_p10_p90_sorted` of each row of a 2-D array sorted ascending along its rows: the
+    four order statistics of all rows in one take, interpolated in Python floats (the same
+    operations in the same order as on numpy's scalars)."""
+    n = ranked.shape[1]
+    if n == 0:
+        return [(np.nan, np.nan)] * len(ranked)
+    points = _QUANTILE_POINTS.get(n)
+    if points is None:
+        at = []
+        for q in (0.1, 0.9):
+            pos = (n - 1) * q
+            lo = int(pos)
+            at.append((lo, min(lo + 1, n - 1), pos - lo))
+        (lo1, hi1, f1), (lo9, hi9, f9) = at
+        points = _QUANTILE_POINTS[n] = (np.array([lo1, hi1, lo9, hi9], np.intp), f1, f9)
+    index, f1, f9 = points
+    return [
+        (a + (b - a) * f1, c + (d - c) * f9) for a, b, c, d in ranked.take(index, axis=1).tolist()
+    ]
+
+
+# Positions of the 10th and 90th percentiles by length (rows taken, interpolation weights)
+_QUANTILE_POINTS: dict[int, tuple[np.ndarray, float, float]] = {}
 
 
 _STREET_INDEX: dict[tuple[int, bytes], np.ndarray] = {}
@@ -315,10 +364,16 @@ def _gini_sorted(x: np.ndarray) -> float:
     n, total = len(x), _sum(x)
     if n == 0 or total <= 0:
         return 0.0
+    return float(_gini_weights(n) @ x / (n * total))
+
+
+def _gini_weights(n: int) -> np.ndarray:
+    """The Gini coefficient's rank weights ``2i - n - 1`` (i = 1..n), kept by length, as floats
+    (integer weights are converted on every product: the same values, 4 us more)."""
     weights = _GINI_WEIGHTS.get(n)
     if weights is None:
-        weights = _GINI_WEIGHTS[n] = 2 * np.arange(1, n + 1) - n - 1
-    return float(weights @ x / (n * total))
+        weights = _GINI_WEIGHTS[n] = (2 * np.arange(1, n + 1) - n - 1).astype(np.float64)
+    return weights
 
 
 # Reductions called directly (ndarray.sum and .mean add two Python calls each, and the record
@@ -339,7 +394,8 @@ class Recorder:
     """This run's monthly outputs in preallocated arrays (grown by doubling if the model is
     stepped past its scenario's months).
 
-    ``community[s, j, i]`` is community output j (:attr:`community_names`) of community i in
+    ``community[s, j, i]`` is community output j (:attr:`community_names`: those read from a
+    community column first, then the measured ones, each in table order) of community i in
     recorded month s; ``district[s, k]`` is district-only output k (:attr:`district_names`). Both
     are float64 (exact for the counts); the declared types are applied when tables are built.
     ``n`` months are recorded; it is raised only after a month's rows are written, so a reader in
@@ -348,7 +404,11 @@ class Recorder:
 
     def __init__(self, model: DistrictModel, capacity: int) -> None:
         self.n_communities = len(model.communities)
-        community = recorded_community_outputs()
+        # Outputs read straight from a community column first, so that they are one run of rows
+        # (then the measured ones; the tables take each output by name).
+        recorded = recorded_community_outputs()
+        community = [o for o in recorded if _is_column(o)]
+        community += [o for o in recorded if not _is_column(o)]
         self.community_outputs = community
         self.community_names = [o.name for o in community]
         # Outputs read straight from a community column are read together (one attrgetter call
@@ -357,7 +417,8 @@ class Recorder:
         self._source_rows = np.array([j for j, _ in sources], dtype=np.intp)
         # Stacked straight into the month's rows when they are one run of rows (they are: the
         # columns come first), else through a buffer (a tuple of arrays assigned to fancy-indexed
-        # rows is converted element by element, about 30 us a month, issue 12).
+        # rows is converted element by element, about 30 us a month, issue 12; the buffer and
+        # its fancy assignment cost about 4 us a month more than the run).
         rows = self._source_rows
         self._source_span: slice | None = None
         if len(rows) and np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))):

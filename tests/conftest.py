@@ -55,16 +55,18 @@ def finished_run(scenario: str, seed: int, overrides: tuple[str, ...] = ()) -> D
 @pytest.fixture(autouse=True)
 def _empty_memo_tables():
     """Empty the tables that the code keeps in its modules across calls (productive shares by
-    workforce, newcomers' quit weights by tenure, Gini weights by length, equity's street bins,
-    the result tables' layouts)
-    before each test. mutmut forks each mutant's test run from
-    a process that has already run the tests, so a table filled there would give a mutant of the
-    function that fills it the unmutated values, and no test could catch it."""
+    workforce, newcomers' quit weights by tenure, Gini weights and percentile positions by length,
+    equity's street bins, the record's centre counts, the result tables' layouts) before each
+    test. mutmut forks each mutant's test run from a process that has already run the tests, so
+    a table filled there would give a mutant of the function that fills it the unmutated values,
+    and no test could catch it."""
     sim.processes.delivery._PRODUCTIVE.clear()
     sim.processes.labour._NEWCOMER.clear()
     sim.metrics._GINI_WEIGHTS.clear()
     sim.metrics._STREET_INDEX.clear()
     sim.metrics._LAYOUTS.clear()
+    sim.metrics._QUANTILE_POINTS.clear()
+    sim.metrics._CENTRES.clear()
 
 
 @pytest.fixture
