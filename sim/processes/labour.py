@@ -38,49 +38,55 @@ def staff_organizations(world: World, policy: Policy, params: Params) -> None:
     rng = world.streams.labour
     n_o = len(o)
     holder = lots.holder
-    has = holder >= 0
     # (lots without a holder summed into an extra bin: no masked copies, the same sums)
-    by_holder = np.where(has, holder, np.intp(n_o))
+    by_holder = np.where(holder >= 0, holder, np.intp(n_o))
     contract_hours = np.bincount(by_holder, lots.hours, n_o + 1)[:n_o]
-    kind = o.kind
-    project = np.where((o.project_community >= 0) & (kind != GRASSROOTS), o.project_hours, 0.0)
+    outfit = o.kind != GRASSROOTS  # agencies and brands
+    project = np.where((o.project_community >= 0) & outfit, o.project_hours, 0.0)
     expected = np.add(contract_hours, project, out=o.expected_hours)
     # Staff for the work held, or for last month's workload if that was larger (funded items add
     # work no contract priced in), as long as the contracts and projects last.
-    working = expected > 0
-    workload = np.where(working, np.maximum(expected, o.demand_hours), 0.0)
+    busy = (expected > 0).nonzero()[0]
+    busy_plain = np.maximum(expected[busy], o.demand_hours[busy])
     # Workers needed, allowing for the hours a workforce of that size loses to coordination.
-    plain = workload / p.worker_hours_per_month
+    busy_plain /= p.worker_hours_per_month
     # (computed for the organizations with work only: with none, 0 / (1 - 0) is 0; issue 12)
     needed = np.zeros(n_o)
-    busy = working.nonzero()[0]
-    busy_plain = plain[busy]
     needed[busy] = busy_plain / (1 - coordination_share(busy_plain, p))
     target = np.ceil(needed - 1e-9).astype(np.int64)
     reserves = o.reserves
-    core = (kind != GRASSROOTS) & (reserves > 0) & o.registered
+    core = reserves > 0
+    core &= outfit
+    core &= o.registered
     # alive, and not out of money with no work to pay for
     staffed = o.alive & ~((reserves < 0) & (expected <= 0))
     target = np.where(staffed, np.maximum(target, core * p.agency_core_workers), 0)
 
-    employed = (w.alive & (w.employer >= 0)).nonzero()[0]
-    emp = w.employer[employed].astype(np.intp)
-    have = np.bincount(emp, None, n_o)
+    # Each worker's employer row, n_o ("none") without one: counts by it are the counts of the
+    # employed.
+    employer = w.employer
+    employed = employer >= 0
+    employed &= w.alive
+    by_emp = np.where(employed, employer, np.intp(n_o))
+    have = np.bincount(by_emp, None, n_o + 1)[:n_o]
 
     # Lay off surplus workers, newest first.
-    surplus = np.maximum(have - target, 0)
+    gap = target - have
+    short = np.maximum(gap, 0)
+    surplus = short - gap  # max(have - target, 0), in integers
     if np.count_nonzero(surplus):
+        employed = employed.nonzero()[0]
+        emp = by_emp[employed]
         order = np.lexsort((w.tenure[employed], emp))  # by employer, then shortest tenure first
         ranked = employed[order]
         emp_sorted = emp[order]
         first = np.searchsorted(emp_sorted, emp_sorted)
         rank = np.arange(len(ranked)) - first
         fire = ranked[rank < surplus[emp_sorted]]
-        w.employer[fire] = -1
+        employer[fire] = -1
         w.tenure[fire] = 0
         world.month_stats["layoffs"] += len(fire)
 
-    short = np.maximum(target - have, 0)
     hiring = short.nonzero()[0]
     if len(hiring):
         _hire(world, params, hiring, short, rng)

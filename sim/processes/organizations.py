@@ -175,12 +175,16 @@ def register(world: World, policy: Policy, params: Params) -> None:
     draws = rng.random((2, n))
     # Agencies register as 民办非企业单位 after a fixed delay; A12 concerns community groups only.
     registered, registered_step = o.registered, o.registered_step
-    pro = o.alive & ~registered & (o.kind != GRASSROOTS)
+    group = o.kind == GRASSROOTS
+    unreg = ~registered
+    unreg &= o.alive
+    pro = unreg & ~group
     pro &= world.t - o.born_step >= p.agency_registration_delay
-    registered |= pro
-    registered_step[pro] = world.t
+    if np.count_nonzero(pro):
+        registered |= pro
+        registered_step[pro] = world.t
 
-    unreg = o.alive & ~registered & (o.kind == GRASSROOTS)
+    unreg &= group  # (pro has no groups: the unregistered groups are those before it)
     supported = (o.incubated_until > world.t) | o.hosted
     if pol.registration_prior_approval:
         boost = 1 + p.support_approval_boost * supported
@@ -190,19 +194,21 @@ def register(world: World, policy: Policy, params: Params) -> None:
     eligible &= o.reserves >= pol.registration_capital
     if pol.registration_prior_approval:
         eligible &= o.approved
-    rate = p.registration_apply_rate * np.where(supported, p.support_registration_multiplier, 1.0)
-    applies = eligible & (draws[1] < rate)
-    registered |= applies
-    registered_step[applies] = world.t
+    rate = p.registration_apply_rate
+    applies = draws[1] < np.where(supported, rate * p.support_registration_multiplier, rate)
+    applies &= eligible
     looser = (
         pol.registration_members < B4_MEMBERS
         or pol.registration_capital < B4_CAPITAL
         or not pol.registration_prior_approval
     )
     n_applied = np.count_nonzero(applies)
-    if looser:
-        new_rule = o.new_rule
-        new_rule |= applies
+    if n_applied:
+        registered |= applies
+        registered_step[applies] = world.t
+        if looser:
+            new_rule = o.new_rule
+            new_rule |= applies
     world.month_stats["registrations"] += n_applied
     world.month_stats["registrations_new_rule"] += n_applied if looser else 0
 

@@ -192,6 +192,21 @@ def test_an_organization_staffed_for_its_work_neither_hires_nor_lays_off():
         assert (w.workers.tenure[:3] == 5).all()
 
 
+def test_workers_are_counted_by_employer_with_the_pool_empty_and_the_last_row_unstaffed():
+    # Everyone is employed by the first agency, which keeps what its work needs; the second (the
+    # table's last row) has project work and nobody yet: it hires its worker among switchers.
+    w = agency_world(registered=False)
+    w.add_orgs(AGENCY, 1, street=0, capacity=0.5, reserves=1000.0, project_community=0,
+               project_hours=0.5 * PER_WORKER)  # fmt: skip
+    w.lots.holder[0] = 0
+    w.lots.hours[0] = 1.5 * PER_WORKER
+    w.add_workers(workers_for(1.5 * PER_WORKER), employer=0, tenure=5)
+    staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=50.0))
+    assert len(employed_by(w, 0)) == workers_for(1.5 * PER_WORKER) == 2
+    assert len(employed_by(w, 1)) == workers_for(0.5 * PER_WORKER) == 1
+    assert w.month_stats["layoffs"] == 0 and w.month_stats["switchers_hired"] == 1
+
+
 def test_idle_workers_leave_the_pool_at_their_rate():
     n = 4000
     w = agency_world()

@@ -209,6 +209,31 @@ def test_groups_register_only_when_they_meet_the_threshold():
     assert w.orgs.registered.tolist() == [True, False]
 
 
+def test_only_living_unregistered_organizations_register_and_a_registration_keeps_its_month():
+    # Everyone meets the threshold and applies (rate 1): the living unregistered groups and the
+    # agencies past the delay register now; those registered before keep the month they did;
+    # organizations that exited never register.
+    n = 50
+    rule = {"registration_members": 10, "registration_capital": 0.0,
+            "registration_prior_approval": False}  # fmt: skip
+    w = blank_world((0,), t=40, policy=rule)
+    group = {"street": 0, "community": 0, "members": 50.0, "reserves": 1e6}
+    agency = {"street": 0, "born_step": -100}
+    w.add_orgs(GRASSROOTS, n, **group)
+    w.add_orgs(GRASSROOTS, n, registered=True, registered_step=5, **group)
+    w.remove_orgs(w.add_orgs(GRASSROOTS, n, **group))
+    w.add_orgs(AGENCY, n, **agency)
+    w.add_orgs(AGENCY, n, registered=True, registered_step=7, **agency)
+    w.remove_orgs(w.add_orgs(AGENCY, n, **agency))
+    register(w, pol(w), Params(registration_apply_rate=1.0))
+    o = w.orgs
+    assert o.registered.reshape(6, n).all(axis=1).tolist() == [True, True, False] * 2
+    assert not o.registered.reshape(6, n)[[2, 5]].any()
+    steps = o.registered_step.reshape(6, n)
+    assert (steps == np.array([[40], [5], [NEVER], [40], [7], [NEVER]])).all()
+    assert w.month_stats["registrations"] == n
+
+
 def test_incubation_takes_the_strongest_young_organizations_up_to_its_places():
     w = blank_world((0,), t=0, policy={"incubation_centres": 1})
     slots = P.incubation_slots
