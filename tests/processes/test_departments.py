@@ -54,6 +54,27 @@ def test_no_review_means_no_creep_and_strict_review_admits_only_funded_types():
     assert strict.results()["community"]["items_crept"].sum() == 0
 
 
+def test_choice_is_the_same_per_issuer_whatever_the_order_of_the_issuers_rows():
+    # choice closes the street action to streets by a slice when their rows are one block (every
+    # built world) and by their row indices otherwise: issuers' rows reordered so the streets are
+    # not one block give each issuer the same chances and the same expected cost.
+    m = fresh(entry_control=True)
+    iss = m.world.issuers
+    pi, after = choice(m.world, m.policy, m.params)
+    expected = iss.expected_cost.copy()
+    streets = np.flatnonzero(iss.kind == 1)
+    assert len(streets) > 2 and (np.diff(streets) == 1).all()  # one block here
+    perm = np.arange(len(iss))
+    perm[[0, streets[1]]] = perm[[streets[1], 0]]  # a street first, a department among streets
+    for col in iss.columns:
+        getattr(iss, col)[...] = getattr(iss, col)[perm].copy()
+    assert not (np.diff(np.flatnonzero(iss.kind == 1)) == 1).all()
+    pi2, after2 = choice(m.world, m.policy, m.params)
+    assert pi2.tobytes() == pi[perm].tobytes() and after2.tobytes() == after[perm].tobytes()
+    assert iss.expected_cost.tobytes() == expected[perm].tobytes()
+    assert (pi2[iss.kind == 1, :, STREET] == 0).all() and (pi2[iss.kind != 1, :, STREET] > 0).all()
+
+
 def test_issuers_choose_by_cost():
     m = fresh(entry_control=True)
     pi, _ = choice(m.world, m.policy, m.params)
