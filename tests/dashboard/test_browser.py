@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,25 @@ from .conftest import REFORM
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 DOCS_FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures"
+
+
+def chart_screenshot(chart: Any, tries: int = 5) -> bytes:
+    """A screenshot of a chart's image, taken again if the page replaced the element meanwhile.
+
+    Solara may render a chart's ``img`` anew (for instance on a second render of the first load, on
+    a busy machine); the locator then finds the new element on the next try. Any other error, or
+    the same one ``tries`` times, fails the test.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(tries):
+        try:
+            return chart.screenshot()
+        except PlaywrightError as exc:
+            if "not attached to the DOM" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(0.2)
+    raise AssertionError("unreachable")
 
 
 def save_docs_figure(screenshot: Path, name: str) -> None:
@@ -127,7 +147,7 @@ def test_run_in_a_real_browser_updates_the_charts(server, tmp_path):
             page.wait_for_function(
                 "el => el.complete && el.naturalWidth > 0", arg=chart.element_handle()
             )
-            before = chart.screenshot()
+            before = chart_screenshot(chart)
             page.screenshot(path=ARTIFACTS / "dashboard-first-load.png")
 
             # Step (SolaraViz's button): one month
@@ -140,7 +160,7 @@ def test_run_in_a_real_browser_updates_the_charts(server, tmp_path):
             later = re.compile(r"^([3-9]|[1-4][0-9]) of 48 months$")
             expect(burden.locator(".sanshe-chart-status")).to_have_text(later, timeout=30_000)
             page.wait_for_timeout(300)  # let the new chart image decode before comparing
-            assert chart.screenshot() != before, "the burden chart did not change"
+            assert chart_screenshot(chart) != before, "the burden chart did not change"
             # ... and Run to end runs the rest at once (unless ▶ got there first)
             try:
                 page.get_by_role("button", name="Run to end").click(timeout=3_000)
