@@ -192,7 +192,8 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
     alive = w.alive
     emp = w.employer
     employed = alive & (emp >= 0)
-    practice = np.where(employed, w.hours / p.worker_hours_per_month, 0.0)
+    # (the practice and gain of workers without an employer are not used: their skill decays)
+    practice = w.hours / p.worker_hours_per_month
     # Supervision: the employer's capacity, thinned when new workers outnumber what its
     # experienced workers can supervise (a cost of growing fast).
     n_o = len(o)
@@ -200,24 +201,34 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
     # sums over the employed, and reads of per-organization values with a last entry 0 give 0
     # without an employer, as at_rows does (issue 12).
     by_emp = np.where(employed, emp, np.intp(n_o))
-    staff = np.bincount(by_emp, None, n_o + 1)[:n_o]
-    seasoned = np.bincount(by_emp, w.tenure >= p.new_worker_months, n_o + 1)[:n_o]
-    span = np.minimum(1.0, p.supervision_span * seasoned / np.maximum(staff, 1))
-    capacity = _with_none(o.capacity)[by_emp]
-    span_of = _with_none(span)[by_emp]
-    supervision = (p.supervision_base + capacity) * (0.5 + 0.5 * span_of)
+    # Supervision by organization, then read by worker: the same sums and products as per
+    # worker. (The last entry, "none", is read only by workers without an employer, whose gain
+    # is not used.)
+    staff = np.bincount(by_emp, None, n_o + 1)
+    seasoned = np.bincount(by_emp, w.tenure >= p.new_worker_months, n_o + 1)
+    span = p.supervision_span * seasoned
+    span /= np.maximum(staff, 1)
+    np.minimum(span, 1.0, out=span)
+    span *= 0.5
+    span += 0.5
+    supervision = _with_none(o.capacity)
+    supervision += p.supervision_base
+    supervision *= span
+    supervision = supervision[by_emp]
     skill = w.skill
     gain = p.skill_growth * (1 - skill) * practice * supervision
     grown = skill + np.where(employed, gain, -p.skill_decay * skill)
     np.maximum(grown, 0.0, out=grown)  # np.clip's values, without its wrapper's cost
     np.minimum(grown, 1.0, out=skill)
-    # (last month's load: organizations founded since have none, and no workers yet)
-    load_of = np.zeros(n_o + 1)
-    load_of[: len(world.org_load)] = world.org_load
-    load = load_of[by_emp]
-    burn_target = (load - p.worker_burnout_onset) / p.worker_burnout_ramp
+    # (last month's load: organizations founded since have none, and no workers yet; the
+    # target by organization, then read by worker)
+    burn_target = np.zeros(n_o + 1)
+    burn_target[: len(world.org_load)] = world.org_load
+    burn_target -= p.worker_burnout_onset
+    burn_target /= p.worker_burnout_ramp
     np.maximum(burn_target, 0.0, out=burn_target)
     np.minimum(burn_target, 1.0, out=burn_target)
+    burn_target = burn_target[by_emp]
     burnout = w.burnout
     burnout += p.worker_burnout_rate * (burn_target - burnout)
     tenure = w.tenure
@@ -242,7 +253,11 @@ def workers_month(world: World, policy: Policy, params: Params) -> None:
     to_pool = quits & ~leaves
     emp[to_pool] = -1
     tenure[to_pool] = 0
-    pool_exit = alive & (emp < 0) & ~quits & (leave_draw < p.pool_exit_rate)
+    # In the pool before this month's quits (who quit to it now does not also leave it):
+    # alive and not employed at the start of the month.
+    pool_exit = ~employed
+    pool_exit &= alive
+    pool_exit &= leave_draw < p.pool_exit_rate
     world.remove_workers((leaves | pool_exit).nonzero()[0])
 
     if world.month_index % 12 == JULY:
