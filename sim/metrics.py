@@ -255,13 +255,11 @@ def equity(model: DistrictModel) -> dict[str, float]:
     np.multiply(c.service_quality, need, out=parts[4])
     parts[5] = need
     sums = np.bincount(_street_index(street, n_s), parts.ravel(), 6 * n_s).reshape(3, 2, n_s)
-    # Each street's value, a street without a denominator left out, as are NaN values (np.fmax
-    # and np.fmin skip them): in Python floats, the same divisions and the one difference. If
-    # every value is NaN (never in a run), numpy's NaN, whose bits depend on the values.
-    gaps = []
-    for num, den in sums.tolist():
-        v = [q for a, b in zip(num, den, strict=True) if b > 0 and (q := a / b) == q]
-        gaps.append(max(v) - min(v) if v else _spread(num, den))
+    num, den = sums[:, 0], sums[:, 1]
+    # a street without a denominator divides by NaN (the same quotients elsewhere, NaN there)
+    v = num / np.where(den > 0, den, np.nan)
+    spread = np.fmax.reduce(v, axis=1) - np.fmin.reduce(v, axis=1) if n_s else np.full(3, np.nan)
+    gaps = spread.tolist()
     # each sorted once for its percentiles and Gini (the three in one sort, row by row)
     ranked = parts[:3]
     ranked[0] = c.admin_burden
@@ -280,15 +278,6 @@ def equity(model: DistrictModel) -> dict[str, float]:
         "quality_gini": _gini_sorted(ranked[2]),
         "quality_p10_p90": q10 / q90 if q90 > 0 else np.nan,
     }
-
-
-def _spread(num: list[float], den: list[float]) -> float:
-    """Street gap of street sums whose quotients are all NaN (or none), as numpy gives it."""
-    if not num:
-        return np.nan
-    a, b = np.array(num), np.array(den)
-    v = a / np.where(b > 0, b, np.nan)
-    return float(np.fmax.reduce(v) - np.fmin.reduce(v))
 
 
 def _p10_p90_rows(ranked: np.ndarray) -> list[tuple[float, float]]:
