@@ -338,16 +338,18 @@ def call_projects(world: World, policy: Policy, params: Params) -> None:
     rng = world.streams.procurement
     books = world.year_books()
     left = months_left_in_year(world)
-    # Registered organizations, and (model v2) grassroots groups whether registered or only
-    # filed: micro-project calls are open to community self-organizations (B9).
-    group = o.kind == GRASSROOTS
-    candidates = np.flatnonzero(o.alive & (o.registered | group) & (o.project_community < 0))
     # The smallest grant on offer: a kind whose grant is zero is offered none (and does not stop
     # the call for the other kind).
     offered = [g for g in (p.project_grant_group, p.project_grant_agency) if g > 0]
     smallest = min(offered, default=0.0) * left / 12
-    if world.project_money < smallest or smallest <= 0 or len(candidates) == 0:
+    if world.project_money < smallest or smallest <= 0:
         return  # no call without money for at least one grant
+    # Registered organizations, and (model v2) grassroots groups whether registered or only
+    # filed: micro-project calls are open to community self-organizations (B9).
+    group = o.kind == GRASSROOTS
+    candidates = np.flatnonzero(o.alive & (o.registered | group) & (o.project_community < 0))
+    if len(candidates) == 0:
+        return
     rate = np.where(group[candidates], p.group_project_apply_rate, p.project_apply_rate)
     applies = rng.random(len(candidates)) < rate
     score = o.capacity[candidates] + p.project_weight_reputation * o.reputation[candidates]
