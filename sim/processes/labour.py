@@ -75,7 +75,12 @@ def staff_organizations(world: World, policy: Policy, params: Params) -> None:
     short = np.maximum(gap, 0)
     surplus = short - gap  # max(have - target, 0), in integers
     if np.count_nonzero(surplus):
-        employed = employed.nonzero()[0]
+        # Only the workers of organizations with a surplus, in row order: each one's ranks
+        # among its own workers are those among all the employed (issue 12: the sort of every
+        # employed worker was most of the month's staffing when anyone was laid off).
+        over = np.zeros(n_o + 1, bool)
+        np.greater(surplus, 0, out=over[:n_o])
+        employed = over[by_emp].nonzero()[0]
         emp = by_emp[employed]
         order = np.lexsort((w.tenure[employed], emp))  # by employer, then shortest tenure first
         ranked = employed[order]

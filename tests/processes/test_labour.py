@@ -77,6 +77,22 @@ def test_surplus_workers_are_laid_off_newest_first_down_to_the_agency_core():
     assert (w.workers.tenure[[1, 2, 3]] == 0).all()
 
 
+def test_a_surplus_of_one_lays_off_that_organizations_newest_only():
+    # Two agencies without a core, each with work for two workers: the first has three (one too
+    # many) and lets its newest go; the second has two, the newest of all, and keeps them.
+    w = agency_world(registered=False)
+    w.add_orgs(AGENCY, 1, street=0, capacity=0.5, reserves=1000.0, project_community=0,
+               project_hours=1.5 * PER_WORKER)  # fmt: skip
+    w.lots.holder[0] = 0
+    w.lots.hours[0] = 1.5 * PER_WORKER
+    w.add_workers(3, employer=0, tenure=[10, 2, 5])
+    w.add_workers(2, employer=1, tenure=[0, 1])
+    staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=0.0))
+    assert workers_for(1.5 * PER_WORKER) == 2
+    assert employed_by(w, 0).tolist() == [0, 2] and employed_by(w, 1).tolist() == [3, 4]
+    assert w.month_stats["layoffs"] == 1 and w.workers.tenure[1] == 0
+
+
 def test_an_insolvent_organization_without_work_lets_everyone_go_and_groups_hire_nobody():
     w = agency_world(reserves=-10.0)
     w.add_orgs(GRASSROOTS, 1, street=0, community=0, members=20.0, registered=True, reserves=50.0)
