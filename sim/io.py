@@ -66,25 +66,45 @@ def _atomic(path: Path, data: Any) -> None:
         raise
 
 
-def write_parquet(table: pd.DataFrame | pa.Table, path: str | Path) -> None:
+def write_parquet(
+    table: pd.DataFrame | pa.Table,
+    path: str | Path,
+    *,
+    dictionary: bool = True,
+    arrow_schema: bool = True,
+) -> None:
     """Write a DataFrame or Arrow table as Parquet (lz4), atomically.
 
-    Text columns are dictionary-encoded (they repeat: months, streets, communities); statistics are
-    skipped, since result files are read whole. The file is built in memory and written in one
-    call: written straight to disk, pyarrow makes a write and a seek per page (about a thousand
-    system calls for a run's three files, a fifth of the writing's cost).
+    Statistics are skipped, since result files are read whole. The file is built in memory and
+    written in one call: written straight to disk, pyarrow makes a write and a seek per page (about
+    a thousand system calls for a run's three files, a fifth of the writing's cost).
+
+    Args:
+        dictionary: dictionary-encode the text columns (months, streets, communities repeat).
+            False writes them plain: lz4 compresses repeated text as well either way (a run's
+            files are the same size), and the writer saves building a dictionary per column.
+        arrow_schema: store the Arrow schema in the file (pyarrow's default). False is for tables
+            whose types Parquet holds as they are (int64, float64, bool, string): they read back
+            with the same types without it.
     """
     import pyarrow as pa  # here, not at import: a sweep's parent process writes no tables
     import pyarrow.parquet as pq
 
     if not isinstance(table, pa.Table):
         table = pa.Table.from_pandas(table, preserve_index=False)
-    schema = table.schema
-    ids = {pa.string().id, pa.large_string().id}
-    text = [n for n, t in zip(schema.names, schema.types, strict=True) if t.id in ids]
+    text: list[str] | bool = False
+    if dictionary:
+        schema = table.schema
+        ids = {pa.string().id, pa.large_string().id}
+        text = [n for n, t in zip(schema.names, schema.types, strict=True) if t.id in ids] or False
     sink = pa.BufferOutputStream()
     pq.write_table(
-        table, sink, compression="lz4", use_dictionary=text or False, write_statistics=False
+        table,
+        sink,
+        compression="lz4",
+        use_dictionary=text,
+        write_statistics=False,
+        store_schema=arrow_schema,
     )
     _atomic(Path(path), sink.getvalue())
 

@@ -600,6 +600,33 @@ def result_columns(model: DistrictModel, *, arrow_text: bool = False) -> dict[st
     return {level: table.columns() for level, table in tables.items()}
 
 
+def result_arrow(model: DistrictModel) -> dict[str, dict[str, Any]]:
+    """The result tables as Arrow arrays, by level and column: equal to
+    ``sim.outputs.arrow_arrays`` of :func:`result_columns` with ``arrow_text`` (declared types,
+    NaN as null), made with one conversion per type's block, sliced into its columns. For the
+    experiment runner's store: converting a run's ~290 columns one by one cost about 2.2 ms,
+    this about 1 ms."""
+    import pyarrow as pa
+
+    tables = _result_tables(model, text_type="string")
+    if tables is None:
+        return {"district": {}, "street": {}, "community": {}}
+    out = {}
+    for level, table in tables.items():
+        table._check()
+        n, slots, text = table.n_rows, table.layout.slots, table.text
+        whole = {}
+        for dtype, block in table.blocks.items():
+            flat = block.reshape(-1)  # a sum is NaN if any value is (or if +inf meets -inf)
+            nan = flat.dtype.kind == "f" and bool(np.isnan(np.add.reduce(flat)))
+            whole[dtype] = pa.array(flat, from_pandas=nan)
+        out[level] = {
+            name: text[name] if name in text else whole[slots[name][0]].slice(slots[name][1] * n, n)
+            for name in table.layout.names
+        }
+    return out
+
+
 def _result_tables(model: DistrictModel, *, text_type: str | None) -> dict[str, _Columns] | None:
     """:func:`result_columns`' tables before they are taken apart (None before any month); text
     columns as numpy strings (``text_type`` None) or Arrow strings of that Arrow type."""

@@ -285,6 +285,34 @@ def test_results_are_the_result_columns_as_data_frames(reform):
     assert (c["step"] == np.repeat(np.arange(1, 49), reform.district.n_communities)).all()
 
 
+def test_result_arrow_is_the_result_columns_in_arrow(reform):
+    # The runner's Arrow arrays (one conversion per type's block, sliced into columns) are the
+    # result columns converted one by one: same names in order, types, values and nulls (the
+    # district's ratios without a denominator are NaN, so nulls occur), distinct columns.
+    import pyarrow as pa
+
+    from sim.metrics import result_arrow, result_columns
+    from sim.outputs import arrow_arrays
+
+    arrays = result_arrow(reform)
+    columns = result_columns(reform, arrow_text=True)
+    assert list(arrays) == list(columns)
+    nulls = 0
+    for level, cols in columns.items():
+        one_by_one = arrow_arrays(cols, level)
+        assert list(arrays[level]) == list(one_by_one)
+        for name, expected in one_by_one.items():
+            got = arrays[level][name]
+            assert got.type == expected.type and got.equals(expected), (level, name)
+            nulls += got.null_count
+        assert pa.table(arrays[level]).equals(pa.table(one_by_one))
+    assert nulls > 0
+    c = arrays["community"]
+    assert not c["admin_hours"].equals(c["staff_hours_used"])
+    empty = DistrictModel(load_scenario(SCENARIOS / "wuhou_reform.toml"), rng=4)
+    assert result_arrow(empty) == {"district": {}, "street": {}, "community": {}}
+
+
 def test_results_are_copies_that_later_months_leave_alone():
     m = DistrictModel(load_scenario(SCENARIOS / "wuhou_reform.toml"), rng=4)
     assert all(df.empty for df in m.results().values())

@@ -48,7 +48,7 @@ def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
     """A finished run's tables (Arrow, by level), reduced to the task's frequency and keyed."""
     import pyarrow as pa
 
-    from sim.metrics import result_columns
+    from sim.metrics import result_arrow
     from sim.outputs import arrow_arrays
 
     keys = {
@@ -61,8 +61,8 @@ def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
         **task.design,
     }
     if task.frequency == "monthly":  # straight from the model's arrays, no pandas round trip
-        levels = result_columns(model, arrow_text=True)
-        arrays = {lv: arrow_arrays(levels[lv], lv) for lv in task.levels}
+        levels = result_arrow(model)
+        arrays = {lv: levels[lv] for lv in task.levels}
     else:
         frames = model.results()
         arrays = {
@@ -78,8 +78,40 @@ def keyed_tables(model: Any, task: Task) -> dict[str, Any]:
         n = len(next(iter(columns.values()))) if columns else 0
         names = [*scalars, *(c for c in columns if c not in scalars)]
         values = {**{k: pa.repeat(v, n) for k, v in scalars.items()}, **columns}
-        out[level] = pa.Table.from_arrays([values[c] for c in names], names=names)
+        ordered = [values[c] for c in names]
+        out[level] = pa.Table.from_arrays(ordered, schema=_schema(names, ordered))
     return out
+
+
+# The schemas of keyed tables, by column names, types and which columns hold nulls: a sweep meets
+# a handful (the levels, times the few patterns of empty ratios), so each is built once.
+_SCHEMAS: dict[tuple[Any, ...], Any] = {}
+_PLAIN_TYPES: set[int] = set()  # ids of types without parameters (a type is its id)
+
+
+def _schema(names: list[str], columns: list[Any]) -> Any:
+    """The schema of a keyed table: each column's type, nullable only if the column holds a null.
+
+    Parquet stores a column that is not nullable as REQUIRED, with no definition levels to compute,
+    encode and copy; for a run's three files that is a sixth of pyarrow's writing time (issue 12).
+    Values read back are the same (a null stays a null; pandas sees the same frame); only the
+    Arrow schema says ``not null`` where the run had none.
+    """
+    import pyarrow as pa
+
+    if not _PLAIN_TYPES:
+        _PLAIN_TYPES.update(t.id for t in (pa.int64(), pa.float64(), pa.bool_(), pa.string()))
+    types = [c.type for c in columns]
+    # comparing Arrow types in a key costs a call each; the ids of plain types are ints
+    kinds = tuple(i if (i := t.id) in _PLAIN_TYPES else str(t) for t in types)
+    key = (tuple(names), kinds, tuple(c.null_count > 0 for c in columns))
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        if len(_SCHEMAS) >= 256:  # bounded, whatever a sweep holds
+            _SCHEMAS.clear()
+        fields = [pa.field(n, t, nullable=u) for n, t, u in zip(names, types, key[2], strict=True)]
+        schema = _SCHEMAS[key] = pa.schema(fields)
+    return schema
 
 
 def run_task(
@@ -105,7 +137,11 @@ def run_task(
     try:
         tables = simulate_fn(task)
         for level, table in tables.items():
-            write_parquet(table, data_path(out, level, task.run_id))
+            # plain text, no Arrow schema: the keyed tables hold int64, float64, bool and string
+            # columns only, which read back the same (about 0.4 ms less writing a run; same size)
+            write_parquet(
+                table, data_path(out, level, task.run_id), dictionary=False, arrow_schema=False
+            )
         status.update(status="done")
     except Exception as exc:  # a failing run is recorded, and the sweep goes on
         status.update(

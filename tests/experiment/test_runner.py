@@ -303,6 +303,44 @@ def test_store_files_read_back_as_the_runs_tables(tmp_path, frequency):
     assert not list(tmp_path.rglob("*.tmp"))
 
 
+def test_store_columns_are_nullable_only_where_a_run_has_nulls(tmp_path):
+    # Columns without nulls are stored REQUIRED (cheaper to write); a column with a null stays
+    # nullable, and a dataset whose files disagree (one run with a null, one without, in either
+    # order) reads back every value and every null, as NaN in pandas.
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim import load_scenario
+    from sim.experiment.runner import Task, _schema, run_task, simulate
+    from sim.experiment.store import data_path
+
+    from .helpers import short_scenarios
+
+    scenario = load_scenario(short_scenarios(tmp_path, months=3)[0])
+    task = Task("t", "p00001", 0, scenario, 7, {}, LEVELS, "monthly", str(tmp_path))
+    for table in simulate(task).values():  # a real run's tables
+        assert [f.nullable for f in table.schema] == [c.null_count > 0 for c in table.columns]
+
+    def fake(ratio):
+        columns = [pa.array([1, 2], pa.int64()), pa.array(ratio, pa.float64())]
+        schema = _schema(["step", "ratio"], columns)
+        return lambda task: {"district": pa.Table.from_arrays(columns, schema=schema)}
+
+    for rep, ratio in ((0, [0.5, None]), (1, [0.25, 0.75]), (2, [None, 1.0])):
+        task = Task("t", "p00000", rep, scenario, 7, {}, ("district",), "monthly", str(tmp_path))
+        assert run_task(task, simulate_fn=fake(ratio))["status"] == "done"
+    schemas = [
+        pq.read_schema(data_path(tmp_path, "district", f"p00000-r{r:05d}")) for r in range(3)
+    ]
+    assert [s.field("ratio").nullable for s in schemas] == [True, False, True]
+    assert not any(s.field("step").nullable for s in schemas)
+    read = load_results(tmp_path, "district")
+    assert read["ratio"].dtype == np.float64 and read["step"].dtype == np.int64
+    # sorted by step (the fake tables have no point or replication), files in run order
+    np.testing.assert_array_equal(read["ratio"], [0.5, 0.25, np.nan, np.nan, 0.75, 1.0])
+
+
 def test_local_workers_free_each_run_and_share_their_imports(tmp_path):
     # A model is a web of reference cycles that the collector's rare full passes would free only
     # after many runs, so a worker collects after each run: the next run finds no model left. The
