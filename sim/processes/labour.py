@@ -133,15 +133,13 @@ def _hire(
     hiring = hiring[np.lexsort((rng.random(len(hiring)), -offer))]
     switchers = rng.poisson(p.switchers_per_month)
     # Employers in that order take the next workers of the pool until it runs dry, then career
-    # switchers while this month's supply lasts: greedy in order, so cumulative sums give each
-    # one's share (the same as a loop over employers, issue 12). Switchers join as one block of
+    # switchers while this month's supply lasts: greedy in order. Switchers join as one block of
     # rows in employer order, their skills drawn in that order.
-    need = short[hiring].astype(np.int64)
-    from_pool, n_pool = _shares(need, len(pool))
+    from_pool, from_switchers = _shares(short[hiring].tolist(), len(pool), max(int(switchers), 0))
+    n_pool, k = sum(from_pool), sum(from_switchers)
     got = pool[:n_pool]
     w.employer[got] = np.repeat(hiring, from_pool)
     w.tenure[got] = 0
-    from_switchers, k = _shares(need - from_pool, max(int(switchers), 0))
     if k:
         world.add_workers(
             k,
@@ -179,14 +177,19 @@ def _newcomer_weight(tenure: np.ndarray) -> np.ndarray:
     return table[tenure]
 
 
-def _shares(need: np.ndarray, supply: int) -> tuple[np.ndarray, int]:
-    """What each of a queue gets of ``supply`` in order (each up to its ``need``), and the total."""
-    cum = need.cumsum()
-    np.minimum(cum, supply, out=cum)
-    total = int(cum[-1]) if len(cum) else 0
-    got = cum.copy()
-    np.subtract(cum[1:], cum[:-1], out=got[1:])
-    return got, total
+def _shares(need: list[int], pool: int, switchers: int) -> tuple[list[int], list[int]]:
+    """What each of a queue gets, in order, first of ``pool`` and then of ``switchers``: each
+    takes up to its ``need`` from the pool while it lasts, and the rest of its need from the
+    switchers while they last (in Python steps: the queue is a few dozen employers at most)."""
+    from_pool, from_switchers = [], []
+    for n in need:
+        a = min(n, pool)
+        pool -= a
+        b = min(n - a, switchers)
+        switchers -= b
+        from_pool.append(a)
+        from_switchers.append(b)
+    return from_pool, from_switchers
 
 
 def workers_month(world: World, policy: Policy, params: Params) -> None:

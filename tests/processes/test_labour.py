@@ -3,7 +3,7 @@ import pytest
 from scipy import stats
 
 from sim.params import Params
-from sim.processes.labour import set_wages, staff_organizations, wages, workers_month
+from sim.processes.labour import _shares, set_wages, staff_organizations, wages, workers_month
 from sim.world import AGENCY, GRASSROOTS, blank_world
 
 P = Params()
@@ -64,6 +64,24 @@ def test_without_switchers_an_organization_stays_short_and_counts_only_its_hires
     staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=0.0))
     assert len(employed_by(w, 0)) == 1
     assert w.month_stats["hires"] == 1 and w.month_stats["switchers_hired"] == 0
+
+
+def test_employers_take_their_shares_of_pool_and_switchers_in_turn():
+    # Each takes what it needs from the pool while it lasts, then from the switchers.
+    assert _shares([2, 3, 1], 3, 2) == ([2, 1, 0], [0, 2, 0])
+    assert _shares([2, 3, 1], 0, 3) == ([0, 0, 0], [2, 1, 0])
+    assert _shares([2, 3, 1], 10, 10) == ([2, 3, 1], [0, 0, 0])
+    assert _shares([], 5, 5) == ([], [])
+    # In the process: the better-paying agency (higher capacity) takes two of the pool's three.
+    w = agency_world(capacity=0.9, registered=False)
+    w.add_orgs(AGENCY, 1, street=0, capacity=0.1, reserves=1000.0, project_community=0,
+               project_hours=1.5 * PER_WORKER)  # fmt: skip
+    w.lots.holder[0] = 0
+    w.lots.hours[0] = 1.5 * PER_WORKER
+    w.add_workers(3, skill=[0.2, 0.9, 0.5])
+    staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=0.0))
+    assert employed_by(w, 0).tolist() == [1, 2] and employed_by(w, 1).tolist() == [0]
+    assert w.month_stats["hires"] == 3
 
 
 def test_surplus_workers_are_laid_off_newest_first_down_to_the_agency_core():
