@@ -393,30 +393,21 @@ class Recorder:
 
     def __init__(self, model: DistrictModel, capacity: int) -> None:
         self.n_communities = len(model.communities)
-        # Outputs read straight from a community column first, so that they are one run of rows
-        # (then the measured ones; the tables take each output by name).
+        # Outputs read straight from a community column first, read together (one attrgetter
+        # call) into one run of rows (one np.concatenate: a tuple of arrays assigned to
+        # fancy-indexed rows is converted element by element, about 30 us a month, issue 12);
+        # then the measured ones, one by one. The tables take each output by name.
         recorded = recorded_community_outputs()
-        community = [o for o in recorded if _is_column(o)]
-        community += [o for o in recorded if not _is_column(o)]
+        is_column = [_is_column(o) for o in recorded]
+        sources = [o for o, col in zip(recorded, is_column, strict=True) if col]
+        measured = [o for o, col in zip(recorded, is_column, strict=True) if not col]
+        community = sources + measured
         self.community_outputs = community
         self.community_names = [o.name for o in community]
-        # Outputs read straight from a community column are read together (one attrgetter call
-        # for all); the others are measured one by one.
-        sources = [(j, o.source) for j, o in enumerate(community) if _is_column(o)]
-        self._source_rows = np.array([j for j, _ in sources], dtype=np.intp)
-        # Stacked straight into the month's rows when they are one run of rows (they are: the
-        # columns come first), else through a buffer (a tuple of arrays assigned to fancy-indexed
-        # rows is converted element by element, about 30 us a month, issue 12; the buffer and
-        # its fancy assignment cost about 4 us a month more than the run).
-        rows = self._source_rows
-        self._source_span: slice | None = None
-        if len(rows) and np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))):
-            self._source_span = slice(int(rows[0]), int(rows[0]) + len(rows))
-        self._read_sources = (
-            operator.attrgetter(*(name for _, name in sources)) if sources else None
-        )
+        self._n_sources = len(sources)
+        self._read_sources = operator.attrgetter(*(o.source for o in sources)) if sources else None
         self._measured: list[tuple[int, Callable[[DistrictModel], np.ndarray]]] = [
-            (j, _community_reader(o)) for j, o in enumerate(community) if not _is_column(o)
+            (len(sources) + j, _community_reader(o)) for j, o in enumerate(measured)
         ]
         district = district_measured()
         self.district_outputs = district
@@ -435,13 +426,11 @@ class Recorder:
         row = self.community[s]
         if self._read_sources is not None:
             columns = self._read_sources(model.communities)
-            if len(self._source_rows) == 1:  # attrgetter of one name gives the array itself
-                row[self._source_rows[0]] = columns
-            elif self._source_span is not None:
-                # (each column is one community row long: their concatenation fills the rows)
-                np.concatenate(columns, out=row[self._source_span].reshape(-1))
+            if self._n_sources == 1:  # attrgetter of one name gives the array itself
+                row[0] = columns
             else:
-                row[self._source_rows] = np.concatenate(columns).reshape(len(columns), -1)
+                # (each column is one community row long: their concatenation fills the rows)
+                np.concatenate(columns, out=row[: self._n_sources].reshape(-1))
         for j, read in self._measured:
             row[j] = read(model)
         values = district_record(model)

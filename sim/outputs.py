@@ -256,12 +256,22 @@ def at_level(level: str) -> list[Output]:
 
 def community_outputs() -> list[Output]:
     """Outputs recorded from community rows (every level)."""
-    return [o for o in _REGISTRY.values() if o.recorded_at_community]
+    return list(
+        _view(
+            ("community_outputs",),
+            lambda: tuple(o for o in _REGISTRY.values() if o.recorded_at_community),
+        )
+    )
 
 
 def aggregated_outputs() -> list[Output]:
     """Outputs of streets and the district computed from community rows."""
-    return [o for o in _REGISTRY.values() if o.stored and o.aggregate != "none"]
+    return list(
+        _view(
+            ("aggregated_outputs",),
+            lambda: tuple(o for o in _REGISTRY.values() if o.stored and o.aggregate != "none"),
+        )
+    )
 
 
 def district_only() -> list[Output]:
@@ -271,11 +281,16 @@ def district_only() -> list[Output]:
 
 def district_measured() -> list[Output]:
     """Outputs whose district value is measured from the agents and books each month."""
-    return [
-        o
-        for o in _REGISTRY.values()
-        if o.stored and (o.aggregate == "none" or o.measured_at_district)
-    ]
+    return list(
+        _view(
+            ("district_measured",),
+            lambda: tuple(
+                o
+                for o in _REGISTRY.values()
+                if o.stored and (o.aggregate == "none" or o.measured_at_district)
+            ),
+        )
+    )
 
 
 def key_outcomes() -> list[str]:
