@@ -139,7 +139,11 @@ def fit_matrix(spread: float) -> np.ndarray:
 
 
 def serve(
-    need: np.ndarray, hours: np.ndarray, quality_hours: np.ndarray, fit: np.ndarray
+    need: np.ndarray,
+    hours: np.ndarray,
+    quality_hours: np.ndarray,
+    fit: np.ndarray,
+    spread: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Need met, and need met weighted by quality, by community and need type.
 
@@ -148,6 +152,7 @@ def serve(
         hours: hours delivered, communities x sources.
         quality_hours: hours x quality, communities x sources.
         fit: sources x need types (:func:`fit_matrix`).
+        spread: ``serve_spread(need, fit)``, if kept by the caller (need and fit seldom change).
 
     Each source spreads its hours over the need types in proportion to need x fit (providers do
     what they are good at, where it is needed); an hour on type k meets ``fit`` of an hour of
@@ -158,8 +163,7 @@ def serve(
 
     # Source s puts hours_cs · need_ck · fit_sk / total_cs on type k (total_cs = Σ_k need_ck ·
     # fit_sk), and an hour there meets fit_sk of an hour of need: two matrix products.
-    total = need @ fit.T  # communities x sources
-    fit2 = fit * fit
+    total, fit2 = serve_spread(need, fit) if spread is None else spread
     # Where every divisor is positive (the usual case, checked in one call), a plain division
     # gives the same numbers as the guarded one without its extra arrays.
     if total.size and total.min() > 0:
@@ -175,3 +179,9 @@ def serve(
     else:
         qeff *= np.divide(met, eff, out=np.zeros(eff.shape), where=eff > 0)
     return met, qeff
+
+
+def serve_spread(need: np.ndarray, fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`serve` computes from need and fit alone: ``need @ fit.T`` (communities x
+    sources: need weighted by each source's fit) and ``fit * fit``."""
+    return need @ fit.T, fit * fit

@@ -19,22 +19,30 @@ from sim.world import World
 
 def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
     p, c = params, world.communities
-    regular = c.staff * p.staff_hours_per_month * (1 - p.burnout_absence * c.burnout)
-    available = regular * (1 + p.overtime_cap)
-    statutory = p.statutory_share * regular
+    # The month's hours are computed into their columns (none of them is read before it is
+    # written here; an assignment per column costs more than the arithmetic on 87 rows).
+    regular = np.multiply(
+        c.staff * p.staff_hours_per_month,
+        1 - p.burnout_absence * c.burnout,
+        out=c.hours_regular,
+    )
+    available = np.multiply(regular, 1 + p.overtime_cap, out=c.hours_available)
+    statutory = np.multiply(p.statutory_share, regular, out=c.hours_statutory)
     supervision = p.supervision_share * (c.org_item_delivered + c.funded_org_delivered)
     item_demand = c.backlog + c.staff_item_hours
-    demand = item_demand + supervision
-    done = np.minimum(demand, available - statutory)
+    demand = np.add(item_demand, supervision, out=c.admin_demand)
+    done = np.minimum(demand, available - statutory, out=c.hours_admin)
     # Items and supervision share the hours done in proportion to their demand; supervision that
     # is not done is simply not done, items left over carry as backlog.
     item_share = np.divide(item_demand, demand, out=np.zeros(len(demand)), where=demand > 0)
     left = (demand - done) * item_share
     expired = left * p.backlog_expiry
     free = np.maximum(0.0, regular - statutory - done)
-    self_gov = free * p.self_governance_share
-    services = free - self_gov
-    used = statutory + done + self_gov + services
+    self_gov = np.multiply(free, p.self_governance_share, out=c.hours_self_governance)
+    services = np.subtract(free, self_gov, out=c.hours_services)
+    used = np.add(statutory, done, out=c.hours_used)
+    used += self_gov
+    used += services
 
     pressure = (statutory + demand) / regular
     target = (pressure - p.burnout_pressure_onset) / p.staff_burnout_ramp
@@ -51,23 +59,10 @@ def allocate_staff_time(world: World, policy: Policy, params: Params) -> None:
     world.need_backlog = typed_left - typed_expired
     world.need_unmet = world.need_undone + typed_expired
 
-    # Written into the columns in place (an attribute assignment per column costs more than the
-    # arithmetic on 87 rows).
     np.multiply(done, item_share, out=c.staff_items_done)
     np.subtract(left, expired, out=c.backlog)
     undone = c.undone_hours
     undone += expired
-    for column, value in (
-        (c.hours_regular, regular),
-        (c.hours_available, available),
-        (c.hours_statutory, statutory),
-        (c.hours_admin, done),
-        (c.hours_self_governance, self_gov),
-        (c.hours_services, services),
-        (c.hours_used, used),
-        (c.admin_demand, demand),
-    ):
-        column[...] = value
     burden = c.admin_burden
     burden.fill(0.0)
     np.divide(done, used, out=burden, where=used > 0)

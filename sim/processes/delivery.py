@@ -41,6 +41,13 @@ def _productive_share(n_workers: np.ndarray, p: Params) -> np.ndarray:
     return table[n_workers]
 
 
+# Community columns of the services of agencies and brand agencies, by kind (hours, quality hours)
+_AGENCY_SOURCES = tuple(
+    (kind, (f"service_supply_{source}", f"service_quality_hours_{source}"))
+    for kind, source in ((AGENCY, "agencies"), (BRAND, "brand"))
+)
+
+
 def deliver(world: World, policy: Policy, params: Params) -> None:
     p, o, w, c = params, world.orgs, world.workers, world.communities
     n_o, n_c = len(o), len(c)
@@ -94,7 +101,10 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     # Share of its work an organization can staff (none without workers: 1 / inf is 0); with
     # nothing to do this month, whether it is staffed at all (a contract holder with no workers
     # earns nothing).
-    frac = np.maximum(load, 1e-12)
+    # Per organization row, with a last entry for "no organization" (row -1).
+    frac_of, quality_of = np.empty(n_o + 1), np.empty(n_o + 1)
+    frac_of[n_o] = quality_of[n_o] = 0.0
+    frac = np.maximum(load, 1e-12, out=frac_of[:n_o])
     np.divide(1.0, frac, out=frac)
     np.minimum(1.0, frac, out=frac)
     frac[~staffed] = 0.0
@@ -102,7 +112,7 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
 
     cap_term = o.capacity**p.org_quality_capacity_exponent
     skill_term = p.quality_skill_base + p.quality_skill_slope * skill
-    pro_quality = cap_term * skill_term
+    pro_quality = np.multiply(cap_term, skill_term, out=quality_of[:n_o])
     pro_quality *= 1 - p.burnout_quality_penalty * burn
     overload = np.maximum(load - 1.0, 0.0)
     np.minimum(overload, 1.0, out=overload)
@@ -111,8 +121,6 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     vol_quality = np.minimum(1.0, p.volunteer_quality + p.volunteer_quality_capacity * o.capacity)
 
     # Catalogue items, lot by lot; what the holder cannot staff goes back to community staff.
-    # Per organization row, with a last entry for "no organization" (row -1).
-    frac_of, quality_of = _with_none(frac, 0.0), _with_none(pro_quality, 0.0)
     ratio = frac_of[by_holder]
     delivered_l = np.multiply(lots.item_hours, ratio, out=lots.delivered)
     # (lots' streets are streets, never the -1 of "no holder")
@@ -129,7 +137,9 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     remaining -= pay
     np.maximum(0.0, remaining, out=remaining)
     h = p.hours_per_item
-    funded_pay = lots.funded_items * h * p.service_hour_price * ratio
+    funded_h = lots.funded_items * h
+    funded_pay = funded_h * p.service_hour_price
+    funded_pay *= ratio
     community = lots.community.astype(np.intp)
     delivered = np.bincount(community, delivered_l, n_c)
     quality_hours = np.bincount(community, delivered_l * lots.quality, n_c)
@@ -142,8 +152,8 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     c.purchase_spend[...] = np.bincount(community, pay, n_c)
     c.lots_held[...] = np.bincount(community, has, n_c)
     contract_income = np.bincount(by_holder, pay + funded_pay, n_o + 1)[:n_o]
-    books.purchase_spent += pay.sum()
-    books.funded_item_spent += funded_pay.sum()
+    books.purchase_spent += np.add.reduce(pay)  # (ndarray.sum's sums, without its wrapper)
+    books.funded_item_spent += np.add.reduce(funded_pay)
 
     f_delivered = np.multiply(c.funded_org_hours, frac_of[by_prov], out=c.funded_org_delivered)
     f_pay = f_delivered * p.service_hour_price  # paid by the issuer, as for funded lot items
@@ -153,7 +163,6 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     staff_items -= f_delivered
     # Funded service items by need type (model v2): holders deliver them at the rate they deliver
     # all their funded items; what they cannot staff goes back to community staff.
-    funded_h = lots.funded_items * h
     # (a sum over no rows is an integer array: added to, not added in place)
     f_owed = np.bincount(community, funded_h, n_c) + c.funded_org_hours
     f_done = np.bincount(community, funded_h * ratio, n_c) + f_delivered
@@ -163,8 +172,8 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     need_new = world.need_staff_new + need_funded
     need_new -= need_done
     world.need_staff_new = need_new
-    contract_income = contract_income + np.bincount(by_prov, f_pay, n_o + 1)[:n_o]
-    books.funded_item_spent += f_pay.sum()
+    np.add(contract_income, np.bincount(by_prov, f_pay, n_o + 1)[:n_o], out=o.contract_income)
+    books.funded_item_spent += np.add.reduce(f_pay)
 
     # Projects: agencies with their workers, groups with their members.
     group_frac = np.maximum(o.project_hours, 1e-12)
@@ -182,7 +191,7 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     by_target = np.where(with_project, o.project_community, none_c)
     c.project_hours[...] = np.bincount(by_target, project_delivered, n_c + 1)[:n_c]
     c.project_quality_hours[...] = np.bincount(by_target, project_quality_hours, n_c + 1)[:n_c]
-    books.project_spent += project_income.sum()
+    books.project_spent += np.add.reduce(project_income)
     # Services by source (process 6 matches them to need types): group projects count with the
     # groups' volunteering, agency projects with their kind.
     by_kind = o.kind * np.intp(n_c + 1)
@@ -190,11 +199,12 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     n_k = 3 * (n_c + 1)
     supply = np.bincount(by_kind, project_delivered, n_k).reshape(3, n_c + 1)
     supply_q = np.bincount(by_kind, project_quality_hours, n_k).reshape(3, n_c + 1)
-    for kind, source in ((GRASSROOTS, "groups"), (AGENCY, "agencies"), (BRAND, "brand")):
-        getattr(c, f"service_supply_{source}")[...] = supply[kind, :n_c]
-        getattr(c, f"service_quality_hours_{source}")[...] = supply_q[kind, :n_c]
+    for kind, (hours_column, quality_column) in _AGENCY_SOURCES:
+        getattr(c, hours_column)[...] = supply[kind, :n_c]
+        getattr(c, quality_column)[...] = supply_q[kind, :n_c]
 
-    # Everyday volunteer activity of grassroots groups in their home communities
+    # Everyday volunteer activity of grassroots groups in their home communities, with the
+    # groups' projects as the groups' services
     groups = o.alive & is_group
     vol = o.members * p.volunteer_hours_per_member
     by_home = np.where(groups, np.maximum(o.community, 0), none_c)
@@ -202,8 +212,8 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     vol_quality_hours = np.bincount(by_home, vol * vol_quality, n_c + 1)[:n_c]
     c.volunteer_hours[...] = vol_hours
     c.volunteer_quality_hours[...] = vol_quality_hours
-    c.service_supply_groups[...] += vol_hours
-    c.service_quality_hours_groups[...] += vol_quality_hours
+    np.add(supply[GRASSROOTS, :n_c], vol_hours, out=c.service_supply_groups)
+    np.add(supply_q[GRASSROOTS, :n_c], vol_quality_hours, out=c.service_quality_hours_groups)
 
     # Record on organizations and workers
     item_delivered = np.bincount(by_holder, delivered_l, n_o + 1)[:n_o]
@@ -211,8 +221,7 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
     group_project = np.where(is_group & with_project, o.project_hours, 0.0)
     np.add(worker_demand, group_project, out=o.demand_hours)
     np.add(item_delivered, project_delivered, out=o.delivered_hours)
-    np.copyto(o.quality, np.where(is_group & (n_workers == 0), vol_quality, pro_quality))
-    o.contract_income[...] = contract_income
+    o.quality[...] = np.where(is_group & (n_workers == 0), vol_quality, pro_quality)
     org_load = world.org_load = np.where(unstaffed, 2.0, load)
     used = _with_none(org_load, 0.0)[by_emp]
     np.minimum(1.0, used, out=used)
@@ -222,7 +231,14 @@ def deliver(world: World, policy: Policy, params: Params) -> None:
 def _with_none(values: np.ndarray, fill: float) -> np.ndarray:
     """``values`` with ``fill`` appended, so that indexing it by a row of -1 gives ``fill`` (as
     :func:`sim.world.at_rows` does, for rows that are -1 or valid)."""
-    out = np.empty(len(values) + 1, np.result_type(values, fill))
+    # The common type, without np.result_type's call where it is the values' type: float values
+    # with a float fill, integer values with the fill -1 (a Python number takes the array's type)
+    dtype = values.dtype
+    if not (dtype.kind == "f" and type(fill) is float) and not (
+        dtype.kind == "i" and type(fill) is int and fill == -1
+    ):
+        dtype = np.result_type(values, fill)
+    out = np.empty(len(values) + 1, dtype)
     out[:-1] = values
     out[-1] = fill
     return out

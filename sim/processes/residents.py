@@ -25,7 +25,7 @@ import weakref
 
 import numpy as np
 
-from sim.needs import NEED_TYPES, SOURCES, serve
+from sim.needs import NEED_TYPES, SOURCES, serve, serve_spread
 from sim.params import Params, Policy
 from sim.world import World
 
@@ -41,21 +41,19 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     p, c = params, world.communities
     q_staff = p.staff_base_quality * (1 - p.burnout_quality_penalty * c.burnout)
     c.service_supply_staff[...] = c.hours_services
-    c.service_quality_hours_staff[...] = c.hours_services * q_staff
-    hours = np.empty((len(c), len(SOURCES)))
-    quality_hours = np.empty_like(hours)
-    for j, (supply, quality) in enumerate(_SOURCE_COLUMNS):
-        hours[:, j] = getattr(c, supply)
-        quality_hours[:, j] = getattr(c, quality)
+    np.multiply(c.hours_services, q_staff, out=c.service_quality_hours_staff)
+    # communities x sources (C order: the matrix products below see the layout they always saw)
+    hours = np.array([getattr(c, supply) for supply, _ in _SOURCE_COLUMNS]).T.copy()
+    quality_hours = np.array([getattr(c, quality) for _, quality in _SOURCE_COLUMNS]).T.copy()
     base = world.base_need  # communities x need types
-    met_svc, quality_svc = serve(base, hours, quality_hours, world.service_fit)
+    mix, spread = _need_mix(world)
+    met_svc, quality_svc = serve(base, hours, quality_hours, world.service_fit, spread)
 
     # Items. Service items for vulnerable residents have a need type (7.3): their hours are need
     # of that type, met only by what staff or contract holders did of them; withdrawn, given up
     # and expired ones are need of that type left unmet. Of the other item hours, the
     # resident-facing share is need in the community's proportions of need types.
     rf = p.resident_facing_share
-    mix = _need_mix(world)
     org_done = c.org_item_delivered + c.funded_org_delivered
     q_org = np.divide(
         c.org_item_delivered * c.org_item_quality + c.funded_org_delivered * c.funded_org_quality,
@@ -87,30 +85,38 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
         getattr(c, unmet_k)[...] = unmet[:, k]
         getattr(c, coverage_k)[...] = coverage[:, k]
 
-    total_need = need.sum(axis=1)
-    c.need_hours[...] = total_need
-    c.served_hours[...] = served.sum(axis=1)
-    c.delivered_hours[...] = hours.sum(axis=1) + item_served + typed_served.sum(axis=1)
+    # (sums into the columns, divisions into zeroed columns where there is a denominator)
+    total_need = np.add.reduce(need, 1, out=c.need_hours)
+    np.add.reduce(served, 1, out=c.served_hours)
+    delivered = c.delivered_hours
+    np.add(np.add.reduce(hours, 1), item_served, out=delivered)
+    delivered += np.add.reduce(typed_served, 1)
+    some_need = total_need > 0
     np.clip(
-        np.divide(c.served_hours, total_need, out=np.zeros(total_need.shape), where=total_need > 0),
+        np.divide(c.served_hours, total_need, out=np.zeros(len(c)), where=some_need),
         0,
         1,
         out=c.service_coverage,
     )
-    qh = served_quality.sum(axis=1)
-    c.service_quality[...] = np.divide(qh, total_need, out=np.zeros(qh.shape), where=total_need > 0)
-    delivered_qh = quality_hours.sum(axis=1) + item_quality_hours + typed_quality.sum(axis=1)
-    c.delivered_quality[...] = np.divide(
-        delivered_qh, c.delivered_hours, out=np.zeros(qh.shape), where=c.delivered_hours > 0
-    )
+    quality = c.service_quality
+    quality.fill(0.0)
+    np.divide(np.add.reduce(served_quality, 1), total_need, out=quality, where=some_need)
+    delivered_qh = np.add.reduce(quality_hours, 1) + item_quality_hours
+    delivered_qh += np.add.reduce(typed_quality, 1)
+    delivered_quality = c.delivered_quality
+    delivered_quality.fill(0.0)
+    np.divide(delivered_qh, delivered, out=delivered_quality, where=delivered > 0)
     c.coverage_memory[...] = c.service_coverage
 
     w = p.satisfaction_weight_coverage
-    target = w * c.service_coverage + (1 - w) * c.service_quality
+    target = w * c.service_coverage + (1 - w) * quality
+    satisfaction = c.satisfaction
     if world.t == world.first_t:  # the first simulated month: residents judge what they get
-        c.satisfaction[...] = target
-    else:
-        c.satisfaction[...] = c.satisfaction + p.satisfaction_adjust * (target - c.satisfaction)
+        satisfaction[...] = target
+    else:  # satisfaction + adjust * (target - satisfaction), in place
+        target -= satisfaction
+        target *= p.satisfaction_adjust
+        np.add(satisfaction, target, out=satisfaction)
 
     # Participation follows the committee's self-governance effort (mobilising residents), lower
     # where migrants are many, and scaled by how satisfied residents are. Group activity is its
@@ -121,27 +127,40 @@ def serve_residents(world: World, policy: Policy, params: Params) -> None:
     if p.satisfaction_feedback == "on":
         relative = np.maximum(c.satisfaction, 0) / p.satisfaction_reference
         goal = goal * relative**p.participation_satisfaction_elasticity
-    goal = np.minimum(goal, 1.0)
-    c.participation[...] = c.participation + p.participation_adjust * (goal - c.participation)
+    np.minimum(goal, 1.0, out=goal)
+    participation = c.participation
+    goal -= participation
+    goal *= p.participation_adjust
+    np.add(participation, goal, out=participation)
 
 
-def _need_mix(world: World) -> np.ndarray:
+def _need_mix(world: World) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Each community's shares of need types in its residents' own need (communities x need
-    types; even where it has none), kept while ``world.base_need`` is the same (it is fixed for a
-    run)."""
-    base = world.base_need
+    types; even where it has none), and :func:`~sim.needs.serve_spread` of that need and the
+    service fit, kept while ``world.base_need`` and ``world.service_fit`` are the same (they are
+    fixed for a run)."""
+    base, fit = world.base_need, world.service_fit
     kept = _MIX.get(world)
-    if kept is not None and kept[0] is base and kept[1] == base.tobytes():
-        return kept[2]
+    if (
+        kept is not None
+        and kept[0] is base
+        and kept[1] is fit
+        and kept[2] == base.tobytes()
+        and kept[3] == fit.tobytes()
+    ):
+        return kept[4]
     total_base = base.sum(axis=1, keepdims=True)
     mix = np.divide(
         base, total_base, out=np.full_like(base, 1 / base.shape[1]), where=total_base > 0
     )
-    mix.flags.writeable = False
-    _MIX[world] = (base, base.tobytes(), mix)
-    return mix
+    spread = serve_spread(base, fit)
+    for arr in (mix, *spread):
+        arr.flags.writeable = False
+    _MIX[world] = (base, fit, base.tobytes(), fit.tobytes(), (mix, spread))
+    return mix, spread
 
 
-_MIX: weakref.WeakKeyDictionary[World, tuple[np.ndarray, bytes, np.ndarray]] = (
-    weakref.WeakKeyDictionary()
-)
+_MIX: weakref.WeakKeyDictionary[
+    World,
+    tuple[np.ndarray, np.ndarray, bytes, bytes, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]],
+] = weakref.WeakKeyDictionary()

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sim.params import Params
-from sim.processes.delivery import coordination_share, deliver
+from sim.processes.delivery import _with_none, coordination_share, deliver
 from sim.world import AGENCY, GRASSROOTS, blank_world
 
 P = Params()
@@ -202,3 +202,24 @@ def test_the_community_sees_the_quality_of_item_hours_delivered_however_few():
     w = holder_world(item_hours=0.0, contracted=10.0)
     deliver(w, w.schedule.at(w.t), P)
     assert w.lots.delivered[0] == 0 and w.communities.org_item_quality[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "fill"),
+    [
+        (np.array([0.5, 2.0]), 0.0),
+        (np.array([1.5], np.float32), 0.0),
+        (np.array([3, 7], np.int32), -1),
+        (np.array([3, 7], np.int16), -1),
+        (np.array([3, 7], np.int32), 0.5),  # a float fill: the common type is float
+        (np.array([True, False]), -1),
+        (np.zeros(0), 0.0),
+    ],
+)
+def test_with_none_appends_the_fill_in_the_common_type(values, fill):
+    # Indexing the result by a row of -1 gives the fill; the rows keep their values, in the type
+    # numpy gives the values and the fill together.
+    got = _with_none(values, fill)
+    assert got.dtype == np.result_type(values, fill)
+    assert got[:-1].tolist() == values.tolist() and got[-1] == fill
+    assert got[-1] == got[np.intp(-1)]
