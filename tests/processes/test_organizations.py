@@ -260,6 +260,35 @@ def test_service_centres_host_groups_up_to_their_places_registered_and_largest_f
     assert not hosted[:4].any()  # the smallest unregistered groups wait
 
 
+def test_hosting_ranks_by_street_registration_members_and_row_however_members_are_stored():
+    # Whole memberships, the same plus a half, and beyond 16 bits rank the same way: by street,
+    # registered first, most members first, then by row (the order of np.lexsort).
+    rng = np.random.default_rng(3)
+    n = 90
+    street = rng.integers(0, 3, n)
+    members = rng.integers(3, 9, n).astype(float)  # many ties
+    registered = rng.random(n) < 0.3
+    places = np.array([1, 2, 1]) * P.centre_slots
+    order = np.lexsort((np.arange(n), -members, ~registered, street))
+    rank = np.empty(n, int)
+    rank[order] = np.arange(n) - np.searchsorted(street[order], street[order])
+    want = rank < places[street]
+    assert 0 < want.sum() < n
+    for m in (members, members + 0.5, members + 70_000.0):
+        w = blank_world((0, 1, 2))
+        w.streets.service_centres = [1, 2, 1]
+        w.add_orgs(GRASSROOTS, n, street=street, community=street, members=m, registered=registered)
+        support(w, pol(w), P)
+        assert (w.orgs.hosted == want).all()
+    # A registered group without members comes before full unregistered ones.
+    w = blank_world((0,))
+    w.streets.service_centres = [1]
+    w.add_orgs(GRASSROOTS, P.centre_slots, street=0, community=0, members=8.0)
+    w.add_orgs(GRASSROOTS, 1, street=0, community=0, members=0.0, registered=True)
+    support(w, pol(w), P)
+    assert w.orgs.hosted[-1] and w.orgs.hosted.sum() == P.centre_slots
+
+
 def test_reputation_follows_quality_and_the_satisfaction_of_the_residents_served():
     # Agency 0 delivered 30 lot hours in community 0 and 10 project hours in community 1; its
     # record mixes its quality with the residents' satisfaction, weighted by hours.
