@@ -103,7 +103,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         np.multiply(d_mean, rho_d[pair_c], out=d_mean)
         np.multiply(pair_rate, street_i[pair_i], out=s_mean)
         np.multiply(s_mean, rho_s[pair_c], out=s_mean)
-        np.cumsum(cum, out=cum)
+        np.add.accumulate(cum, out=cum)  # np.cumsum's sums, without its wrapper
         lam[-1] = cum[-1] if n_p else 0.0
         draws = entry.poisson(lam)
         crept, crept_funded, fund_first, withdrawn, acc_d, acc_relay, acc_own = draws[
@@ -207,7 +207,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     lots = world.lots
     # Only communities with funded items draw (a multinomial of 0 draws nothing from the stream,
     # so this is the same sequence as drawing for every community, without 87 calls, issue 12).
-    some = np.flatnonzero(funded)
+    some = funded.nonzero()[0]
     held = (lots.holder >= 0).reshape(-1, k)
     to_org_ck = np.where(held, catalogue_ck, 0)
     if k and len(some):
@@ -216,7 +216,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
         funded_held = np.where(held, funded_ck, 0)
         to_org_ck += funded_held
         funded_held_c = funded_held.sum(axis=1)
-        funded_unheld = funded_ck.sum(axis=1) - funded_held_c
+        funded_unheld = funded - funded_held_c  # (each row of funded_ck adds up to funded)
         provider = street_providers(world)[c.street]
         funded_org = np.where(provider >= 0, funded_unheld, 0)
         funded_provider = np.where(funded_org > 0, provider, -1)
@@ -238,7 +238,7 @@ def flow_items(world: World, policy: Policy, params: Params) -> None:
     # Each item counts once: a refused item its issuer then funds is in `funded` (and refused).
     undone = withdrawn + given_up
     np.add(issued, accepted, out=c.items_issued)
-    c.items_issued += undone
+    np.add(c.items_issued, undone, out=c.items_issued)
     np.subtract(c.items_issued, withdrawn, out=c.items_received)
     c.items_refused[...] = refused
     c.items_withheld[...] = withdrawn
@@ -327,6 +327,7 @@ class _Static:
         self.pair_rate = rates[self.pair_c, self.pair_i]
         self.rate_i = rates.sum(axis=0)  # items per month from each issuer
         self.sent_i = self.rate_i * u  # expected unlisted items per issuer
+        self.some_sent = self.sent_i > 0
         self.zeros = np.zeros(n_c, np.int64)
         self.zeros_need = np.zeros((n_c, N_NEEDS))
         for value in vars(self).values():
@@ -366,7 +367,7 @@ def street_providers(world: World) -> np.ndarray:
     """Per street, the alive registered agency (local or brand) of highest capacity, or -1; of
     agencies of equal capacity the last row (as a stable sort by capacity would rank them)."""
     o, n_s = world.orgs, len(world.streets)
-    rows = np.flatnonzero(o.alive & o.registered & (o.kind != GRASSROOTS))
+    rows = (o.alive & o.registered & (o.kind != GRASSROOTS)).nonzero()[0]
     if len(rows) > _FEW_AGENCIES:
         return _street_providers_sorted(rows, o.street[rows], o.capacity[rows], n_s)
     # Few agencies (a few dozen in Wuhou): a scan in row order costs less than the sort's numpy
@@ -401,8 +402,13 @@ def _split(
     n = by_need.shape[1]
     weights = np.empty((len(total), n + 1))
     weights[:, :n] = by_need
-    weights[:, n] = np.maximum(total - by_need.sum(axis=1), 0.0)
-    s = weights.sum(axis=1, keepdims=True)
+    need_sum = np.add.reduce(by_need, 1)
+    rest = weights[:, n]
+    np.subtract(total, need_sum, out=rest)
+    np.maximum(rest, 0.0, out=rest)
+    # numpy adds a row of fewer than 8 values in order, so the row's sum is the need types' sum
+    # plus the rest (the same number as weights.sum(axis=1): a test checks it; issue 12)
+    s = np.add(need_sum, rest, out=need_sum)[:, None]
     if len(s) and s.min() > 0:  # every row has a flow (False if any is NaN)
         probs = np.divide(weights, s, out=weights)
     else:
@@ -476,22 +482,40 @@ def _learn(
     items each refused (rows of ``routes`` and ``refused_routes``: directly sent, handed down by
     the street) and all it refused (``refused_i``)."""
     iss = world.issuers
-    rate_i, sent_i = s.rate_i, s.sent_i  # items per month from each issuer; unlisted ones
-    # Both routes in one update (it is elementwise).
-    old = np.array((iss.belief_direct, iss.belief_street))
-    beliefs = _belief(old, p.belief_adjust, rate_i * routes, refused_routes)
-    iss.belief_direct[...], iss.belief_street[...] = beliefs
-    rate = np.divide(refused_i, sent_i, out=np.zeros(len(sent_i)), where=sent_i > 0)
-    iss.compliance[...] = iss.compliance + p.compliance_learning * np.minimum(rate, 1) * (
-        1 - iss.compliance
-    )
+    # Both routes in one update (it is elementwise), written where items were sent.
+    sent = s.rate_i * routes  # items per month from each issuer, by route
+    some = sent > 0
+    beliefs = np.array((iss.belief_direct, iss.belief_street))
+    _belief_step(beliefs, p.belief_adjust, sent, refused_routes, some)
+    np.copyto(iss.belief_direct, beliefs[0], where=some[0])
+    np.copyto(iss.belief_street, beliefs[1], where=some[1])
+    # compliance + learning * min(refused / sent, 1) * (1 - compliance), in place
+    compliance = iss.compliance
+    rate = np.divide(refused_i, s.sent_i, out=np.zeros(len(compliance)), where=s.some_sent)
+    np.minimum(rate, 1, out=rate)
+    rate *= p.compliance_learning
+    rate *= 1 - compliance
+    np.add(compliance, rate, out=compliance)
 
 
 def _belief(old: np.ndarray, a: float, sent: np.ndarray, refused: np.ndarray) -> np.ndarray:
     """An expected refusal rate moved by ``a`` toward the refusals seen, where items were sent."""
     some = sent > 0
+    new = old.copy()
+    _belief_step(new, a, sent, refused, some)
+    return np.where(some, new, old)
+
+
+def _belief_step(
+    belief: np.ndarray, a: float, sent: np.ndarray, refused: np.ndarray, some: np.ndarray
+) -> None:
+    """:func:`_belief`'s step, ``belief + a * (min(refused / sent, 1) - belief)``, in place where
+    ``some`` (sent > 0); elsewhere ``belief`` is left with a value that is not to be used."""
     seen = np.divide(refused, sent, out=np.zeros(sent.shape), where=some)
-    return np.where(some, old + a * (np.minimum(seen, 1) - old), old)
+    np.minimum(seen, 1, out=seen)
+    seen -= belief
+    seen *= a
+    np.add(belief, seen, out=belief)
 
 
 def _stance(world: World, p: Params, refused: np.ndarray, retaliated: np.ndarray) -> None:

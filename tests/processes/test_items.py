@@ -13,6 +13,7 @@ from sim.processes.items import (
     _belief,
     _poisson,
     _refusals,
+    _split,
     _stance,
     _street_providers_sorted,
     _total,
@@ -420,6 +421,43 @@ def test_no_refusal_draws_nothing_and_rounding_never_passes_the_last_cell_with_a
 
     via, pair, _, _ = _refusals(AtTheEnd(), 4, cum, np.ones(3), np.ones(3))
     assert (pair == 2).all() and not via.any()  # the last cell with a mean: pair 2, direct
+
+
+class _Pvals:
+    """A stand-in for a random stream that keeps the probabilities a multinomial is drawn with."""
+
+    def multinomial(self, n: np.ndarray, pvals: np.ndarray) -> np.ndarray:
+        self.pvals = pvals.copy()
+        return np.zeros(pvals.shape, np.int64)
+
+
+def test_the_need_split_draws_with_each_rows_flows_over_the_rows_whole_sum():
+    # Each row's weights are its need types' expected flows and the rest of its flow (total less
+    # their sum, not below 0), divided by the row's sum and normalised once more. _split takes
+    # the row's sum as the need types' sum plus the rest: the same number to the bit as summing
+    # the six weights (numpy adds a short row in order), so the draws' probabilities are those
+    # of the definition, computed here directly. Rows whose flow is all need (rest 0), mostly
+    # rest, of very different magnitudes, and one without any flow (all of it "rest") included.
+    gen = np.random.default_rng(3)
+    by_need = gen.random((300, N_NEEDS)) * 10.0 ** gen.integers(-6, 6, (300, N_NEEDS))
+    total = by_need.sum(axis=1) * gen.choice([0.5, 1.0, 1.7, 40.0], 300)
+    by_need[7], total[7] = 0.0, 0.0
+    weights = np.empty((300, N_NEEDS + 1))
+    weights[:, :N_NEEDS] = by_need
+    weights[:, N_NEEDS] = np.maximum(total - by_need.sum(axis=1), 0.0)
+    s = weights.sum(axis=1, keepdims=True)
+    want = np.divide(weights, s, out=np.zeros(weights.shape), where=s > 0)
+    want[7, N_NEEDS] = 1.0
+    want /= want.sum(axis=1, keepdims=True)
+    stream = _Pvals()
+    got = _split(stream, np.ones(300, np.int64), by_need, total)
+    assert got.shape == (300, N_NEEDS) and got.dtype == float
+    assert stream.pvals.tobytes() == want.tobytes()
+    assert stream.pvals[7].tolist() == [0.0] * N_NEEDS + [1.0]
+    # the split's rows are what the stream drew, need types only
+    drawn = _split(np.random.default_rng(5), np.full(300, 40), by_need, total)
+    full = np.random.default_rng(5).multinomial(np.full(300, 40), want)
+    assert (drawn == full[:, :N_NEEDS]).all() and (drawn.sum(axis=1) <= 40).all()
 
 
 def test_belief_moves_a_share_a_toward_the_refusals_seen_only_where_items_were_sent():
