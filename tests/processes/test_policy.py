@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from sim.params import Params
-from sim.processes.policy import apply_policy
+from sim.processes.policy import apply_policy, service_centres
 from sim.world import BRAND, blank_world
 
 P = Params()
@@ -45,6 +45,10 @@ def test_kept_service_centres_follow_the_populations_and_levers():
         apply_policy(fresh, other, P)
         assert w.streets.service_centres.tolist() == fresh.streets.service_centres.tolist()
     assert w.streets.service_centres.tolist() == [5, 0, 0, 0]
+    # What is kept is read-only: a caller cannot change it for the months to come.
+    kept = service_centres(w, other)
+    with pytest.raises(ValueError):
+        kept[0] = 1
 
 
 def test_brand_agencies_arrive_once_with_their_imported_workers():
@@ -77,3 +81,14 @@ def test_with_one_service_centre_street_every_centre_is_in_the_most_populous_str
     w = district({"service_centres": 3, "service_centre_streets": 1})
     apply_policy(w, w.schedule.at(w.t), P)
     assert w.streets.service_centres.tolist() == [0, 0, 0, 3]
+
+
+def test_streets_of_equal_population_take_centres_in_street_order():
+    # Streets 2 and 3 have the same (largest) population: the centres go to the first of them, as
+    # a stable ranking puts it (an unstable sort may put street 3 first).
+    w = blank_world((0, 1, 2, 2, 3, 3), policy={"service_centres": 2, "service_centre_streets": 1})
+    apply_policy(w, w.schedule.at(w.t), P)
+    assert w.streets.service_centres.tolist() == [0, 0, 2, 0]
+    w = blank_world((0, 1, 2, 2, 3, 3), policy={"service_centres": 3, "service_centre_streets": 2})
+    apply_policy(w, w.schedule.at(w.t), P)
+    assert w.streets.service_centres.tolist() == [0, 0, 2, 1]
