@@ -370,8 +370,14 @@ def _gini_weights(n: int) -> np.ndarray:
 _sum = np.add.reduce
 
 
+try:  # the C function behind np.count_nonzero(x), without its Python wrapper (0.5 us a call)
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:  # numpy < 2
+    _count_nonzero = np.count_nonzero
+
+
 def _count(x: np.ndarray) -> int:
-    return int(np.count_nonzero(x))
+    return int(_count_nonzero(x))
 
 
 def _mean(x: np.ndarray) -> float:
