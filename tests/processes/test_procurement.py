@@ -328,6 +328,40 @@ def test_projects_from_an_earlier_call_count_as_much_as_this_calls_in_spreading_
     assert w.year_books().projects_applied == 5 + 4
 
 
+def test_a_call_without_money_for_one_grant_takes_no_applications_and_draws_nothing():
+    # Money just short of the smallest grant for the months left (agencies' only: groups are
+    # offered none): no call (nobody applies, the books count no application, the procurement
+    # stream is untouched); with the full grant, one project is funded.
+    params = Params(project_apply_rate=1.0, project_grant_group=0.0)
+    grant = params.project_grant_agency
+    w = market(policy={"project_budget": grant})
+    for _ in range(3):
+        add_agency(w, n_workers=2)
+    pol = policy_of(w)
+    plan_projects(w, pol, params)
+    w.project_money = grant * 0.999
+    state = w.streams.procurement.bit_generator.state
+    call_projects(w, pol, params)
+    assert w.year_books().projects_applied == 0 and w.year_books().projects_funded == 0
+    assert w.streams.procurement.bit_generator.state == state
+    w.project_money = grant
+    call_projects(w, pol, params)
+    assert w.year_books().projects_applied == 3 and w.year_books().projects_funded == 1
+
+
+def test_applicants_of_equal_merit_are_funded_in_row_order():
+    # Four agencies without score noise, two of capacity 0.5 and then two of 0.7 (rows 2 and 3),
+    # money for one grant: the first of the two best (row 2) gets it, as a stable ranking of
+    # merit puts it first (an unstable sort may put row 3 first).
+    params = Params(project_apply_rate=1.0, project_score_noise=0.0, project_weight_reputation=0.0)
+    w = market(policy={"project_budget": params.project_grant_agency})
+    rows = [add_agency(w, n_workers=2, capacity=cap) for cap in (0.5, 0.5, 0.7, 0.7)]
+    pol = policy_of(w)
+    plan_projects(w, pol, params)
+    call_projects(w, pol, params)
+    assert (w.orgs.project_community[rows] >= 0).tolist() == [False, False, True, False]
+
+
 def test_project_money_goes_to_the_stronger_applicant_and_never_as_an_empty_grant():
     # Money for one agency grant, two applicants of equal capacity: the better reputation wins.
     # Groups' grants set to zero: no group gets a project, though it applies with the best score.
