@@ -685,3 +685,9 @@ def test_allocate_lots_passes_a_lot_on_when_its_favourite_is_full_or_capped():
     )  # fmt: skip
     assert won_i.dtype.kind == won_j.dtype.kind == "i"
     assert np.arange(4)[won_i].size == np.arange(3)[won_j].size == 0
+    # ... also when bidders are there but none has room for any lot.
+    won_i, won_j = allocate_lots(
+        np.arange(2), np.ones((2, 2)), np.ones((2, 2), bool), np.full(2, 5.0), np.zeros(2),
+        np.zeros(2), 9,
+    )  # fmt: skip
+    assert len(won_i) == 0 and won_i.dtype.kind == won_j.dtype.kind == "i"
