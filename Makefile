@@ -66,6 +66,7 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/bench_runner.py --smoke
 	$(PY) benchmarks/bench_scale.py --smoke
 	$(PY) benchmarks/bench_processes.py --smoke --base HEAD flow_items serve_residents
+	$(PY) benchmarks/bench_versions.py --smoke
 
 docs: $(STAMP)
 	$(PY) -m sim docs
