@@ -309,8 +309,11 @@ def test_result_arrow_is_the_result_columns_in_arrow(reform):
     assert nulls > 0
     c = arrays["community"]
     assert not c["admin_hours"].equals(c["staff_hours_used"])
+    # before any month: every level, no columns, in both forms
     empty = DistrictModel(load_scenario(SCENARIOS / "wuhou_reform.toml"), rng=4)
-    assert result_arrow(empty) == {"district": {}, "street": {}, "community": {}}
+    no_columns = {"district": {}, "street": {}, "community": {}}
+    assert result_arrow(empty) == no_columns
+    assert result_columns(empty) == result_columns(empty, arrow_text=True) == no_columns
 
 
 def test_results_are_copies_that_later_months_leave_alone():
