@@ -66,6 +66,12 @@ def _atomic(path: Path, data: Any) -> None:
         raise
 
 
+# Values handed to Parquet's column writers at a time (write_parquet; pyarrow's default is 1,024).
+# A page closes at the first batch boundary past its size (1 MB), so larger batches mean fewer
+# checks and, in a column of more than 1 MB, pages up to a batch (64 kB of float64) larger.
+_WRITE_BATCH = 8192
+
+
 def write_parquet(
     table: pd.DataFrame | pa.Table,
     path: str | Path,
@@ -105,6 +111,9 @@ def write_parquet(
         use_dictionary=text,
         write_statistics=False,
         store_schema=arrow_schema,
+        # a run's three files of Wuhou (4,176 rows at most) are then written in one batch a
+        # column: the same bytes, about 4% less writing time (issue 12)
+        write_batch_size=_WRITE_BATCH,
     )
     _atomic(Path(path), sink.getvalue())
 
