@@ -16,7 +16,7 @@ from __future__ import annotations
 import operator
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 import mesa
@@ -181,17 +181,32 @@ def district_record(model: DistrictModel) -> dict[str, Any]:
     }
 
 
-_CENTRES: dict[tuple[str, bytes], tuple[int, int]] = {}
+# Memos (functools.lru_cache) of what the record computes again and again from inputs that
+# rarely change, each keyed by its inputs' contents and bounded: a long-lived sweep worker that
+# meets many districts, policies or table layouts keeps at most _MEMO entries of each. Each wraps
+# a plain function, not ``@lru_cache`` (mutmut does not mutate decorated functions), and is
+# listed in MEMOS (tests/conftest.py empties them before every test).
+_MEMO = 64
 
 
 def _centres(centres: np.ndarray) -> tuple[int, int]:
     """Service centres open and streets with one, kept by the streets' centre counts (they change
     only when the policy does)."""
-    key = (centres.dtype.str, centres.tobytes())
-    counts = _CENTRES.get(key)
-    if counts is None:
-        counts = _CENTRES[key] = (int(_sum(centres)), _count(centres > 0))
-    return counts
+    return _centre_counts(centres.dtype.str, centres.tobytes())
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """``array``, read-only: a memo's arrays are shared by every caller."""
+    array.flags.writeable = False
+    return array
+
+
+def _centre_counts_computed(dtype: str, raw: bytes) -> tuple[int, int]:
+    centres = np.frombuffer(raw, dtype)
+    return int(_sum(centres)), _count(centres > 0)
+
+
+_centre_counts = lru_cache(maxsize=_MEMO)(_centre_counts_computed)
 
 
 def local_share_and_hhi(orgs: Table) -> tuple[float, float]:
@@ -287,37 +302,40 @@ def _p10_p90_rows(ranked: np.ndarray) -> list[tuple[float, float]]:
     n = ranked.shape[1]
     if n == 0:
         return [(np.nan, np.nan)] * len(ranked)
-    points = _QUANTILE_POINTS.get(n)
-    if points is None:
-        at = []
-        for q in (0.1, 0.9):
-            pos = (n - 1) * q
-            lo = int(pos)
-            at.append((lo, min(lo + 1, n - 1), pos - lo))
-        (lo1, hi1, f1), (lo9, hi9, f9) = at
-        points = _QUANTILE_POINTS[n] = (np.array([lo1, hi1, lo9, hi9], np.intp), f1, f9)
-    index, f1, f9 = points
+    index, f1, f9 = _quantile_points(n)
     return [
         (a + (b - a) * f1, c + (d - c) * f9) for a, b, c, d in ranked.take(index, axis=1).tolist()
     ]
 
 
-# Positions of the 10th and 90th percentiles by length (rows taken, interpolation weights)
-_QUANTILE_POINTS: dict[int, tuple[np.ndarray, float, float]] = {}
+def _quantile_points_computed(n: int) -> tuple[np.ndarray, float, float]:
+    """Positions of the 10th and 90th percentiles in ``n`` sorted values: the four rows taken
+    (low and high neighbour of each) and the two interpolation weights."""
+    at = []
+    for q in (0.1, 0.9):
+        pos = (n - 1) * q
+        lo = int(pos)
+        at.append((lo, min(lo + 1, n - 1), pos - lo))
+    (lo1, hi1, f1), (lo9, hi9, f9) = at
+    return _frozen(np.array([lo1, hi1, lo9, hi9], np.intp)), f1, f9
 
 
-_STREET_INDEX: dict[tuple[int, bytes], np.ndarray] = {}
+_quantile_points = lru_cache(maxsize=_MEMO)(_quantile_points_computed)
 
 
 def _street_index(street: np.ndarray, n_s: int) -> np.ndarray:
     """Bins of :func:`equity`'s six street sums (row k of the communities' values goes to bins
     ``k * n_s + street``), flattened; kept by the streets' contents (they do not change in a
     run, and building it cost about 10 us a month)."""
-    key = (n_s, street.tobytes())
-    index = _STREET_INDEX.get(key)
-    if index is None:
-        index = _STREET_INDEX[key] = (street + n_s * np.arange(6)[:, None]).ravel()
-    return index
+    return _street_bins(n_s, street.dtype.str, street.tobytes())
+
+
+def _street_bins_computed(n_s: int, dtype: str, raw: bytes) -> np.ndarray:
+    street = np.frombuffer(raw, dtype)
+    return _frozen((street + n_s * np.arange(6)[:, None]).ravel())
+
+
+_street_bins = lru_cache(maxsize=_MEMO)(_street_bins_computed)
 
 
 def _p10_p90(x: np.ndarray) -> tuple[float, float]:
@@ -345,9 +363,6 @@ def gini(x: np.ndarray) -> float:
     return _gini_sorted(np.sort(np.asarray(x, float)))
 
 
-_GINI_WEIGHTS: dict[int, np.ndarray] = {}
-
-
 def _gini_sorted(x: np.ndarray) -> float:
     """:func:`gini` of a float array sorted ascending."""
     n, total = len(x), _sum(x)
@@ -356,15 +371,13 @@ def _gini_sorted(x: np.ndarray) -> float:
     return float(_gini_weights(n) @ x / (n * total))
 
 
-def _gini_weights(n: int) -> np.ndarray:
+def _gini_weights_computed(n: int) -> np.ndarray:
     """The Gini coefficient's rank weights ``2i - n - 1`` (i = 1..n), kept by length, as floats
     (integer weights are converted on every product: the same values, 4 us more)."""
-    weights = _GINI_WEIGHTS.get(n)
-    if weights is None:
-        weights = _GINI_WEIGHTS[n] = (2 * np.arange(1, n + 1) - n - 1).astype(np.float64)
-    return weights
+    return _frozen((2 * np.arange(1, n + 1) - n - 1).astype(np.float64))
 
 
+_gini_weights = lru_cache(maxsize=_MEMO)(_gini_weights_computed)
 # Reductions called directly (ndarray.sum and .mean add two Python calls each, and the record
 # makes about a hundred a month); the same pairwise sums, so the same values.
 _sum = np.add.reduce
@@ -695,16 +708,16 @@ class _Layout:
         self.index = pd.Index(self.names)
 
 
-_LAYOUTS: dict[tuple[tuple[str, ...], tuple[str, ...]], _Layout] = {}
-
-
 def _layout(types: dict[str, str]) -> _Layout:
     """The :class:`_Layout` of a table's columns, kept by their names and types."""
-    key = (tuple(types), tuple(types.values()))
-    layout = _LAYOUTS.get(key)
-    if layout is None:
-        layout = _LAYOUTS[key] = _Layout(types)
-    return layout
+    return _layout_of(tuple(types), tuple(types.values()))
+
+
+def _layout_of_computed(names: tuple[str, ...], dtypes: tuple[str, ...]) -> _Layout:
+    return _Layout(dict(zip(names, dtypes, strict=True)))
+
+
+_layout_of = lru_cache(maxsize=_MEMO)(_layout_of_computed)
 
 
 class _Columns:
@@ -780,3 +793,6 @@ def build_results(model: DistrictModel) -> dict[str, pd.DataFrame]:
     if tables is None:
         return {level: pd.DataFrame({}) for level in ("district", "street", "community")}
     return {level: table.frame() for level, table in tables.items()}
+
+
+MEMOS = (_centre_counts, _quantile_points, _street_bins, _gini_weights, _layout_of)

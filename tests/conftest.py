@@ -62,11 +62,8 @@ def _empty_memo_tables():
     and no test could catch it."""
     sim.processes.delivery._PRODUCTIVE.clear()
     sim.processes.labour._NEWCOMER.clear()
-    sim.metrics._GINI_WEIGHTS.clear()
-    sim.metrics._STREET_INDEX.clear()
-    sim.metrics._LAYOUTS.clear()
-    sim.metrics._QUANTILE_POINTS.clear()
-    sim.metrics._CENTRES.clear()
+    for memo in sim.metrics.MEMOS:
+        memo.cache_clear()
 
 
 @pytest.fixture

@@ -370,3 +370,36 @@ def test_a_worker_hired_by_the_first_organization_leaves_the_pool():
     after = district_record(m)
     assert after["social_workers_pool"] == before["social_workers_pool"] - 1
     assert after["n_social_workers"] == before["n_social_workers"] + 1
+
+
+def test_the_records_memos_are_bounded_and_what_they_forget_is_recomputed_the_same():
+    # The record keeps a few values computed from inputs that rarely change (rank weights by
+    # length, percentile positions, street bins, centre counts, table layouts). A long-lived
+    # sweep worker meets many lengths and districts: each memo keeps at most _MEMO entries, and a
+    # forgotten entry comes back equal to the definition. The kept arrays are read-only.
+    from sim import metrics
+
+    memos = metrics.MEMOS
+    rng = np.random.default_rng(3)
+    for n in [*range(1, 3 * metrics._MEMO), 1, 2]:  # 1 and 2 again, after they were forgotten
+        x = rng.random(n)
+        xs = np.sort(x)
+        i = np.arange(1, n + 1)
+        assert gini(x) == pytest.approx(((2 * i - n - 1) * xs).sum() / (n * xs.sum()), abs=1e-12)
+        assert metrics._p10_p90_rows(xs[None, :])[0] == pytest.approx(
+            tuple(np.quantile(x, [0.1, 0.9])), abs=1e-12
+        )
+        street = rng.integers(0, 5, n)
+        assert np.array_equal(
+            metrics._street_index(street, 5), (street + 5 * np.arange(6)[:, None]).ravel()
+        )
+        centres = rng.integers(0, 3, n)
+        assert metrics._centres(centres) == (centres.sum(), np.count_nonzero(centres))
+    for memo in memos:
+        assert memo.cache_info().maxsize == metrics._MEMO
+    for memo in memos[:4]:  # filled above, past their bound
+        assert memo.cache_info().currsize == metrics._MEMO
+    with pytest.raises(ValueError):
+        metrics._gini_weights(5)[0] = 1.0
+    with pytest.raises(ValueError):
+        metrics._street_index(np.array([0, 1]), 2)[0] = 7
