@@ -1,7 +1,7 @@
 """Benchmarks of the experiment runner (issue 3). Figures are ratios measured in one run.
 
     python benchmarks/bench_runner.py [speedup] [memory] [overhead] [--workers 2] [--smoke]
-        [--replications N]
+        [--replications N] [--store-parent DIR]
 
 * speedup: a 200-run sweep (baseline and reform, 100 replications, every level monthly) run
   serially and on the local executor; target >= 1.9x on 2 cores (issue 12).
@@ -12,6 +12,9 @@
   against calling the model directly (build, run 48 months, ``results()``), same seeds, the two
   alternating run by run; CPU time of this process, so other processes' load does not enter the
   ratio; target < 5% (issue 12).
+
+The sweeps write in a temporary folder in the checkout's ``results/`` (``--store-parent`` for
+another place), and each figure is printed with the CPU cost of creating a file there.
 
 ``--smoke`` runs each benchmark once in a tiny size (CI runs it so the scripts cannot rot); its
 figures mean nothing.
@@ -33,6 +36,40 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+
+
+# Where the benchmarks' sweeps write: by default a temporary folder in the checkout's results/,
+# where `sanshe sweep` writes (results/<experiment>); --store-parent chooses another place. A
+# run writes four files, and creating a file costs what the filesystem makes it cost at the time:
+# on the shared test machines between about 16 and 600 us of CPU (the same folders, minutes
+# apart, while other processes created and deleted many files), so up to 1% of a run. Each
+# benchmark prints that cost, measured right after it, beside its figure.
+STORE_PARENT = ROOT / "results"
+
+
+def store() -> tempfile.TemporaryDirectory[str]:
+    """A temporary store folder in STORE_PARENT (removed afterwards)."""
+    STORE_PARENT.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=STORE_PARENT, prefix=".bench-")
+
+
+def file_creation_us(n: int = 200) -> float:
+    """Median CPU time (us) to create, write and rename a small file in a new store folder, as
+    the store does (sim.io's atomic writes)."""
+    from sim.io import write_bytes
+
+    times = []
+    with store() as tmp:
+        for i in range(n):
+            start = time.process_time()
+            write_bytes(b"x" * 600, Path(tmp) / f"f{i}")
+            times.append(time.process_time() - start)
+    return statistics.median(times) * 1e6
+
+
+def where() -> str:
+    """The store's place and its cost per file, for the printed figures."""
+    return f"store in {STORE_PARENT}, {file_creation_us():.0f} us of CPU per file written"
 
 
 def experiment(tmp: Path, replications: int, levels: str, name: str) -> Path:
@@ -59,14 +96,14 @@ def sweep(path: Path, out: Path, executor: str, workers: int) -> float:
 
 
 def bench_speedup(workers: int, replications: int = 100) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    with store() as tmp:
         path = experiment(Path(tmp), replications, '["district", "street", "community"]', "speedup")
         serial = sweep(path, Path(tmp) / "serial", "serial", 1)
         local = sweep(path, Path(tmp) / "local", "local", workers)
     print(
         f"speed-up, {2 * replications}-run sweep: serial {serial:.1f} s, local x{workers} "
         f"{local:.1f} s, ratio {serial / local:.2f} (target >= 1.9 on 2 cores); "
-        f"load average before: {os.getloadavg()[0]:.1f}"
+        f"load average before: {os.getloadavg()[0]:.1f}; {where()}"
     )
 
 
@@ -106,7 +143,7 @@ def _tree_memory_mb(pid: int) -> tuple[float, float]:
 
 def bench_memory(workers: int, replications: int = 1000, executor: str = "local") -> None:
     levels = ("district", "street")
-    with tempfile.TemporaryDirectory() as tmp:
+    with store() as tmp:
         path = experiment(Path(tmp), replications, str(list(levels)).replace("'", '"'), "memory")
         cmd = sweep_command(path, Path(tmp) / "out", executor, workers)
         start = time.perf_counter()
@@ -134,7 +171,7 @@ def bench_memory(workers: int, replications: int = 1000, executor: str = "local"
         f"peak {peak:.0f} MB PSS for the sweep and its workers (target < 500 MB; RSS summed "
         f"over processes, counting shared pages repeatedly: {peak_rss:.0f} MB); "
         f"median {early:.0f} MB in the middle third, {late:.0f} MB in the last third "
-        "(flat = bounded)"
+        f"(flat = bounded); {where()}"
     )
 
 
@@ -165,7 +202,7 @@ def bench_overhead(rounds: int = 12) -> None:
         fn()
         return time.process_time() - start
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with store() as tmp:
 
         def task(r: int) -> Task:
             return Task("bench", "p00000", r, scenario, 1, {}, levels, "monthly", tmp)
@@ -206,7 +243,7 @@ def bench_overhead(rounds: int = 12) -> None:
         f"times); whole runs in {rounds} alternating pairs: median "
         f"{(statistics.median(ratios) - 1) * 100:.1f}% (quartiles "
         f"{(np.quantile(ratios, 0.25) - 1) * 100:.1f}% to "
-        f"{(np.quantile(ratios, 0.75) - 1) * 100:.1f}%); target < 5%"
+        f"{(np.quantile(ratios, 0.75) - 1) * 100:.1f}%); target < 5%; {where()}"
     )
 
 
@@ -229,7 +266,16 @@ def main() -> None:
         help="executor of the memory benchmark (default local; serial keeps every run in the "
         "sweep process)",
     )
+    parser.add_argument(
+        "--store-parent",
+        type=Path,
+        default=ROOT / "results",
+        help="folder in which the sweeps' temporary stores are made (default: the checkout's "
+        "results/, where sanshe sweep writes)",
+    )
     args = parser.parse_args()
+    global STORE_PARENT
+    STORE_PARENT = args.store_parent.resolve()
     small = args.smoke
     reps = args.replications
     for name in args.which:
