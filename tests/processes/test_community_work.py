@@ -100,3 +100,25 @@ def test_burnout_reaches_the_top_under_heavy_overload_in_whole_runs():
     assert (c["staff_hours_used"] <= c["staff_hours_available"] + 1e-9).all()
     assert np.isclose(c["staff_hours_used"], c["staff_hours_available"]).mean() > 0.9
     assert (c["backlog_hours"] > 0).all() and (c["staff_burnout"].iloc[-87:] > 0.9).all()
+
+
+def test_service_items_by_need_type_share_the_fate_of_all_staff_items():
+    # Three communities of 10 staff: one without items, one with only supervision to do, one
+    # overloaded with items of which some hours are service items by need type (new and in the
+    # backlog). Typed hours done, carried and expired are the typed hours times the shares of all
+    # items done, carried and expired; without items there are none (zeros, not NaN).
+    items, backlog = 20 * H, 100.0
+    w = blank_world((0, 0, 0), staff=10.0, staff_item_hours=[0.0, 0.0, items],
+                    backlog=[0.0, 0.0, backlog], org_item_delivered=[0.0, 1000.0, 0.0])  # fmt: skip
+    n_needs = w.need_backlog.shape[1]
+    new, old = np.arange(1.0, n_needs + 1), np.full(n_needs, 2.0)
+    w.need_staff_new[2], w.need_backlog[2] = new, old
+    w.need_undone[2] = 3.0
+    allocate_staff_time(w, w.schedule.at(w.t), P)
+    done = 10 * H * (1 + P.overtime_cap) - P.statutory_share * 10 * H
+    left = 1 - done / (items + backlog)
+    typed = new + old
+    zero = np.zeros((2, n_needs))
+    assert w.need_staff_done == pytest.approx(np.vstack([zero, typed * (1 - left)]))
+    assert w.need_backlog == pytest.approx(np.vstack([zero, typed * left * (1 - P.backlog_expiry)]))
+    assert w.need_unmet == pytest.approx(np.vstack([zero, 3.0 + typed * left * P.backlog_expiry]))

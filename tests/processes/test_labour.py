@@ -266,3 +266,39 @@ def test_even_half_an_hour_of_work_held_is_staffed_and_so_is_last_months_larger_
         w.add_workers(5, skill=0.5)
         staff_organizations(w, w.schedule.at(w.t), Params(switchers_per_month=0.0))
         assert len(employed_by(w, 0)) == hires == w.month_stats["hires"]
+
+
+def test_the_pay_gap_is_the_shortfall_below_the_outside_wage_as_a_share_of_it():
+    # Pay the only reason to quit, at full sensitivity, and every quitter stays in the pool: a
+    # worker paid the outside wage or twice it never quits, one paid nothing always does, and of
+    # those paid three quarters of it a quarter quit (binomial interval).
+    n, out = 2000, P.outside_wage
+    w = agency_world()
+    w.add_workers(3, employer=0, wage=[out, 2 * out, 0.0])
+    w.add_workers(n, employer=0, wage=0.75 * out)
+    w.org_load = np.array([0.0])
+    w.t = 2  # March: no exam, no graduates
+    params = Params(quit_base=0.0, quit_pay_sensitivity=1.0, quit_burnout_sensitivity=0.0,
+                    quit_newcomer=0.0, leave_sector_share=0.0, pool_exit_rate=0.0)  # fmt: skip
+    workers_month(w, w.schedule.at(w.t), params)
+    employed = w.workers.alive & (w.workers.employer == 0)
+    assert w.workers.alive.all() and employed[:3].tolist() == [True, True, False]
+    quits = n - int(employed[3:].sum())
+    lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], n, 0.25)
+    assert lo <= quits <= hi
+    assert w.month_stats["quits"] == quits + 1
+
+
+def test_the_months_layoffs_add_up_over_its_staffing_rounds():
+    # The month's counter adds each round's layoffs to what it holds: three workers with work
+    # for one lose two, then, the work gone, the third (no core: unregistered).
+    w = agency_world(registered=False)
+    w.lots.holder[0] = 0
+    w.lots.hours[0] = 0.5 * PER_WORKER
+    w.add_workers(3, employer=0, tenure=[9, 1, 5])
+    staff_organizations(w, w.schedule.at(w.t), P)
+    assert employed_by(w, 0).tolist() == [0] and w.month_stats["layoffs"] == 2
+    w.lots.hours[0] = 0.0
+    staff_organizations(w, w.schedule.at(w.t), P)
+    assert len(employed_by(w, 0)) == 0 and w.month_stats["layoffs"] == 3
+    assert w.month_stats["hires"] == 0

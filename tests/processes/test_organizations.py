@@ -93,7 +93,8 @@ def test_the_exit_hazard_is_higher_for_young_and_small_organizations():
 
 
 def test_organizations_outside_community_services_enter_and_leave_at_their_rates():
-    n = 100_000
+    # Ten million, so the intervals (about +-0.07% of the mean) tell a twelfth from a thirteenth.
+    n = 10_000_000
     w = blank_world((0,))
     w.other_orgs = n
     exit_organizations(w, pol(w), Params(exit_base_rate=0.6, other_orgs_entry=0.0))
@@ -386,3 +387,49 @@ def test_registrations_count_under_the_new_rule_when_any_part_of_the_1998_rule_i
     assert w.orgs.registered.sum() > 0
     assert w.orgs.new_rule.sum() == w.month_stats["registrations_new_rule"]
     assert w.orgs.new_rule.sum() == w.orgs.registered.sum()
+
+
+def test_new_groups_have_three_founders_plus_a_poisson_count_of_members():
+    # With members_initial_mean 3 every new group is its three founders; with 5, the members
+    # beyond them are Poisson with mean 2 a group (their total within its interval).
+    for mean, extra in ((3.0, 0.0), (5.0, 2.0)):
+        w = blank_world((0,), residents=1e7, participation=0.5)
+        for _ in range(3):
+            form_groups(w, pol(w), Params(members_initial_mean=mean))
+        k = len(w.orgs)
+        assert k > 500 and w.month_stats["formed"] == k
+        assert (w.orgs.members >= 3).all()
+        lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], extra * k)
+        assert lo <= (w.orgs.members - 3).sum() <= hi
+
+
+def test_new_agencies_draw_their_capacities_and_reserves_independently_and_uniformly():
+    # Capacity uniform between its bounds and reserves the initial reserves times a uniform in
+    # [0.5, 1.5], each agency its own draw: Kolmogorov-Smirnov against those distributions.
+    w = blank_world((0,), policy={"purchase_budget": 4e8, "project_budget": 0.0})
+    found_agencies(w, pol(w), Params(agency_entry_rate=10.0))  # about 400 new agencies
+    o = w.orgs
+    assert len(o) > 300
+    lo, width = P.new_agency_capacity_min, P.new_agency_capacity_max - P.new_agency_capacity_min
+    assert stats.kstest(o.capacity, stats.uniform(lo, width).cdf).pvalue > 1e-6
+    share = o.reserves / P.agency_initial_reserves
+    assert stats.kstest(share, stats.uniform(0.5, 1.0).cdf).pvalue > 1e-6
+    assert (o.reputation == P.new_org_reputation).all()
+
+
+def test_incubation_ranks_candidates_by_score_plus_uniform_noise():
+    # One place, two young agencies whose scores differ by 0.1, half the noise (0.2): the weaker
+    # gets the place when its noise beats the other's by more than 0.1, with chance
+    # (0.2 - 0.1)^2 / (2 x 0.2^2) = 1/8. A lead of 0.25, beyond the noise, is never overturned.
+    p = Params(incubation_slots=1, incubation_score_noise=0.2)
+    for capacity, chance in (([0.5, 0.6], 1 / 8), ([0.5, 0.75], 0.0)):
+        w = blank_world((0,), t=0, policy={"incubation_centres": 1})
+        w.add_orgs(AGENCY, 2, street=0, capacity=capacity)
+        n, weaker = 1000, 0
+        for _ in range(n):
+            w.orgs.incubated_until[:] = NEVER
+            support(w, pol(w), p)
+            assert (w.orgs.incubated_until != NEVER).sum() == 1
+            weaker += w.orgs.incubated_until[0] != NEVER
+        lo, hi = interval(n, chance)
+        assert lo <= weaker <= hi, (capacity, weaker / n)
