@@ -340,3 +340,31 @@ def test_each_idle_issuer_starts_a_campaign_with_its_own_monthly_chance():
     started = int((until[1000:] == 2 + 3).sum())
     lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], len(until) - 1000, 0.5)
     assert lo <= started <= hi and ((until[1000:] == 5) | (until[1000:] == 0)).all()
+
+
+def test_a_review_funds_petitions_then_relabels_others_on_separate_draws():
+    # 4000 unlisted types of department 0, which expects unlisted items to cost it 10 and would
+    # fund half of them: a type is petitioned with funding with chance min(1, 0.1 x 10 x 0.5) =
+    # 1/2, else relabelled with chance min(1, 0.1 x 10 x (1 - 0.5)) = 1/2, so petitions are 3/4
+    # of the types. Funded petitions are all admitted, relabelled ones at chance 1 - strictness
+    # = 1/2: admitted 1/2 + 1/4 x 1/2 = 5/8, with funding 1/2 (binomial intervals).
+    n = 4000
+    params = Params(campaigns_per_year=0.0, purchasable_types_after_cut=1,
+                    petition_propensity=0.1, relabel_propensity=0.1)  # fmt: skip
+    policy = {"entry_control": True, "list_review_months": 3, "list_review_strictness": 0.5}
+    w = blank_world((0,), n_departments=2, policy=policy)
+    w.item_types = Table(TYPE_SCHEMA, capacity=n + 1)
+    w.item_types.append(n + 1, owner=[-1] + [0] * n, volume=1.0 / n, need=-1, crept_step=NEVER)
+    departments_month(w, w.schedule.at(w.t), params)  # the cut: type 0 kept
+    w.issuers.expected_cost = 10.0
+    w.issuers.fund_share = 0.5
+    w.t = 3
+    departments_month(w, w.schedule.at(w.t), params)
+    stats_ = w.list_stats
+    for key, share in (("petitions", 3 / 4), ("admitted", 5 / 8), ("admitted_funded", 1 / 2)):
+        lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], n, share)
+        assert lo <= stats_[key] <= hi, (key, stats_[key] / n)
+    t = w.item_types
+    crept = t.crept_step == 3
+    assert crept.sum() == stats_["admitted"] == t.listed.sum() - 1
+    assert t.purchasable[crept].sum() == stats_["admitted_funded"]
