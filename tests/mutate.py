@@ -1,13 +1,18 @@
-"""Mutation testing of the processes and the metrics: ``make mutate`` (docs/testing.md).
+"""Mutation testing of the processes, the metrics and the analysis statistics (docs/testing.md).
 
 Runs mutmut (configured in pyproject.toml, ``[tool.mutmut]``) on ``sim/processes/`` and
-``sim/metrics.py`` against the fast tests, then reports the score over the mutants that were run,
-setting aside the equivalent mutants listed in ``tests/equivalent_mutants.toml`` (each with the
-mutated line it expects and why no test can tell it from the original).
+``sim/metrics.py`` (the default set, ``make mutate``) or, with ``--only 'sim.analysis.*'``, on
+the statistics behind every reported interval (``sim/analysis/stats.py``, ``uncertainty.py``,
+``structural.py``), against the fast tests and the analysis tests of those files; then reports
+the score over the mutants that were run, setting aside the equivalent mutants listed in
+``tests/equivalent_mutants.toml`` (each with the mutated line it expects and why no test can tell
+it from the original). mutmut maps each function to the tests that call it, so a process mutant
+runs only process tests and an analysis mutant only analysis tests.
 
-    python tests/mutate.py                     # every mutant (slow: tens of minutes)
-    python tests/mutate.py --sample 100        # a random sample (seeded), for quick runs
+    python tests/mutate.py                     # every process and metrics mutant (hours)
+    python tests/mutate.py --sample 100        # a random sample (seeded) of those, for quick runs
     python tests/mutate.py --only 'sim.processes.items.*' --sample 30
+    python tests/mutate.py --only 'sim.analysis.stats.*' --sample 25 --seed 51
     python tests/mutate.py --report            # the last run's results again, no testing
     python tests/mutate.py --which NAME [NAME ...] [--tests FILE ...]  # tests that kill them
 
@@ -37,6 +42,9 @@ EQUIVALENTS = ROOT / "tests" / "equivalent_mutants.toml"
 MUTANTS = ROOT / "mutants"
 LAST_RUN = MUTANTS / "last_run.json"
 DETECTED = ("killed", "timeout", "caught by type check", "segfault")
+# Without --only: the processes and the metrics, the set `make mutate` has always run (so its
+# seeded samples draw the same mutants as before the analysis files were added to mutmut's set).
+DEFAULT_SET = ("sim.processes.*", "sim.metrics.*")
 
 
 def mutmut_command() -> list[str]:
@@ -159,7 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sample", type=int, help="run a random sample of this many mutants")
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
-    ap.add_argument("--only", default="*", help="mutant name pattern, e.g. 'sim.metrics.*'")
+    ap.add_argument(
+        "--only",
+        help="mutant name pattern, e.g. 'sim.metrics.*' or 'sim.analysis.stats.*' (default: the "
+        "processes and metrics, 'sim.processes.*' and 'sim.metrics.*')",
+    )
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--fresh", action="store_true", help="delete mutants/ first")
     ap.add_argument("--report", action="store_true", help="report the last run, run nothing")
@@ -178,11 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
     generate()
-    names = sorted(n for n in exit_codes() if fnmatch.fnmatch(n, args.only))
+    patterns = [args.only] if args.only else DEFAULT_SET
+    names = sorted(n for n in exit_codes() if any(fnmatch.fnmatch(n, p) for p in patterns))
     if args.sample is not None and args.sample < len(names):
         names = sorted(random.Random(args.seed).sample(names, args.sample))
     if not names:
-        print(f"error: no mutant matches --only {args.only!r}", file=sys.stderr)
+        print(f"error: no mutant matches --only {' or '.join(patterns)!r}", file=sys.stderr)
         return 2
     LAST_RUN.write_text(json.dumps(names))
     print(f"running {len(names)} mutants with mutmut", flush=True)

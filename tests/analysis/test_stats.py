@@ -136,3 +136,54 @@ def test_vectorised_single_replication_has_nan_interval():
     p = summarize_paired(frame, ["g"], "v", "ref")
     assert p["diff"].iloc[0] == 0.5 and np.isnan(p["diff_ci_low"].iloc[0])
     assert np.isnan(p["d_z"].iloc[0])
+
+
+def test_a_constant_difference_is_its_own_interval_with_an_infinite_effect_size_and_no_p_value():
+    # y − x = 1.5 in every replication: mean 1.5, sd 0, so the CI is [1.5, 1.5], d_z = +inf, and
+    # the t statistic is not defined (p NaN), in the scalar and the vectorised forms alike; −1.5
+    # gives −inf
+    x = pd.Series([1.0, 4.0, 2.0])
+    d = paired_difference(x + 1.5, x)
+    assert (d.n_pairs, d.mean, d.sd, d.low, d.high) == (3, 1.5, 0.0, 1.5, 1.5)
+    assert d.d_z == np.inf and np.isnan(d.p_value)
+    frame = pd.DataFrame(
+        {"g": ["up"] * 3 + ["down"] * 3, "v": np.r_[x + 1.5, x - 1.5], "ref": np.r_[x, x]}
+    )
+    p = summarize_paired(frame, ["g"], "v", "ref").set_index("g")
+    assert list(p["diff"]) == [1.5, -1.5] and list(p["diff_ci_low"]) == [1.5, -1.5]
+    assert list(p["d_z"]) == [np.inf, -np.inf] and p["p_value"].isna().all()
+
+
+def test_two_constant_samples_have_a_welch_interval_of_their_difference_alone():
+    # no spread on either side: the unpaired interval of 3 − 1 is [2, 2]
+    assert welch_interval([3.0, 3.0, 3.0], [1.0, 1.0]) == (2.0, 2.0)
+    d = paired_difference(pd.Series([3.0, 3.0]), pd.Series([1.0, 1.0]))
+    assert (d.unpaired_low, d.unpaired_high) == (2.0, 2.0)
+
+
+def test_summaries_use_the_confidence_they_are_given():
+    # values 1, 2, 3, 4: mean 2.5, sd √(5/3); 90%: t(0.95, 3) = 2.3533634348 (tables), so the
+    # half-width is 2.3533634348 · √(5/3) / 2 = 1.5190904...
+    t90 = 2.3533634348
+    assert sps.t.ppf(0.95, 3) == pytest.approx(t90, abs=1e-10)
+    half = t90 * np.sqrt(5 / 3) / 2
+    frame = pd.DataFrame({"g": "a", "v": [1.0, 2.0, 3.0, 4.0], "ref": [0.0, 0.0, 0.0, 0.0]})
+    s = summarize(frame, ["g"], "v", confidence=0.90).iloc[0]
+    assert (s["ci_low"], s["ci_high"]) == pytest.approx((2.5 - half, 2.5 + half), abs=1e-9)
+    p = summarize_paired(frame, ["g"], "v", "ref", confidence=0.90).iloc[0]
+    assert (p["diff_ci_low"], p["diff_ci_high"]) == pytest.approx(
+        (2.5 - half, 2.5 + half), abs=1e-9
+    )
+    ci = mean_ci([1.0, 2.0, 3.0, 4.0], confidence=0.90)
+    assert (ci.low, ci.high) == pytest.approx((2.5 - half, 2.5 + half), abs=1e-9)
+
+
+def test_summaries_keep_the_groups_in_the_order_they_first_appear():
+    # the tables list settings in the experiment's order, not alphabetically
+    frame = pd.DataFrame(
+        {"g": ["reform", "base", "reform", "base"], "v": [3.0, 1.0, 5.0, 2.0], "ref": 1.0}
+    )
+    s = summarize(frame, ["g"], "v")
+    assert list(s["g"]) == ["reform", "base"] and list(s["mean"]) == [4.0, 1.5]
+    p = summarize_paired(frame, ["g"], "v", "ref")
+    assert list(p["g"]) == ["reform", "base"] and list(p["diff"]) == [3.0, 0.5]

@@ -20,16 +20,17 @@ ROLES = {
 }
 
 
-def _store(root, levels):
+def _store(root, levels, noise=True):
     """``levels[variant][scenario]`` is every outcome's level; replication r adds noise shared by
-    every scenario and variant (common random numbers) plus a little of its own."""
+    every scenario and variant (common random numbers) plus a little of its own. Without
+    ``noise``, the levels are arrays: replication r's values, as they are."""
     rng = np.random.default_rng(2)
     shared = rng.normal(0, 0.05, 6)
     values, order = {}, []
     for variant, by_scenario in levels.items():
         for scenario, level in by_scenario.items():
             name = scenario if variant == "default" else f"{scenario}@{variant}"
-            values[name] = level + shared + rng.normal(0, 0.001, 6)
+            values[name] = level + shared + rng.normal(0, 0.001, 6) if noise else np.array(level)
             order.append(variant)
     make_store(root, values, months=["2016-11", "2016-12"], levels=("district",),
                frequency="yearly", roles=ROLES)  # fmt: skip
@@ -105,3 +106,112 @@ def test_the_command_writes_the_tables(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "structural_final.csv" in out and (rs.path / "tables" / "structural_final.md").is_file()
     assert main(["structural", str(tmp_path / "nowhere")]) == 2
+
+
+# Three replications with exact values. Reform − base: −1/4, −3/16, −5/16 (mean −1/4, sd 1/16).
+# Lower burden is better, so a lever's gain is (reform without it) − reform: the lists' 1/2, 5/8,
+# 3/8 (mean 1/2, sd 1/8), the money's 1/8, 1/4, 3/8 (mean 1/4, sd 1/8). "swapped" swaps the two.
+EXACT_BASE = np.array([0.5, 0.25, 0.625])
+EXACT_REFORM = EXACT_BASE + np.array([-0.25, -0.1875, -0.3125])
+LISTS_GAIN = np.array([0.5, 0.625, 0.375])
+MONEY_GAIN = np.array([0.125, 0.25, 0.375])
+T975_2 = 4.302652729749464  # t(0.975, 2), from tables
+EXACT = {
+    "default": {
+        "base": EXACT_BASE,
+        "reform": EXACT_REFORM,
+        "reform_minus_lists": EXACT_REFORM + LISTS_GAIN,
+        "reform_minus_money": EXACT_REFORM + MONEY_GAIN,
+    },
+    "swapped": {
+        "base": EXACT_BASE,
+        "reform": EXACT_REFORM,
+        "reform_minus_lists": EXACT_REFORM + MONEY_GAIN,
+        "reform_minus_money": EXACT_REFORM + LISTS_GAIN,
+    },
+}
+
+
+def test_each_estimate_is_the_paired_mean_and_t_interval_of_its_conclusion(tmp_path):
+    s = structural(_store(tmp_path, EXACT, noise=False), at="final", outcomes=["admin_burden"])
+    est = s.per_variant
+    assert list(est.columns) == [
+        "variant", "conclusion", "kind", "outcome", "value", "ci_low", "ci_high", "n", "finding"
+    ]  # fmt: skip
+    est = est.set_index(["variant", "kind"])
+    # the effect: −1/4 ± t(0.975, 2) · (1/16) / √3
+    half = T975_2 * (1 / 16) / np.sqrt(3)
+    effect = est.loc[("default", "effect")]
+    assert (effect["value"], effect["n"], effect["finding"]) == (-0.25, 3, "−")
+    assert (effect["ci_low"], effect["ci_high"]) == pytest.approx((-0.25 - half, -0.25 + half))
+    # the top lever's gain (lists: 1/2) and, for the top two, the second lever's (money: 1/4),
+    # each ± t(0.975, 2) · (1/8) / √3; under "swapped" the money's and the lists' values
+    half = T975_2 * (1 / 8) / np.sqrt(3)
+    for variant, top in (("default", "lists"), ("swapped", "money")):
+        first, two = est.loc[(variant, "top_lever")], est.loc[(variant, "top_two")]
+        assert (first["value"], first["finding"]) == (0.5, top)
+        assert (first["ci_low"], first["ci_high"]) == pytest.approx((0.5 - half, 0.5 + half))
+        assert (two["value"], two["finding"], two["n"]) == (0.25, "lists and money", 3)
+        assert (two["ci_low"], two["ci_high"]) == pytest.approx((0.25 - half, 0.25 + half))
+
+
+def test_the_markdown_and_the_tables_written_are_the_conclusions_and_estimates(tmp_path):
+    import pandas as pd
+
+    s = structural(_store(tmp_path, EXACT, noise=False), at="final", outcomes=["admin_burden"])
+    text = markdown(s)
+    survive = (
+        "## Conclusions that survive every variant\n\n"
+        "| conclusion | default | swapped |\n|---|---|---|\n"
+        "| reform effect on admin_burden | − | − |\n"
+        "| top two levers for admin_burden | lists and money | lists and money |\n\n"
+        "## Conclusions that do not\n\n"
+        "| conclusion | default | swapped | flips under |\n|---|---|---|---|\n"
+        "| top lever for admin_burden | lists | money | swapped |\n"
+    )
+    assert survive in text
+    half = T975_2 * (1 / 16) / np.sqrt(3)
+    low, high = (f"{x:+.4g}".replace("-", "−") for x in (-0.25 - half, -0.25 + half))
+    row = f"| default | reform effect on admin_burden | − | −0.25 | [{low}, {high}] | 3 |"
+    assert row in text.splitlines()
+    paths = write_structural(s)
+    estimates = pd.read_csv(paths["estimates"])
+    assert list(estimates.columns) == list(s.per_variant.columns)
+    pd.testing.assert_frame_equal(estimates, s.per_variant, check_dtype=False)
+    conclusions = pd.read_csv(paths["conclusions"], keep_default_na=False)
+    assert list(conclusions.columns) == list(s.conclusions.columns)
+    assert list(conclusions["flips_under"]) == ["", "swapped", ""]
+
+
+def test_a_scenario_without_finished_runs_under_a_variant_is_noted_and_not_run(tmp_path):
+    rs = _store(tmp_path, EXACT, noise=False)
+    point = next(
+        p["point"] for p in rs.manifest["points"] if p["scenario"] == "reform_minus_money@swapped"
+    )
+    for status in (tmp_path / "status").glob(f"{point}-*.json"):
+        status.unlink()  # the runs never finished
+    s = structural(ResultSet(tmp_path), at="final", outcomes=["admin_burden"])
+    assert s.notes[-1] == "Missing runs: swapped: reform_minus_money."
+    c = s.conclusions.set_index("conclusion")
+    # under "swapped" only the lists' gain is known (1/8, 1/4, 3/8: mean 1/4): the top lever
+    assert c.loc["top lever for admin_burden", "swapped"] == "lists"
+    assert c.loc["top two levers for admin_burden", "swapped"] == "(not run)"
+    assert c.loc["top two levers for admin_burden", "flips_under"] == "swapped"
+    top = s.per_variant.set_index(["variant", "kind"]).loc[("swapped", "top_lever")]
+    assert top["value"] == 0.25
+
+
+def test_bad_outcomes_and_results_without_variants_are_user_errors_that_say_what_is_allowed(
+    tmp_path,
+):
+    rs = _store(tmp_path / "a", EXACT, noise=False)
+    with pytest.raises(UserError, match="outcome 'burden' is not known at level 'district'"):
+        structural(rs, at="final", outcomes=["burden"])
+    make_store(tmp_path / "b", {"a": np.array([0.5, 0.6])}, levels=("district",))
+    allowed = (
+        "(allowed: the results of an experiment with structural variants, e.g. "
+        "experiments/structural.toml)"
+    )
+    with pytest.raises(UserError) as err:
+        structural(tmp_path / "b")
+    assert str(err.value).endswith("the experiment has no [variants] " + allowed)

@@ -186,3 +186,87 @@ def test_effects_table_interface(posterior_store, tmp_path):
     make_store(tmp_path, crn_values({"baseline_2013": 0.6, "wuhou_reform": 0.3}, n=3))
     with pytest.raises(UserError, match="not a posterior one"):
         effects_table(tmp_path)
+
+
+def test_a_tiny_posterior_of_unequal_draws_has_its_hand_computed_parts():
+    # draw 0: 0, 1/2 (mean 1/4); draw 1: 1/4, 1/2, 3/4 (mean 1/2); draw 2: 3/2, 2 (mean 7/4).
+    # N = 7, D = 3. Within sums of squares 1/8 each: σ² = (3/8) / (N − D) = 3/32.
+    # Grand mean 11/14; MSB = Σ n_d (m_d − 11/14)² / 2 = 75/56; n₀ = (7 − 17/7) / 2 = 16/7;
+    # τ² = (75/56 − 3/32) / (16/7) = 279/512. Shares: τ² / (τ² + σ²) = 93/109, σ²: 16/109.
+    frame = pd.DataFrame(
+        {"g": "a", "draw": [0, 0, 1, 1, 1, 2, 2], "x": [0, 0.5, 0.25, 0.5, 0.75, 1.5, 2.0]}
+    )
+    r = one(frame)
+    assert r["var_seed"] == pytest.approx(3 / 32, abs=1e-15)
+    assert r["var_param"] == pytest.approx(279 / 512, abs=1e-15)
+    assert r["share_param"] == pytest.approx(93 / 109, abs=1e-15)
+    assert r["share_seed"] == pytest.approx(16 / 109, abs=1e-15)
+    # the effect is the mean of the draw means (each draw counts once), not the grand mean 11/14
+    assert r["effect"] == pytest.approx(5 / 6, abs=1e-15)
+    assert r["n_draws"] == 3 and r["n_reps"] == pytest.approx(7 / 3)
+    # seed-only interval: 5/6 ± t(0.975, 4) · √(σ² · (1/2 + 1/3 + 1/2)) / 3 = ± t · √(1/8) / 3,
+    # with t(0.975, 4) = 2.7764451052 (tables)
+    half = 2.7764451052 * np.sqrt(1 / 8) / 3
+    assert (r["seed_low"], r["seed_high"]) == pytest.approx((5 / 6 - half, 5 / 6 + half), abs=1e-9)
+    # parameter interval: draw means pulled towards 5/6 by √(τ² / s²_m), s²_m = 31/48 (their
+    # sample variance), i.e. by √(27/32); then numpy's linear percentiles of three values:
+    # 2.5% at 0.05 of the way from the first to the second, 97.5% at 0.95 from the second to
+    # the third
+    a = 5 / 6 + (np.array([0.25, 0.5, 1.75]) - 5 / 6) * np.sqrt(27 / 32)
+    low, high = a[0] + 0.05 * (a[1] - a[0]), a[1] + 0.95 * (a[2] - a[1])
+    assert (r["param_low"], r["param_high"]) == pytest.approx((low, high), abs=1e-12)
+
+
+def _posterior_store(root, values, draws):
+    """A synthetic posterior store (tests/analysis/helpers.py) whose replication r is of draw
+    ``draws[r]``: every district outcome of a run is its level, n_orgs 1000 times it."""
+    from sim.io import write_parquet
+
+    from .helpers import make_store
+
+    make_store(root, values, levels=("district",), method="posterior")
+    for path in sorted((root / "data" / "district").glob("*.parquet")):
+        frame = pd.read_parquet(path)
+        frame.insert(4, "draw", draws[int(frame["replication"].iloc[0])])
+        write_parquet(frame, path)
+    return root
+
+
+def test_effects_table_is_the_decomposition_of_each_settings_paired_runs_in_experiment_order(
+    tmp_path,
+):
+    # 2 draws x 2 seeds. zeta − base per replication: 1/8, 1/4 (draw 0), 3/4, 7/8 (draw 1):
+    # effect 1/2, σ² = (4 · (1/16)²) / (4 − 2) = 1/128, MSB = 2 · 2 · (5/16)² = 25/64,
+    # n₀ = 2, τ² = (25/64 − 1/128) / 2 = 49/256. alpha equals base: effect 0, no shares.
+    from sim.analysis.uncertainty import TABLE_COLUMNS, effects_table
+
+    base = np.array([0.5, 0.25, 0.5, 0.25])
+    values = {
+        "base": base,
+        "zeta": base + np.array([0.125, 0.25, 0.75, 0.875]),
+        "alpha": base.copy(),
+    }
+    store = _posterior_store(tmp_path, values, draws=[0, 0, 1, 1])
+    table = effects_table(store, at="final", outcomes=["n_orgs", "admin_burden"])
+    assert tuple(table.columns[: len(TABLE_COLUMNS)]) == TABLE_COLUMNS
+    assert list(table["contrast"]) == ["zeta", "zeta", "alpha", "alpha"]
+    assert list(table["outcome"]) == ["n_orgs", "admin_burden"] * 2
+    assert (table["reference"] == "base").all()
+    assert list(table["n_draws"]) == [2] * 4 and list(table["n_reps"]) == [2.0] * 4
+    zeta = table.iloc[1]
+    assert (zeta["effect"], zeta["var_seed"], zeta["var_param"]) == (0.5, 1 / 128, 49 / 256)
+    assert zeta["share_param"] == pytest.approx((49 / 256) / (49 / 256 + 1 / 128), abs=1e-15)
+    # n_orgs is 1000 times admin_burden: its effect and intervals 1000 times, its variances 10⁶
+    scaled = table.iloc[0]
+    for c in ("effect", "seed_low", "seed_high", "param_low", "param_high"):
+        assert scaled[c] == pytest.approx(1000 * zeta[c], abs=1e-9), c
+    assert scaled["var_param"] == pytest.approx(1e6 * 49 / 256)
+    assert scaled["share_param"] == pytest.approx(zeta["share_param"])
+    # the same numbers as decompose_frame of the paired runs
+    frame = pd.DataFrame({"g": "a", "draw": [0, 0, 1, 1], "x": values["zeta"] - values["base"]})
+    expect = one(frame)
+    for c in ("effect", "seed_low", "seed_high", "param_low", "param_high", "share_seed"):
+        assert zeta[c] == pytest.approx(expect[c], abs=1e-15), c
+    alpha = table.iloc[2]
+    assert alpha["effect"] == 0 and alpha["param_low"] == alpha["param_high"] == 0
+    assert np.isnan(alpha["share_param"]) and np.isnan(alpha["share_seed"])
