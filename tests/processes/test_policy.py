@@ -92,3 +92,36 @@ def test_streets_of_equal_population_take_centres_in_street_order():
     w = blank_world((0, 1, 2, 2, 3, 3), policy={"service_centres": 3, "service_centre_streets": 2})
     apply_policy(w, w.schedule.at(w.t), P)
     assert w.streets.service_centres.tolist() == [0, 0, 2, 1]
+
+
+def test_brand_agencies_arrive_as_the_lever_rises_one_at_a_time_or_more():
+    # The lever at 1, then 3, then 3 again, then 4: one agency arrives, then two, then none, then
+    # one; each with its imported workers, and the count invited is the lever's value.
+    w = district({})
+    pol = w.schedule.at(w.t)
+    k = P.brand_imported_workers
+    for lever, total in ((1, 1), (3, 3), (3, 3), (4, 4)):
+        apply_policy(w, pol.model_copy(update={"brand_agencies": lever}), P)
+        assert len(w.orgs) == total == w.brand_invited
+        assert (w.orgs.kind == BRAND).all() and len(w.workers) == total * k
+        assert np.bincount(w.workers.employer, minlength=total).tolist() == [k] * total
+
+
+def test_each_brand_agency_draws_its_street_and_its_capacity_clipped_to_the_unit_interval():
+    # 60 agencies at once, in ten districts of two streets of equal population: in each, the
+    # count in the second street is binomial with chance 1/2 (each agency draws its street).
+    # Capacity is a normal draw of mean 1 and sd 0.5 clipped to [0, 1]: of the 600, half are
+    # exactly 1 and a share Phi(-2) exactly 0 (binomial counts).
+    lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], 60, 0.5)
+    p = Params(brand_imported_workers=0, brand_capacity=1.0, brand_capacity_sd=0.5)
+    capacity = []
+    for seed in range(10):
+        w = blank_world((0, 1), policy={"brand_agencies": 60}, seed=seed)
+        apply_policy(w, w.schedule.at(w.t), p)
+        assert len(w.orgs) == 60 and lo <= (w.orgs.street == 1).sum() <= hi
+        capacity.extend(w.orgs.capacity.tolist())
+    capacity = np.array(capacity)
+    assert ((capacity >= 0) & (capacity <= 1)).all()
+    for count, share in (((capacity == 1).sum(), 0.5), ((capacity == 0).sum(), stats.norm.cdf(-2))):
+        lo, hi = stats.binom.ppf([5e-7, 1 - 5e-7], 600, share)
+        assert lo <= count <= hi, (share, count)
