@@ -3,7 +3,14 @@ import pytest
 from scipy import stats
 
 from sim.params import Params
-from sim.processes.labour import _shares, set_wages, staff_organizations, wages, workers_month
+from sim.processes.labour import (
+    _newcomer_weight,
+    _shares,
+    set_wages,
+    staff_organizations,
+    wages,
+    workers_month,
+)
 from sim.world import AGENCY, GRASSROOTS, blank_world
 
 P = Params()
@@ -302,3 +309,12 @@ def test_the_months_layoffs_add_up_over_its_staffing_rounds():
     staff_organizations(w, w.schedule.at(w.t), P)
     assert len(employed_by(w, 0)) == 0 and w.month_stats["layoffs"] == 3
     assert w.month_stats["hires"] == 0
+
+
+def test_newcomers_quit_weights_are_exp_of_minus_tenure_over_twelve_for_any_tenures():
+    # The weights are read from a table of the same computation, grown when a tenure is beyond it,
+    # and computed directly for tenures outside it (negative) or none: always np.exp(-t / 12.0),
+    # to the bit.
+    for tenure in ([0, 1, 5, 12, 239], [3, 700], [-2, 0, 4], []):
+        t = np.array(tenure, dtype=np.int32)  # as the workers' tenure column
+        assert _newcomer_weight(t).tolist() == np.exp(-t / 12.0).tolist()
