@@ -3,11 +3,11 @@
 Runs mutmut (configured in pyproject.toml, ``[tool.mutmut]``) on ``sim/processes/`` and
 ``sim/metrics.py`` (the default set, ``make mutate``) or, with ``--only 'sim.analysis.*'``, on
 the statistics behind every reported interval (``sim/analysis/stats.py``, ``uncertainty.py``,
-``structural.py``), against the fast tests and the analysis tests of those files; then reports
-the score over the mutants that were run, setting aside the equivalent mutants listed in
-``tests/equivalent_mutants.toml`` (each with the mutated line it expects and why no test can tell
-it from the original). mutmut maps each function to the tests that call it, so a process mutant
-runs only process tests and an analysis mutant only analysis tests.
+``structural.py``, ``compare.py``), against the fast tests and the analysis tests of those files;
+then reports the score over the mutants that were run, setting aside the equivalent mutants listed
+in ``tests/equivalent_mutants.toml`` (each with the mutated line it expects and why no test can
+tell it from the original). mutmut maps each function to the tests that call it, so a process
+mutant runs only process tests and an analysis mutant only analysis tests.
 
     python tests/mutate.py                     # every process and metrics mutant (hours)
     python tests/mutate.py --sample 100        # a random sample (seeded) of those, for quick runs

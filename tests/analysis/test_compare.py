@@ -14,6 +14,7 @@ from sim.analysis.compare import (
 )
 from sim.analysis.outcomes import DEFAULT_OUTCOMES, OUTCOMES
 from sim.errors import UserError
+from sim.io import write_parquet
 
 from .helpers import crn_values, make_store
 
@@ -225,3 +226,30 @@ def test_fmt_shows_small_differences_and_no_negative_zero():
     assert fmt(-0.0, o, signed=True) == "0.0"
     assert fmt(0.25, o) == "25.0"
     assert fmt(np.nan, o) == "n/a"
+
+
+def test_a_stored_column_without_a_declared_unit_is_described_as_stored(tmp_path):
+    # a column that is no declared output (here 2 × admin burden) has no unit: "as stored"
+    make_store(tmp_path, {"a": np.array([0.5, 0.25]), "b": np.array([0.75, 0.25])},
+               levels=("district",))  # fmt: skip
+    for path in sorted((tmp_path / "data" / "district").glob("*.parquet")):
+        frame = pd.read_parquet(path)
+        frame["twice_burden"] = 2 * frame["admin_burden"]
+        write_parquet(frame, path)
+    table = compare_table(tmp_path, outcomes=["twice_burden"], at="final")
+    assert table.attrs["columns"]["twice_burden_mean"] == (
+        "twice burden [as stored; twice_burden (window mean)]: mean across replications"
+    )
+    assert list(table["twice_burden_mean"]) == [0.75, 1.0]
+    assert list(table["twice_burden_diff"]) == [0.0, 0.25]
+
+
+def test_write_comparison_at_street_level_writes_the_streets_that_gain_and_lose_most(store):
+    root, _ = store
+    cmp = compare(root, level="street", at="final-year")
+    paths = write_comparison(cmp)
+    assert paths["extremes"].name == "compare_street_final-year_extremes.csv"
+    written = pd.read_csv(paths["extremes"])
+    expect = street_extremes(cmp.long, cmp.outcomes)
+    assert len(written) == len(expect) > 0
+    pd.testing.assert_frame_equal(written, expect, check_dtype=False)

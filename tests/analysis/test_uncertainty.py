@@ -1,5 +1,7 @@
 """The variance decomposition of effects across posterior draws, on synthetic data with known parts."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -217,14 +219,18 @@ def test_a_tiny_posterior_of_unequal_draws_has_its_hand_computed_parts():
     assert (r["param_low"], r["param_high"]) == pytest.approx((low, high), abs=1e-12)
 
 
-def _posterior_store(root, values, draws):
+def _posterior_store(root, values, draws, posterior=None):
     """A synthetic posterior store (tests/analysis/helpers.py) whose replication r is of draw
-    ``draws[r]``: every district outcome of a run is its level, n_orgs 1000 times it."""
-    from sim.io import write_parquet
+    ``draws[r]``: every district outcome of a run is its level, n_orgs 1000 times it.
+    ``posterior``: the manifest's description of the posterior sample, if any."""
+    from sim.io import write_json, write_parquet
 
     from .helpers import make_store
 
     make_store(root, values, levels=("district",), method="posterior")
+    if posterior:
+        manifest = json.loads((root / "manifest.json").read_text())
+        write_json(manifest | {"posterior": posterior}, root / "manifest.json")
     for path in sorted((root / "data" / "district").glob("*.parquet")):
         frame = pd.read_parquet(path)
         frame.insert(4, "draw", draws[int(frame["replication"].iloc[0])])
@@ -270,3 +276,55 @@ def test_effects_table_is_the_decomposition_of_each_settings_paired_runs_in_expe
     alpha = table.iloc[2]
     assert alpha["effect"] == 0 and alpha["param_low"] == alpha["param_high"] == 0
     assert np.isnan(alpha["share_param"]) and np.isnan(alpha["share_seed"])
+
+
+def test_compare_of_a_posterior_store_shows_both_intervals_of_each_difference(tmp_path):
+    # the store of the effects_table test: zeta − base 1/8, 1/4 (draw 0), 3/4, 7/8 (draw 1).
+    # Seed-only interval 1/2 ± t(0.975, 2) · √(1/128) / 2 = 1/2 ± 0.190152 (t = 4.3026527);
+    # parameter interval: the draw means 3/16, 13/16 pulled towards 1/2 by √(τ²/s²_m) =
+    # √((49/256) / (50/256)), then their 2.5 and 97.5 percentiles: 0.206109, 0.793891;
+    # shares σ² : τ² = 1/128 : 49/256 = 2 : 49 (4% / 96%)
+    from sim.analysis.compare import compare, markdown
+
+    base = np.array([0.5, 0.25, 0.5, 0.25])
+    values = {
+        "base": base,
+        "zeta": base + np.array([0.125, 0.25, 0.75, 0.875]),
+        "alpha": base.copy(),
+    }
+    posterior = {
+        "draws": 2,
+        "file": "posterior.csv",
+        "replications_per_draw": 2,
+        "provenance": {"method": "abc-smc"},
+        "sample": [{"particle": 3}, {"particle": 7}],
+        "n_particles": 40,
+        "effective_sample_size": 12.5,
+    }
+    store = _posterior_store(tmp_path, values, draws=[0, 0, 1, 1], posterior=posterior)
+    cmp = compare(store, at="final", outcomes=["admin_burden"])
+    zeta = cmp.long.set_index("setting").loc["zeta"]
+    half = 4.302652729749464 * np.sqrt(1 / 128) / 2
+    assert (zeta["diff"], zeta["n_draws"], zeta["n_reps"], zeta["n_runs"]) == (0.5, 2, 2.0, 4)
+    assert (zeta["diff_ci_low"], zeta["diff_ci_high"]) == (zeta["seed_low"], zeta["seed_high"])
+    assert (zeta["seed_low"], zeta["seed_high"]) == pytest.approx((0.5 - half, 0.5 + half))
+    a = 0.5 + np.array([-0.3125, 0.3125]) * np.sqrt(49 / 50)
+    expect = (a[0] + 0.025 * (a[1] - a[0]), a[0] + 0.975 * (a[1] - a[0]))
+    assert (zeta["param_low"], zeta["param_high"]) == pytest.approx(expect)
+    assert zeta["share_seed"] == pytest.approx(2 / 51) and zeta["share_param"] == pytest.approx(
+        49 / 51
+    )
+    # d_z and the p-value pool the four runs: 1/2 over their sd √(13/96)
+    assert zeta["d_z"] == pytest.approx(0.5 * np.sqrt(96 / 13))
+    lines = markdown(cmp).splitlines()
+    assert "| base | 2 x 2 | 37.5 | (reference) |  |  |  |" in lines
+    assert "| zeta | 2 x 2 | 87.5 | +50.0 | [+31.0, +69.0] | [+20.6, +79.4] | 4% / 96% |" in lines
+    assert "| alpha | 2 x 2 | 37.5 | 0.0 | [0.0, 0.0] | [0.0, 0.0] | n/a |" in lines
+    assert cmp.notes[1].startswith(
+        "Posterior experiment: 2 draws from the posterior sample posterior.csv (abc-smc) x 2 "
+        "seeds per draw;"
+    )
+    assert cmp.notes[-1].startswith(
+        "The 2 draws hold 2 distinct parameter sets (particles) of the 40 in the file, whose "
+        "weights give a Kish effective sample size of 12.5. Warning:"
+    )
