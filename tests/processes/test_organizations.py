@@ -433,3 +433,15 @@ def test_incubation_ranks_candidates_by_score_plus_uniform_noise():
             weaker += w.orgs.incubated_until[0] != NEVER
         lo, hi = interval(n, chance)
         assert lo <= weaker <= hi, (capacity, weaker / n)
+
+
+def test_a_month_counts_as_negative_only_when_reserves_end_below_zero():
+    # Three unregistered agencies without workers or income but their outside income, paying
+    # their overhead (whole yuan: exact sums): reserves end at exactly 0, at half a yuan and at
+    # minus half a yuan. Only the last counts another month in the red; the others start over.
+    w = blank_world((0,))
+    net = P.agency_outside_income - P.agency_overhead
+    w.add_orgs(AGENCY, 3, street=0, reserves=[0.0 - net, 0.5 - net, -0.5 - net], neg_months=2)
+    settle_finances(w, pol(w), P)
+    assert w.orgs.reserves.tolist() == [0.0, 0.5, -0.5]
+    assert w.orgs.neg_months.tolist() == [0, 0, 3]
