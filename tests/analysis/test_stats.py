@@ -9,6 +9,7 @@ from sim.analysis.stats import (
     paired_difference,
     summarize,
     summarize_paired,
+    welch_bounds,
     welch_interval,
 )
 
@@ -187,3 +188,14 @@ def test_summaries_keep_the_groups_in_the_order_they_first_appear():
     assert list(s["g"]) == ["reform", "base"] and list(s["mean"]) == [4.0, 1.5]
     p = summarize_paired(frame, ["g"], "v", "ref")
     assert list(p["g"]) == ["reform", "base"] and list(p["diff"]) == [3.0, 0.5]
+
+
+def test_welch_bounds_of_summaries_by_hand_and_nan_where_a_side_has_one_value():
+    # 1 − 0 with sds 1 and 1 over 3 and 3 values: se² = 1/3 + 1/3, Welch ν = (2/3)² / (2 · (1/3)²
+    # / 2) = 4, half-width t(0.975, 4) · √(2/3) with t(0.975, 4) = 2.7764451052 (tables); the
+    # second pair has one reference value: no interval, NaN on both sides (a float array)
+    low, high = welch_bounds([1.0, 1.0], [1.0, 1.0], [3, 3], [0.0, 0.0], [1.0, np.nan], [3, 1])
+    half = 2.7764451052 * np.sqrt(2 / 3)
+    assert (low[0], high[0]) == pytest.approx((1 - half, 1 + half), abs=1e-9)
+    assert low.dtype == high.dtype == np.float64
+    assert np.isnan(low[1]) and np.isnan(high[1])

@@ -174,6 +174,10 @@ def test_the_markdown_and_the_tables_written_are_the_conclusions_and_estimates(t
     low, high = (f"{x:+.4g}".replace("-", "−") for x in (-0.25 - half, -0.25 + half))
     row = f"| default | reform effect on admin_burden | − | −0.25 | [{low}, {high}] | 3 |"
     assert row in text.splitlines()
+    assert (
+        "Effects: focus − reference; levers: the top lever's (or, for the top two, the second "
+        "lever's) improvement within the focus; 95% CIs over replications." in text.splitlines()
+    )
     paths = write_structural(s)
     estimates = pd.read_csv(paths["estimates"])
     assert list(estimates.columns) == list(s.per_variant.columns)
@@ -215,3 +219,19 @@ def test_bad_outcomes_and_results_without_variants_are_user_errors_that_say_what
     with pytest.raises(UserError) as err:
         structural(tmp_path / "b")
     assert str(err.value).endswith("the experiment has no [variants] " + allowed)
+
+
+def test_the_intervals_are_at_the_confidence_asked_for(tmp_path):
+    # 90%: t(0.95, 2) = 2.9199855804 (tables); the effect −1/4 ± t · (1/16) / √3, the top
+    # lever's gain 1/2 ± t · (1/8) / √3
+    rs = _store(tmp_path, EXACT, noise=False)
+    s = structural(rs, at="final", outcomes=["admin_burden"], confidence=0.90)
+    est = s.per_variant.set_index(["variant", "kind"])
+    t90 = 2.9199855804
+    effect, top = est.loc[("default", "effect")], est.loc[("default", "top_lever")]
+    half = t90 * (1 / 16) / np.sqrt(3)
+    assert (effect["ci_low"], effect["ci_high"]) == pytest.approx((-0.25 - half, -0.25 + half))
+    half = t90 * (1 / 8) / np.sqrt(3)
+    assert (top["ci_low"], top["ci_high"]) == pytest.approx((0.5 - half, 0.5 + half))
+    assert s.notes[0].endswith("90% t-based intervals over replications (seed noise only), "
+                               "paired on seeds within each variant.")  # fmt: skip

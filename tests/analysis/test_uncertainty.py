@@ -317,6 +317,11 @@ def test_compare_of_a_posterior_store_shows_both_intervals_of_each_difference(tm
     # d_z and the p-value pool the four runs: 1/2 over their sd √(13/96)
     assert zeta["d_z"] == pytest.approx(0.5 * np.sqrt(96 / 13))
     lines = markdown(cmp).splitlines()
+    head = (
+        "| setting | draws x seeds | mean (%) | difference (pp) | seed noise only [95% CI] | "
+        "parameter uncertainty [95%] | variance share: seeds / params |"
+    )
+    assert head in lines
     assert "| base | 2 x 2 | 37.5 | (reference) |  |  |  |" in lines
     assert "| zeta | 2 x 2 | 87.5 | +50.0 | [+31.0, +69.0] | [+20.6, +79.4] | 4% / 96% |" in lines
     assert "| alpha | 2 x 2 | 37.5 | 0.0 | [0.0, 0.0] | [0.0, 0.0] | n/a |" in lines
@@ -327,4 +332,17 @@ def test_compare_of_a_posterior_store_shows_both_intervals_of_each_difference(tm
     assert cmp.notes[-1].startswith(
         "The 2 draws hold 2 distinct parameter sets (particles) of the 40 in the file, whose "
         "weights give a Kish effective sample size of 12.5. Warning:"
+    )
+
+
+def test_compare_of_a_posterior_store_without_its_description_says_what_is_unknown(tmp_path):
+    from sim.analysis.compare import compare
+
+    values = {"base": np.array([0.5, 0.25]), "zeta": np.array([0.625, 0.5])}
+    cmp = compare(_posterior_store(tmp_path, values, draws=[0, 1]), at="final")
+    assert cmp.notes[1].startswith(
+        "Posterior experiment: ? draws from the posterior sample ? x ? seeds per draw;"
+    )
+    assert cmp.notes[-1].startswith(
+        "The 0 draws hold 0 distinct parameter sets (particles) of the ?"
     )
