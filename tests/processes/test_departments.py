@@ -368,3 +368,19 @@ def test_a_review_funds_petitions_then_relabels_others_on_separate_draws():
     crept = t.crept_step == 3
     assert crept.sum() == stats_["admitted"] == t.listed.sum() - 1
     assert t.purchasable[crept].sum() == stats_["admitted_funded"]
+
+
+def test_no_list_review_comes_in_the_month_of_the_cut():
+    # Reviews come every list_review_months after the cut, never in its month: called again in
+    # that month (issuers eager to petition and fund), the process reviews nothing and keeps
+    # the lists as cut.
+    params = Params(campaigns_per_year=0.0, purchasable_types_after_cut=1)
+    policy = {"entry_control": True, "list_review_months": 3, "list_review_strictness": 0.0}
+    w = typed_world(policy=policy)
+    departments_month(w, w.schedule.at(w.t), params)
+    w.issuers.expected_cost = [100.0, 100.0, 0.0]
+    w.issuers.fund_share = [1.0, 0.0, 0.0]
+    departments_month(w, w.schedule.at(w.t), params)
+    assert w.list_stats == {"petitions": 0, "admitted": 0, "admitted_funded": 0}
+    assert w.item_types.listed.tolist() == [True] + [False] * 5
+    assert (w.item_types.crept_step == NEVER).all()
