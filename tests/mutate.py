@@ -1,18 +1,23 @@
-"""Mutation testing of the processes, the metrics and the analysis statistics (docs/testing.md).
+"""Mutation testing of the processes, the metrics, the analysis statistics and the calibration
+posterior (docs/testing.md).
 
 Runs mutmut (configured in pyproject.toml, ``[tool.mutmut]``) on ``sim/processes/`` and
 ``sim/metrics.py`` (the default set, ``make mutate``) or, with ``--only 'sim.analysis.*'``, on
 the statistics behind every reported interval (``sim/analysis/stats.py``, ``uncertainty.py``,
-``structural.py``, ``compare.py``), against the fast tests and the analysis tests of those files;
-then reports the score over the mutants that were run, setting aside the equivalent mutants listed
-in ``tests/equivalent_mutants.toml`` (each with the mutated line it expects and why no test can
-tell it from the original). mutmut maps each function to the tests that call it, so a process
-mutant runs only process tests and an analysis mutant only analysis tests.
+``structural.py``, ``compare.py``), or with ``--only 'sim.calibration.*'`` on the calibration
+posterior and its held-out checks (``sim/calibration/posterior.py``, ``validate.py``;
+``sim.experiment.posterior.*`` for the draws of a posterior experiment), against the fast tests
+and the tests of those files that run no model; then reports the score over the mutants that were
+run, setting aside the equivalent mutants listed in ``tests/equivalent_mutants.toml`` (each with
+the mutated line it expects and why no test can tell it from the original). mutmut maps each
+function to the tests that call it, so a process mutant runs only process tests and an analysis
+mutant only analysis tests.
 
     python tests/mutate.py                     # every process and metrics mutant (hours)
     python tests/mutate.py --sample 100        # a random sample (seeded) of those, for quick runs
     python tests/mutate.py --only 'sim.processes.items.*' --sample 30
     python tests/mutate.py --only 'sim.analysis.stats.*' --sample 25 --seed 51
+    python tests/mutate.py --only 'sim.calibration.posterior.*' --sample 20 --seed 61
     python tests/mutate.py --report            # the last run's results again, no testing
     python tests/mutate.py --which NAME [NAME ...] [--tests FILE ...]  # tests that kill them
 
@@ -169,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     ap.add_argument(
         "--only",
-        help="mutant name pattern, e.g. 'sim.metrics.*' or 'sim.analysis.stats.*' (default: the "
-        "processes and metrics, 'sim.processes.*' and 'sim.metrics.*')",
+        help="mutant name pattern, e.g. 'sim.metrics.*', 'sim.analysis.stats.*' or "
+        "'sim.calibration.*' (default: the processes and metrics, 'sim.processes.*' and "
+        "'sim.metrics.*')",
     )
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--fresh", action="store_true", help="delete mutants/ first")

@@ -192,3 +192,99 @@ def test_sweep_takes_another_posterior_and_number_of_draws(tmp_path, capsys):
     assert main(["sweep", str(plain), "--draws", "2", "--out", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err
     assert "design.draws: can only be set for a posterior design" in err and "plain.toml" in err
+
+
+def _parquet(tmp_path, columns, metadata=None, name="p.parquet"):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(columns)
+    if metadata is not None:
+        table = table.replace_schema_metadata(metadata)
+    path = tmp_path / name
+    pq.write_table(table, path)
+    return path
+
+
+def test_a_posterior_file_is_read_with_its_particle_numbers_provenance_and_hash(tmp_path):
+    import hashlib
+
+    from sim.experiment.posterior import DRAW_STREAM, read_posterior
+
+    path = _parquet(
+        tmp_path,
+        {
+            "params.group_formation_rate": [0.1, 0.2, 0.3],
+            "weight": [0.25, 0.25, 0.5],
+            "generation": [4, 4, 4],
+            "particle": [7, 3, 9],
+        },
+        {b"sanshe.provenance": b'{"method": "abc", "generations": 5}'},
+    )
+    sample = read_posterior(path, "e.toml")
+    assert [p.particle for p in sample.particles] == [7, 3, 9]
+    assert [p.row for p in sample.particles] == [0, 1, 2]
+    assert [p.generation for p in sample.particles] == [4, 4, 4]
+    assert [p.weight for p in sample.particles] == [0.25, 0.25, 0.5]
+    assert sample.provenance == {"method": "abc", "generations": 5}
+    assert sample.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    # Kish: 1 / (1/16 + 1/16 + 1/4) = 8/3
+    assert sample.manifest() == {
+        "file": str(path),
+        "sha256": sample.sha256,
+        "parameters": ["params.group_formation_rate"],
+        "n_particles": 3,
+        "effective_sample_size": 2.67,
+        "provenance": {"method": "abc", "generations": 5},
+        "draw_seed": "numpy.random.default_rng(SeedSequence([root_seed, "
+        f"{DRAW_STREAM}])).choice(n_particles, draws, replace=True, p=weight)",
+    }
+    # without the metadata key or the particle and generation columns: rows and generation 0
+    bare = _parquet(tmp_path, {"params.group_formation_rate": [0.1], "weight": [1.0]}, name="b")
+    sample = read_posterior(bare, "e.toml")
+    assert sample.provenance is None
+    assert (sample.particles[0].particle, sample.particles[0].generation) == (0, 0)
+
+
+PARTICLE_ERRORS = [
+    ({"particle": [0.5, 1.0]}, None, "particle: holds fractions"),
+    ({"params.group_formation_rate": []}, None, "(rows): the file has no particles"),
+    ({"params.group_formation_rate": None}, None, "(columns): no parameter columns"),
+    ({}, {b"sanshe.provenance": b"{not json"}, "sanshe.provenance: metadata is not JSON"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "metadata", "expect"),
+    PARTICLE_ERRORS,
+    ids=["fractional particle", "no rows", "no parameter columns", "provenance not json"],
+)
+def test_bad_particles_columns_and_provenance_are_named(tmp_path, change, metadata, expect):
+    from sim.experiment.posterior import read_posterior
+
+    columns = {"params.group_formation_rate": [0.1, 0.2], "weight": [0.5, 0.5], "particle": [0, 1]}
+    columns |= change
+    if change.get("params.group_formation_rate", 0) is None:
+        del columns["params.group_formation_rate"]
+    elif columns["params.group_formation_rate"] == []:
+        columns = {k: [] for k in columns}
+    path = _parquet(tmp_path, columns, metadata)
+    with pytest.raises(PosteriorError) as err:
+        read_posterior(path, "e.toml")
+    assert str(err.value).startswith(f"{path}: {expect} (allowed: ")
+
+
+def test_draws_are_the_seeded_choice_by_normalised_weight(tmp_path):
+    # weights summing to 1 + 5e-7 are accepted (within 1e-6) and drawn by weight / sum: the draws
+    # are numpy's choice with those probabilities, from SeedSequence([root_seed, DRAW_STREAM])
+    from sim.experiment.posterior import DRAW_STREAM, read_posterior
+
+    weights = [0.2, 0.3, 0.5 + 5e-7]
+    path = _parquet(tmp_path, {"params.group_formation_rate": [0.1, 0.2, 0.3], "weight": weights})
+    sample = read_posterior(path, "e.toml")
+    draws = sample.draw(50, root_seed=11)
+    rng = np.random.default_rng(np.random.SeedSequence([11, DRAW_STREAM]))
+    w = np.array(weights)
+    expected = rng.choice(3, size=50, replace=True, p=w / w.sum())
+    assert [d.particle.row for d in draws] == expected.tolist()
+    assert [d.index for d in draws] == list(range(50))
