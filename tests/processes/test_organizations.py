@@ -391,7 +391,8 @@ def test_registrations_count_under_the_new_rule_when_any_part_of_the_1998_rule_i
 
 def test_new_groups_have_three_founders_plus_a_poisson_count_of_members():
     # With members_initial_mean 3 every new group is its three founders; with 5, the members
-    # beyond them are Poisson with mean 2 a group (their total within its interval).
+    # beyond them are Poisson with mean 2 a group (their total within its interval). Each draws
+    # its capacity.
     for mean, extra in ((3.0, 0.0), (5.0, 2.0)):
         w = blank_world((0,), residents=1e7, participation=0.5)
         for _ in range(3):
@@ -401,6 +402,8 @@ def test_new_groups_have_three_founders_plus_a_poisson_count_of_members():
         assert (w.orgs.members >= 3).all()
         lo, hi = stats.poisson.ppf([5e-7, 1 - 5e-7], extra * k)
         assert lo <= (w.orgs.members - 3).sum() <= hi
+        # each draws its capacity from Beta(2, 5) (Kolmogorov-Smirnov)
+        assert stats.kstest(w.orgs.capacity, stats.beta(2, 5).cdf).pvalue > 1e-6
 
 
 def test_new_agencies_draw_their_capacities_and_reserves_independently_and_uniformly():
@@ -445,3 +448,50 @@ def test_a_month_counts_as_negative_only_when_reserves_end_below_zero():
     settle_finances(w, pol(w), P)
     assert w.orgs.reserves.tolist() == [0.0, 0.5, -0.5]
     assert w.orgs.neg_months.tolist() == [0, 0, 3]
+
+
+def test_hosting_ranks_right_at_the_largest_members_its_16_bit_key_holds():
+    # Eight streets of one centre place each and a group of 4095 members (12 bits): the 16-bit
+    # sort key (street, unregistered, fewer members than the most) is full, and the order is still
+    # by street, registered first, most members first, then by row (np.lexsort's).
+    # (registered groups in streets 2 and 7: a key one bit wider would wrap street 7's past 2's)
+    street = np.array([s for s in range(8) for _ in range(2)] + [7, 7, 2])
+    members = np.array([5.0, 9.0] * 8 + [4095.0, 3.0, 100.0])
+    registered = np.zeros(len(street), bool)
+    registered[-2:] = True
+    order = np.lexsort((np.arange(len(street)), -members, ~registered, street))
+    rank = np.empty(len(street), int)
+    rank[order] = np.arange(len(street)) - np.searchsorted(street[order], street[order])
+    w = blank_world(tuple(range(8)))
+    w.streets.service_centres = [1] * 8
+    w.add_orgs(GRASSROOTS, len(street), street=street, community=street, members=members,
+               registered=registered)  # fmt: skip
+    support(w, pol(w), Params(centre_slots=1))
+    assert (w.orgs.hosted == (rank < 1)).all()
+    hosted = [False, True] * 8 + [False, True, True]
+    hosted[5] = hosted[15] = False  # streets 2 and 7: their registered groups come first
+    assert w.orgs.hosted.tolist() == hosted
+
+
+def test_capacity_is_capped_at_one_however_fast_it_grows():
+    # Learning from work and incubation at their largest rates, 1 each: an active incubated agency
+    # at capacity 0.5 would reach 0.5 + 2 x 0.5 = 1.5; it is capped at 1.
+    p = Params(capacity_learning=1.0, incubation_learning=1.0)
+    w = blank_world((0,), t=0)
+    w.add_orgs(AGENCY, 1, street=0, capacity=0.5, delivered_hours=10.0, incubated_until=5)
+    learn(w, pol(w), p)
+    assert w.orgs.capacity.tolist() == [1.0]
+
+
+def test_hosting_ranks_by_street_first_up_to_the_most_streets_its_small_key_holds():
+    # Members that are not whole numbers take the two-sort path, whose street key is 16 bits
+    # below 2**14 streets: a district of 10,924 streets (centres in the first and the last), the
+    # last street's groups still rank among themselves, registered first, then by members.
+    w = blank_world((0, 10923))
+    centres = np.zeros(len(w.streets.population), int)
+    centres[[0, 10923]] = 1
+    w.streets.service_centres = centres
+    w.add_orgs(GRASSROOTS, 4, street=[0, 0, 10923, 10923], community=[0, 0, 1, 1],
+               members=[5.5, 9.5, 5.5, 9.5], registered=[False, False, True, False])  # fmt: skip
+    support(w, pol(w), Params(centre_slots=1))
+    assert w.orgs.hosted.tolist() == [False, True, True, False]
