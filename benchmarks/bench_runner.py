@@ -23,6 +23,7 @@ figures mean nothing.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import subprocess
@@ -214,7 +215,7 @@ def bench_overhead(rounds: int = 12) -> None:
         runner(0)  # warm-up
         parts: dict[str, list[float]] = {"direct": [], "tail": [], "results": []}
         ratios = []
-        fresh = iter(range(rounds + 1, 10**9))  # the tail's runs: new files each time
+        fresh = itertools.count(rounds + 1)  # the tail's runs: new files each time
         for r in range(1, rounds + 1):  # each round: the same seed both ways, alternating order
             times = {}
             for name, fn in (("direct", direct), ("runner", runner))[:: 1 if r % 2 else -1]:
