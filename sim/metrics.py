@@ -502,13 +502,10 @@ def _is_column(o: Output) -> bool:
 
 
 def _community_reader(o: Output) -> Callable[[DistrictModel], np.ndarray]:
-    if o.measure is not None:
-        return o.measure
-    if o.name in COMMUNITY_MEASURES:
-        return COMMUNITY_MEASURES[o.name]
-    source = o.source
-    assert source is not None
-    return lambda model: getattr(model.communities, source)
+    """How a community output that is not a plain column (:func:`_is_column`) is measured: its
+    own measure, or the one :data:`COMMUNITY_MEASURES` names (plain columns are read together
+    by the Recorder, not through here)."""
+    return o.measure if o.measure is not None else COMMUNITY_MEASURES[o.name]
 
 
 def _typed(values: np.ndarray, dtype: str) -> np.ndarray:
